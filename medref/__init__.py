@@ -1,0 +1,98 @@
+"""medref: a typed, sourced medication and supplement reference and regimen checker.
+
+Example::
+
+    >>> from medref import check
+    >>> result = check(["tramadol 50-100 mg q4-6h prn"])
+    >>> [f.code for f in result.findings if f.severity == "error"][:1]
+    ['MR102']
+
+Names are imported lazily so that ``import medref`` (and the CLI) start fast.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+from medref._version import __version__
+
+if TYPE_CHECKING:
+    from medref.batch import check_many
+    from medref.engine import check
+    from medref.errors import DataError, InputError, MedrefError, SigError, UnknownSubstanceError
+    from medref.models import (
+        BoneHealing,
+        Condition,
+        ContextRule,
+        Drug,
+        Entry,
+        InteractionRule,
+        Limit,
+        Policy,
+        Supplement,
+        TypicalDose,
+    )
+    from medref.reference import DataInfo, Reference, load_reference
+    from medref.result import CheckResult, Context, Finding, ItemResult, Summary
+    from medref.schema import StructuredItem
+    from medref.sig import Frequency, ParsedLine, parse_line
+    from medref.validators import (
+        WithinDailyMax,
+        check_daily_dose,
+        daily_max,
+        within_daily_max,
+    )
+    from medref.vocab import Severity
+
+_LAZY = {
+    "check": "medref.engine",
+    "check_many": "medref.batch",
+    "DataError": "medref.errors",
+    "InputError": "medref.errors",
+    "MedrefError": "medref.errors",
+    "SigError": "medref.errors",
+    "UnknownSubstanceError": "medref.errors",
+    "BoneHealing": "medref.models",
+    "Condition": "medref.models",
+    "ContextRule": "medref.models",
+    "Drug": "medref.models",
+    "Entry": "medref.models",
+    "InteractionRule": "medref.models",
+    "Limit": "medref.models",
+    "Policy": "medref.models",
+    "Supplement": "medref.models",
+    "TypicalDose": "medref.models",
+    "DataInfo": "medref.reference",
+    "Reference": "medref.reference",
+    "load_reference": "medref.reference",
+    "CheckResult": "medref.result",
+    "Context": "medref.result",
+    "Finding": "medref.result",
+    "ItemResult": "medref.result",
+    "Summary": "medref.result",
+    "StructuredItem": "medref.schema",
+    "Frequency": "medref.sig",
+    "ParsedLine": "medref.sig",
+    "parse_line": "medref.sig",
+    "WithinDailyMax": "medref.validators",
+    "check_daily_dose": "medref.validators",
+    "daily_max": "medref.validators",
+    "within_daily_max": "medref.validators",
+    "Severity": "medref.vocab",
+}
+
+__all__ = sorted([*_LAZY, "__version__"])
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'medref' has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__

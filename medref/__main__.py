@@ -1,0 +1,5 @@
+"""``python -m medref``."""
+
+from medref.cli import main
+
+main()

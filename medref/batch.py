@@ -1,0 +1,1 @@
+"""Batch screening (filled in by the batch issue)."""

@@ -1,0 +1,260 @@
+"""The ``medref`` command line: a thin layer over the library.
+
+Each command calls the library, renders, and exits: 0 clean, 1 a finding at or above
+``--fail-on``, 2 a usage, input or data error (one line on stderr, never a traceback).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from typing import Any, NoReturn, TypeVar
+
+import click
+
+from medref._version import __version__
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+TABLEFMTS = ("plain", "simple", "github", "grid", "simple_grid", "rounded_grid", "fancy_grid",
+             "pipe", "orgtbl", "jira", "presto", "pretty", "psql", "rst", "mediawiki", "moinmoin",
+             "youtrack", "html", "unsafehtml", "latex", "latex_raw", "latex_booktabs",
+             "latex_longtable", "textile", "tsv", "heavy_grid", "mixed_grid", "double_grid",
+             "outline", "simple_outline", "rounded_outline", "heavy_outline", "asciidoc")
+"""tabulate's formats (kept here so --help does not import tabulate)."""
+
+
+class CliError(click.ClickException):
+    """A usage, input or data error: one line on stderr, exit status 2."""
+
+    exit_code = 2
+
+
+def _fail(exc: BaseException) -> NoReturn:
+    msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    raise CliError(msg)
+
+
+def _data_option(fn: F) -> F:
+    return click.option("--data", "data_dir", type=click.Path(file_okay=False),
+                        envvar="MEDREF_DATA", default=None,
+                        help="Use a site's own copy of the data files (validated on load).")(fn)
+
+
+def _format_options(fn: F) -> F:
+    fn = click.option("--tablefmt", type=click.Choice(TABLEFMTS), default="simple",
+                      show_default=True, help="tabulate format for --format table.")(fn)
+    fn = click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]),
+                      default="table", show_default=True, help="Output format.")(fn)
+    return fn
+
+
+def _reference(data_dir: str | None) -> Any:
+    from medref.errors import MedrefError
+    from medref.reference import load_reference
+    try:
+        return load_reference(data_dir)
+    except MedrefError as exc:
+        _fail(exc)
+
+
+def _version_text() -> str:
+    try:
+        from medref.reference import load_reference
+        info = load_reference().info
+        data = f"data {info.version} (sha256 {info.sha256[:16]})"
+    except Exception as exc:  # noqa: BLE001 - --version must always answer
+        data = f"data unavailable: {exc}"
+    return f"medref {__version__}, {data}"
+
+
+def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value and not ctx.resilient_parsing:
+        click.echo(_version_text())
+        ctx.exit(0)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True,
+              callback=_print_version, help="Show the version and the data set's checksum.")
+def cli() -> None:
+    """medref: check medication and supplement regimens against a sourced reference.
+
+    Built for spinal-fusion and nonunion patients: dose ranges, labeled daily maxima (worst
+    case of PRN ranges), bone-healing concerns, duplicates, interactions, opioid MME and
+    supplement upper limits. Not medical advice.
+    """
+
+
+def _entries_command(kinds: tuple[str, ...], data_dir: str | None, klass: str | None,
+                     concern: str | None, search: str | None, fmt: str, tablefmt: str) -> None:
+    from medref.formatting import OutputFormat, entries_table
+    ref = _reference(data_dir)
+    entries = list(ref.by_kind(*kinds))
+    if klass:
+        entries = [e for e in entries if klass.lower() in e.get("classes", ())]
+    if concern:
+        c = concern.lower()
+        if c in ("bone-healing", "any"):
+            entries = [e for e in entries if e["bone_healing"]["concern"] != "none"]
+        else:
+            entries = [e for e in entries if e["bone_healing"]["concern"] == c]
+    if search:
+        hits = {e["id"] for e in ref.search(search)}
+        entries = [e for e in entries if e["id"] in hits]
+    click.echo(entries_table(entries, ref, OutputFormat(fmt), tablefmt))
+
+
+def _filter_options(fn: F) -> F:
+    fn = click.option("--search", help="Free text in names, aliases, classes or texts.")(fn)
+    fn = click.option("--concern", help="bone-healing (any concern), caution, avoid or none.",
+                      type=click.Choice(["bone-healing", "any", "caution", "avoid", "none"],
+                                        case_sensitive=False))(fn)
+    fn = click.option("--class", "klass", help="Therapeutic class, e.g. nsaid, opioid.")(fn)
+    return fn
+
+
+@cli.command()
+@_filter_options
+@_format_options
+@_data_option
+def drugs(klass: str | None, concern: str | None, search: str | None, fmt: str, tablefmt: str,
+          data_dir: str | None) -> None:
+    """Reference table of drugs and advanced therapies."""
+    _entries_command(("drug", "therapy"), data_dir, klass, concern, search, fmt, tablefmt)
+
+
+@cli.command()
+@_filter_options
+@_format_options
+@_data_option
+def supplements(klass: str | None, concern: str | None, search: str | None, fmt: str,
+                tablefmt: str, data_dir: str | None) -> None:
+    """Reference table of dietary supplements with upper intake levels."""
+    _entries_command(("supplement",), data_dir, klass, concern, search, fmt, tablefmt)
+
+
+@cli.command()
+@click.argument("name")
+@_format_options
+@_data_option
+def show(name: str, fmt: str, tablefmt: str, data_dir: str | None) -> None:
+    """Full card for one entry (any alias, any case): every field and every source."""
+    from medref.errors import UnknownSubstanceError
+    from medref.formatting import OutputFormat, entries_table, entry_card
+    ref = _reference(data_dir)
+    try:
+        entry = ref.lookup(name)
+    except UnknownSubstanceError as exc:
+        _fail(exc)
+    if fmt == "table":
+        click.echo(entry_card(entry, ref, tablefmt))
+    elif fmt == "json":
+        import json
+        click.echo(json.dumps(ref.model(entry["id"]).model_dump(mode="json"), indent=2,
+                              ensure_ascii=False))
+    else:
+        click.echo(entries_table([entry], ref, OutputFormat.CSV))
+
+
+def _context_options(fn: F) -> F:
+    fn = click.option("--weeks-since-surgery", type=click.FloatRange(0, 520), default=None,
+                      help="Weeks since fusion surgery (NSAID early-healing window).")(fn)
+    fn = click.option("--hepatic-impairment/--no-hepatic-impairment", default=None,
+                      help="Patient has (or has not) hepatic impairment.")(fn)
+    fn = click.option("--crcl", type=click.FloatRange(0, 250), default=None,
+                      help="Creatinine clearance, mL/min.")(fn)
+    fn = click.option("--age", type=click.IntRange(0, 130), default=None,
+                      help="Age in years (upper-limit bands, age-adjusted maxima).")(fn)
+    return fn
+
+
+@cli.command(name="check")
+@click.argument("lines", nargs=-1)
+@click.option("--file", "-f", "file", type=str, default=None,
+              help="Read the regimen from a .txt, .json or .csv file ('-' for stdin).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table",
+              show_default=True, help="Output format.")
+@click.option("--tablefmt", type=click.Choice(TABLEFMTS), default="simple", show_default=True,
+              help="tabulate format for --format table.")
+@click.option("--fail-on", type=click.Choice(["info", "warning", "error"]), default="warning",
+              show_default=True, help="Exit 1 when a finding reaches this severity.")
+@_context_options
+@_data_option
+def check_cmd(lines: tuple[str, ...], file: str | None, fmt: str, tablefmt: str, fail_on: str,
+              age: int | None, crcl: float | None, hepatic_impairment: bool | None,
+              weeks_since_surgery: float | None, data_dir: str | None) -> None:
+    """Check a regimen: doses, worst-case daily limits, bone healing, interactions.
+
+    LINES are sig lines as a pharmacist types them, e.g. "ibuprofen 800 mg po tid"
+    "Tylenol 1 g q6h prn pain".
+    """
+    from medref.engine import check
+    from medref.errors import MedrefError
+    from medref.result import Context
+    items: list[Any] = list(lines)
+    source = ""
+    if file is not None:
+        from medref.inputs import read_regimen
+        try:
+            items += read_regimen(file)
+        except MedrefError as exc:
+            _fail(exc)
+        source = "<stdin>" if file == "-" else file
+    if not items:
+        raise CliError("no regimen given: pass lines as arguments or --file PATH")
+    ref = _reference(data_dir)
+    ctx = Context(age=age, crcl=crcl, hepatic_impairment=hepatic_impairment,
+                  weeks_since_surgery=weeks_since_surgery)
+    try:
+        result = check(items, ctx, reference=ref, source=source)
+    except MedrefError as exc:
+        _fail(exc)
+    from medref import formatting
+    if fmt == "json":
+        out = formatting.check_json(result)
+    elif fmt == "csv":
+        out = formatting.check_csv(result)
+    else:
+        out = formatting.check_table(result, tablefmt)
+    click.echo(out)
+    sys.exit(result.exit_code(fail_on))
+
+
+@cli.command()
+@click.argument("which", type=click.Choice(["output", "input", "batch-output", "all"]),
+                default="all")
+def schema(which: str) -> None:
+    """Print the JSON Schema of the check input and output documents."""
+    import json
+
+    from medref.schema import json_schemas
+    schemas = json_schemas()
+    doc = schemas if which == "all" else schemas[which]
+    click.echo(json.dumps(doc, indent=2))
+
+
+@cli.command()
+def codes() -> None:
+    """List every finding code with its category and meaning."""
+    from medref.codes import CODES
+    for code, (cat, sev, meaning) in CODES.items():
+        click.echo(f"{code}  {cat:<17} {sev:<19} {meaning}")
+
+
+def main() -> None:
+    """Console-script entry point: run the CLI, never show a traceback."""
+    try:
+        cli.main(standalone_mode=True)
+    except SystemExit:
+        raise
+    except KeyboardInterrupt:
+        click.echo("medref: interrupted", err=True)
+        sys.exit(130)
+    except Exception as exc:  # noqa: BLE001 - last resort: one line, not a traceback
+        if os.environ.get("MEDREF_DEBUG"):
+            raise
+        click.echo(f"medref: internal error: {type(exc).__name__}: {exc} "
+                   "(set MEDREF_DEBUG=1 for details)", err=True)
+        sys.exit(2)

@@ -1,0 +1,855 @@
+"""The check engine: read each line, check each dose, then screen the whole regimen.
+
+``check(lines)`` is the library entry point behind ``medref check``. Each rule is a function
+that returns findings and never prints; its code is listed in :data:`medref.codes.CODES`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from medref.errors import InputError, SigError
+from medref.reference import Reference, load_reference
+from medref.result import CheckResult, Context, Finding, ItemResult, Summary
+from medref.sig import Frequency, ParsedLine, parse_line
+from medref.units import comparable, convert
+from medref.vocab import SEVERITIES, SEVERITY_RANK
+
+PERIOD_DAYS = {"day": 1, "week": 7, "month": 30, "year": 365}
+"""Days in each limit period (month = 30, year = 365; worst-case counts use ceilings)."""
+
+Item = str | Mapping[str, Any]
+"""An input item: a sig line, or a structured item (name, dose, unit, frequency, ...)."""
+
+
+def fmt(x: float) -> str:
+    """Format an amount for a message: ``4,600``, ``0.075``, ``1.5``."""
+    if x == int(x):
+        return f"{int(x):,}"
+    if abs(x) >= 100:
+        return f"{x:,.1f}".rstrip("0").rstrip(".")
+    return f"{x:.3f}".rstrip("0").rstrip(".")
+
+
+def _raise_sev(sev: str, steps: int = 1) -> str:
+    return SEVERITIES[min(2, SEVERITY_RANK[sev] + steps)]
+
+
+@dataclass(slots=True)
+class _Line:
+    """Working state for one input line."""
+
+    index: int
+    text: str
+    parsed: ParsedLine | None = None
+    entry: dict[str, Any] | None = None
+    status: str = "checked"
+    unit: str | None = None  # the entry's canonical unit the line was converted to
+    dose_lo: float | None = None
+    dose_hi: float | None = None
+    freq: Frequency | None = None
+    route: str | None = None
+    daily: float | None = None
+    mme: float | None = None
+    daily_max: float | None = None
+
+    def period_total(self, days: float) -> float | None:
+        """Worst-case amount within a window of ``days`` (None when not computable)."""
+        if self.dose_hi is None or self.freq is None:
+            return None
+        return self.dose_hi * self.freq.max_in(days)
+
+
+@dataclass(slots=True)
+class _Run:
+    """State of one check run."""
+
+    ref: Reference
+    ctx: Context
+    lines: list[_Line]
+    findings: list[Finding] = field(default_factory=list)
+    needs: dict[str, dict[str, set[int]]] = field(default_factory=dict)
+
+    def add(self, code: str, category: str, severity: str, items: Iterable[str],
+            lines: Iterable[int], message: str, source: str | None = None,
+            rule: str | None = None) -> None:
+        self.findings.append(Finding(code, category, severity, tuple(sorted(set(items))),
+                                     tuple(sorted(set(lines))), message, source, rule))
+
+    def need(self, what: str, purpose: str, lines: Iterable[int]) -> None:
+        """Record that a rule needed a context value that was not given."""
+        self.needs.setdefault(what, {}).setdefault(purpose, set()).update(lines)
+
+
+# -- input --------------------------------------------------------------------------------
+
+def structured_to_line(item: Mapping[str, Any], where: str = "", line: int | None = None
+                       ) -> str:
+    """Turn a structured item into a sig line, validating each field.
+
+    Fields: ``name`` (required), ``dose``, ``dose_max``, ``unit``, ``frequency``, ``route``,
+    ``prn`` (bool or yes/no), ``prn_reason``, ``duration`` (days as a number, or text such as
+    ``"5 days"``).
+
+    Raises:
+        InputError: naming the field that is missing or of the wrong type.
+    """
+    allowed = {"name", "dose", "dose_max", "unit", "frequency", "route", "prn", "prn_reason",
+               "duration", "strength", "form", "sig"}
+    for key in item:
+        if key not in allowed:
+            raise InputError(f"unknown field (expected {', '.join(sorted(allowed))})",
+                             source=where, line=line, field=str(key))
+    if isinstance(item.get("sig"), str):
+        return str(item["sig"])
+    name = item.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise InputError("a name (text) is required", source=where, line=line, field="name")
+    parts = [name.strip()]
+    for key in ("strength",):
+        if item.get(key) not in (None, ""):
+            parts.append(_text_field(item, key, where, line))
+    if item.get("form") not in (None, ""):
+        parts.append(_text_field(item, "form", where, line))
+    dose = item.get("dose")
+    if dose not in (None, ""):
+        d = _num_field(item, "dose", where, line)
+        unit = item.get("unit")
+        if not isinstance(unit, str) or not unit.strip():
+            raise InputError("a unit is required with a dose", source=where, line=line,
+                             field="unit")
+        dm = item.get("dose_max")
+        if dm not in (None, ""):
+            parts.append(f"{fmt(d)}-{fmt(_num_field(item, 'dose_max', where, line))}")
+        else:
+            parts.append(fmt(d))
+        parts.append(unit.strip())
+    for key in ("route", "frequency"):
+        if item.get(key) not in (None, ""):
+            parts.append(_text_field(item, key, where, line))
+    prn = item.get("prn")
+    if isinstance(prn, str):
+        low = prn.strip().lower()
+        if low not in ("", "yes", "no", "true", "false", "y", "n", "1", "0", "prn"):
+            raise InputError("prn must be yes/no or true/false", source=where, line=line,
+                             field="prn")
+        prn = low in ("yes", "true", "y", "1", "prn")
+    elif prn is not None and not isinstance(prn, bool):
+        raise InputError("prn must be true or false", source=where, line=line, field="prn")
+    if prn:
+        parts.append("prn")
+        if item.get("prn_reason") not in (None, ""):
+            parts.append(_text_field(item, "prn_reason", where, line))
+    dur = item.get("duration")
+    if dur not in (None, ""):
+        if isinstance(dur, bool) or not isinstance(dur, int | float | str):
+            raise InputError("duration must be a number of days or text such as '5 days'",
+                             source=where, line=line, field="duration")
+        if isinstance(dur, str):
+            text = dur.strip()
+            try:
+                days = float(text)
+            except ValueError:
+                parts.append(text if text.lower().startswith(("x", "for")) else f"for {text}")
+            else:
+                parts.append(f"for {fmt(days)} days")
+        else:
+            if not math.isfinite(dur) or dur <= 0:
+                raise InputError("duration must be a positive number of days", source=where,
+                                 line=line, field="duration")
+            parts.append(f"for {fmt(float(dur))} days")
+    return " ".join(parts)
+
+
+def _num_field(item: Mapping[str, Any], key: str, where: str, line: int | None) -> float:
+    v = item.get(key)
+    if isinstance(v, bool):
+        raise InputError("must be a number", source=where, line=line, field=key)
+    if isinstance(v, str):
+        try:
+            v = float(v.replace(",", "").strip())
+        except ValueError:
+            raise InputError(f"not a number: {v[:40]!r}", source=where, line=line,
+                             field=key) from None
+    if not isinstance(v, int | float) or not math.isfinite(v):
+        raise InputError("must be a finite number", source=where, line=line, field=key)
+    if v <= 0:
+        raise InputError("must be above 0", source=where, line=line, field=key)
+    if v > 1e7:
+        raise InputError("implausibly large", source=where, line=line, field=key)
+    return float(v)
+
+
+def _text_field(item: Mapping[str, Any], key: str, where: str, line: int | None) -> str:
+    v = item.get(key)
+    if isinstance(v, int | float) and not isinstance(v, bool):
+        return fmt(float(v))
+    if not isinstance(v, str):
+        raise InputError("must be text", source=where, line=line, field=key)
+    if len(v) > 200:
+        raise InputError("longer than 200 characters", source=where, line=line, field=key)
+    return v.strip()
+
+
+# -- the check ----------------------------------------------------------------------------
+
+def check(items: Iterable[Item], context: Context | None = None, *,
+          reference: Reference | None = None, source: str = "") -> CheckResult:
+    """Check a regimen: every dose and limit, then the regimen-wide rules.
+
+    Args:
+        items: sig lines (``"ibuprofen 800 mg po tid"``) or structured items
+            (``{"name": "ibuprofen", "dose": 800, "unit": "mg", "frequency": "tid"}``).
+        context: patient context (age, CrCl, hepatic impairment, weeks since surgery).
+        reference: the reference to check against; default the bundled data.
+        source: where the items came from (a file name), used in error messages.
+
+    Returns:
+        A :class:`CheckResult`: one item per input in input order, and the findings sorted
+        most severe first.
+
+    Raises:
+        InputError: a structured item has a missing or wrongly typed field.
+    """
+    ref = reference if reference is not None else load_reference()
+    ctx = context if context is not None else Context()
+    texts = []
+    for i, it in enumerate(items):
+        if isinstance(it, str):
+            texts.append(it)
+        elif isinstance(it, Mapping):
+            texts.append(structured_to_line(it, source, i + 1))
+        else:
+            raise InputError(f"item {i + 1} must be a string or a mapping, not "
+                             f"{type(it).__name__}", source=source, line=i + 1)
+    run = _Run(ref, ctx, [_read_line(ref, i, t) for i, t in enumerate(texts)])
+    for ln in run.lines:
+        _check_line(run, ln)
+    _check_products(run)
+    _check_rules(run)
+    _check_mme(run)
+    _report_needs(run)
+    return _result(run)
+
+
+def _read_line(ref: Reference, index: int, text: str) -> _Line:
+    ln = _Line(index, text)
+    try:
+        ln.parsed = parse_line(text, ref.resolve)
+    except SigError as exc:
+        ln.status = "unparseable"
+        ln.parsed = None
+        ln.text = text
+        ln.entry = None
+        ln.unit = exc.part  # reused as the reason holder below
+        return ln
+    p = ln.parsed
+    if p.product is not None:
+        ln.entry = ref.entries[p.product]
+    return ln
+
+
+def _src(run: _Run, obj: Mapping[str, Any]) -> str:
+    return run.ref.source_label(obj.get("sources", ()), bool(obj.get("verified", True)))
+
+
+def _check_line(run: _Run, ln: _Line) -> None:
+    p, e = ln.parsed, ln.entry
+    if p is None:
+        reason = ln.unit or ""
+        ln.unit = None
+        run.add("MR001", "unparseable", "warning", (), (ln.index,),
+                f"line {ln.index + 1} could not be read"
+                + (f": {reason!r} not understood" if reason else "")
+                + "; nothing on it was checked")
+        return
+    if e is None:
+        ln.status = "unknown"
+        sugg = run.ref.suggest(p.name)
+        hint = f"; did you mean {', '.join(sugg)}?" if sugg else ""
+        run.add("MR002", "unknown-item", "warning", (), (ln.index,),
+                f"{p.name!r} is not a drug, supplement or therapy medref knows{hint}; "
+                "nothing on this line was checked")
+        return
+    name = e["name"]
+    if p.problems:
+        ln.status = "unparseable"
+        run.add("MR001", "unparseable", "warning", (e["id"],), (ln.index,),
+                f"{name}: {'; '.join(p.problems)}; the line was not checked")
+        return
+    if p.unparsed:
+        run.add("MR007", "unparseable", "warning", (e["id"],), (ln.index,),
+                f"{name}: {' '.join(p.unparsed)!r} was not understood; the rest of the line "
+                "was checked without it")
+    ln.route = p.route or e.get("default_route")
+    ln.freq = p.frequency
+    if not e.get("checkable", True) or e["kind"] == "watch":
+        ln.status = "unverifiable"
+        what = ("recognised for screening only; no dosing on file" if e["kind"] == "watch"
+                else "no dose to check on file (" + (e.get("regulatory") or "not a dosed drug")
+                + ")")
+        run.add("MR004", "unverifiable", "warning", (e["id"],), (ln.index,),
+                f"{name}: no limit on file: {what}")
+        return
+    if p.dose is None or p.unit is None:
+        ln.status = "unverifiable"
+        run.add("MR003", "unverifiable", "warning", (e["id"],), (ln.index,),
+                f"{name}: no dose on the line, so no dose or daily limit was checked")
+        return
+    typical = e.get("typical")
+    target = typical["unit"] if typical else _first_unit(e)
+    iu = (e.get("iu_per_mcg") or {}).get("value")
+    if target is None or not comparable(p.unit, target, iu):
+        ln.status = "unverifiable"
+        why = ("a count of tablets or capsules without a strength" if p.unit in
+               ("tablet", "capsule") else f"{p.unit!r} cannot be compared with {target!r}")
+        run.add("MR005", "unverifiable", "warning", (e["id"],), (ln.index,),
+                f"{name}: dose {fmt(p.dose)} {p.unit} not checked: {why}")
+        return
+    ln.unit = target
+    ln.dose_lo = convert(p.dose, p.unit, target, iu)
+    ln.dose_hi = convert(p.dose_worst or p.dose, p.unit, target, iu)
+    if ln.freq is None:
+        ln.status = "unverifiable"
+        run.add("MR006", "unverifiable", "warning", (e["id"],), (ln.index,),
+                f"{name}: no frequency on the line, so the worst-case daily total was not "
+                "checked (the single dose was)")
+    else:
+        ln.daily = ln.dose_hi * ln.freq.max_in(1)
+    _check_single(run, ln, e)
+    _check_typical(run, ln, e)
+
+
+def _first_unit(e: Mapping[str, Any]) -> str | None:
+    for lim in e.get("limits", ()):
+        if lim.get("unit"):
+            return str(lim["unit"])
+    return None
+
+
+def _route_ok(lim: Mapping[str, Any], route: str | None) -> bool:
+    routes = lim.get("routes")
+    return not routes or (route is not None and route in routes)
+
+
+def _applies(run: _Run, lim: Mapping[str, Any], ids: Iterable[str], lines: Iterable[int],
+             purpose: str) -> str | None:
+    """How a limit applies here: 'default', 'context', 'qualified', or None (not applicable)."""
+    when = lim.get("when")
+    if not when:
+        return "default"
+    ctx = run.ctx
+    needs = False
+    ok = True
+    if when.get("min_age") is not None or when.get("max_age") is not None:
+        if ctx.age is None:
+            run.need("age", purpose, lines)
+            needs = True
+        elif not ((when.get("min_age") is None or ctx.age >= when["min_age"])
+                  and (when.get("max_age") is None or ctx.age <= when["max_age"])):
+            ok = False
+    if when.get("crcl_below") is not None:
+        if ctx.crcl is None:
+            run.need("crcl", purpose, lines)
+            needs = True
+        elif not ctx.crcl < when["crcl_below"]:
+            ok = False
+    if when.get("hepatic_impairment") is not None:
+        if ctx.hepatic_impairment is None:
+            run.need("hepatic-impairment", purpose, lines)
+            needs = True
+        elif ctx.hepatic_impairment != when["hepatic_impairment"]:
+            ok = False
+    context_bound = any(when.get(k) is not None for k in
+                        ("min_age", "max_age", "crcl_below", "hepatic_impairment"))
+    if context_bound:
+        return "context" if ok and not needs else None
+    return "qualified"
+
+
+def _when_text(when: Mapping[str, Any] | None) -> str:
+    if not when:
+        return ""
+    parts = []
+    if when.get("min_age") is not None and when.get("max_age") is not None:
+        parts.append(f"age {when['min_age']}-{when['max_age']}")
+    elif when.get("min_age") is not None:
+        parts.append(f"age {when['min_age']} and over")
+    elif when.get("max_age") is not None:
+        parts.append(f"age {when['max_age']} and under")
+    if when.get("crcl_below") is not None:
+        parts.append(f"CrCl below {fmt(when['crcl_below'])} mL/min")
+    if when.get("hepatic_impairment"):
+        parts.append("hepatic impairment")
+    for k in ("indication", "formulation"):
+        if when.get(k):
+            parts.append(str(when[k]))
+    if when.get("first_day"):
+        parts.append("first day")
+    return ", ".join(parts)
+
+
+def _check_single(run: _Run, ln: _Line, e: Mapping[str, Any]) -> None:
+    iu = (e.get("iu_per_mcg") or {}).get("value")
+    name = e["name"]
+    for lim in e.get("limits", ()):
+        kind = lim["kind"]
+        if kind not in ("single", "administrations") or not _route_ok(lim, ln.route):
+            continue
+        how = _applies(run, lim, (e["id"],), (ln.index,), f"{e['id']} {kind} maximum")
+        if how is None:
+            continue
+        label = "labeled maximum" if how == "default" else (
+            f"maximum for {_when_text(lim.get('when'))}")
+        sev = lim.get("severity", "error") if how != "qualified" else "info"
+        if kind == "single" and ln.dose_hi is not None and ln.unit is not None:
+            amount = convert(lim["amount"], lim["unit"], ln.unit, iu)
+            if ln.dose_hi > amount * (1 + 1e-9):
+                run.add("MR101", "dose-high", sev, (e["id"],), (ln.index,),
+                        f"{name}: single dose {fmt(ln.dose_hi)} {ln.unit} exceeds the {label} "
+                        f"of {fmt(amount)} {ln.unit} per dose ({_src(run, lim)})",
+                        _src(run, lim))
+        elif kind == "administrations" and ln.freq is not None:
+            n = ln.freq.per_day_max
+            if n > lim["amount"]:
+                run.add("MR103", "daily-max", sev, (e["id"],), (ln.index,),
+                        f"{name}: up to {n} administrations a day ({ln.freq.text}) exceeds the "
+                        f"{label} of {fmt(lim['amount'])} a day ({_src(run, lim)})",
+                        _src(run, lim))
+
+
+def _check_typical(run: _Run, ln: _Line, e: Mapping[str, Any]) -> None:
+    t = e.get("typical")
+    if not t or ln.unit is None or ln.dose_hi is None:
+        return
+    iu = (e.get("iu_per_mcg") or {}).get("value")
+    lo = convert(t["min"], t["unit"], ln.unit, iu)
+    hi = convert(t["max"], t["unit"], ln.unit, iu)
+    if t.get("basis", "administration") == "administration":
+        value, per = ln.dose_hi, "per dose"
+    else:
+        if ln.daily is None:
+            return
+        value, per = ln.daily, "per day"
+    rng = f"{fmt(lo)}-{fmt(hi)} {ln.unit} {per}" if lo != hi else f"{fmt(lo)} {ln.unit} {per}"
+    if value < lo * (1 - 1e-9):
+        run.add("MR104", "dose-low", "info", (e["id"],), (ln.index,),
+                f"{e['name']}: {fmt(value)} {ln.unit} {per} is below the seed's typical "
+                f"range of {rng}", "seed document")
+    elif value > hi * (1 + 1e-9):
+        run.add("MR105", "dose-high", "info", (e["id"],), (ln.index,),
+                f"{e['name']}: {fmt(value)} {ln.unit} {per} is above the seed's typical "
+                f"range of {rng}", "seed document")
+
+
+def _by_product(run: _Run) -> dict[str, list[_Line]]:
+    out: dict[str, list[_Line]] = {}
+    for ln in run.lines:
+        if ln.entry is not None and ln.parsed is not None and not ln.parsed.problems:
+            out.setdefault(ln.entry["id"], []).append(ln)
+    return out
+
+
+def _check_products(run: _Run) -> None:
+    for eid, lines in sorted(_by_product(run).items()):
+        e = run.ref.entries[eid]
+        dosed = [ln for ln in lines if ln.daily is not None and ln.unit is not None]
+        _check_periods(run, e, lines, dosed)
+        _check_upper_limit(run, e, lines, dosed)
+        _check_bone(run, e, lines, dosed)
+        _check_duration(run, e, lines)
+        _check_context_rules(run, e, lines)
+
+
+def _contrib(lines: list[_Line], days: float, unit: str) -> str:
+    parts = []
+    for ln in lines:
+        total = ln.period_total(days) or 0.0
+        parts.append(f"line {ln.index + 1} {fmt(total)} {unit}")
+    return " + ".join(parts)
+
+
+def _check_periods(run: _Run, e: Mapping[str, Any], lines: list[_Line],
+                   dosed: list[_Line]) -> None:
+    if not dosed:
+        return
+    iu = (e.get("iu_per_mcg") or {}).get("value")
+    unit = dosed[0].unit or ""
+    name = e["name"]
+    has_default = False
+    for lim in e.get("limits", ()):
+        if lim["kind"] != "period":
+            continue
+        routed = [ln for ln in dosed if _route_ok(lim, ln.route)]
+        if not routed:
+            continue
+        idx = [ln.index for ln in routed]
+        how = _applies(run, lim, (e["id"],), idx, f"{e['id']} maximum per {lim['period']}")
+        if how is None:
+            continue
+        days = PERIOD_DAYS[lim["period"]]
+        if how == "qualified":
+            # a labeled alternative regimen (indication, formulation) only compares with lines
+            # dosed on the same time scale: a weekly dose is not a daily regimen
+            routed = [ln for ln in routed if ln.freq is not None and _window(ln.freq) <= days]
+            if not routed:
+                continue
+            idx = [ln.index for ln in routed]
+        amount = convert(lim["amount"], lim["unit"], unit, iu)
+        if how == "default":
+            has_default = True
+        if how == "default" and lim["period"] == "day":
+            for ln in routed:
+                ln.daily_max = amount if ln.daily_max is None else min(ln.daily_max, amount)
+        total = sum(ln.period_total(days) or 0.0 for ln in routed)
+        if total <= amount * (1 + 1e-9):
+            continue
+        per = lim["period"]
+        src = _src(run, lim)
+        if how == "default":
+            label, sev, code = "the labeled maximum", lim.get("severity", "error"), "MR102"
+        elif how == "context":
+            label = f"the maximum for {_when_text(lim.get('when'))}"
+            sev, code = lim.get("severity", "error"), "MR107"
+        else:
+            label = f"the labeled maximum for {_when_text(lim.get('when'))}"
+            sev, code = "info", "MR106"
+        if lim.get("label") and how == "default" and sev != "error":
+            label += f" ({lim['label']})"
+        if len(routed) > 1 and how != "qualified":
+            code = "MR301" if how == "default" else code
+            msg = (f"{name}: worst case {fmt(total)} {unit}/{per} across {len(routed)} lines "
+                   f"({_contrib(routed, days, unit)}) exceeds {label} of {fmt(amount)} "
+                   f"{unit}/{per} ({src})")
+        else:
+            ln0 = routed[0]
+            detail = ""
+            if ln0.freq is not None and len(routed) == 1:
+                detail = (f" ({fmt(ln0.dose_hi or 0)} {unit} x {ln0.freq.max_in(days)} "
+                          f"administrations, {ln0.freq.text}{' prn' if ln0.parsed and ln0.parsed.prn else ''})")
+            msg = (f"{name}: worst case {fmt(total)} {unit}/{per}{detail} exceeds {label} of "
+                   f"{fmt(amount)} {unit}/{per} ({src})")
+        run.add(code, "daily-max", sev, (e["id"],), idx, msg, src)
+    has_any_limit = any(lim["kind"] in ("single", "administrations") and not lim.get("when")
+                        for lim in e.get("limits", ()))
+    concentration = unit == "%" and any(
+        lim["kind"] == "administrations" and not lim.get("when") for lim in e.get("limits", ()))
+    if not has_default and not concentration and e["kind"] != "supplement":
+        idx = [ln.index for ln in dosed]
+        extra = (" (single-dose or administration limits were checked)" if has_any_limit
+                 else "")
+        if "opioid" in e.get("classes", ()):
+            extra += "; opioid MME/day is checked instead"
+        run.add("MR004", "unverifiable", "warning", (e["id"],), idx,
+                f"{name}: no labeled maximum per day on file, so the daily total was not "
+                f"compared with a limit{extra}")
+
+
+def _window(f: Frequency) -> float:
+    """The natural time scale of a frequency in days (1 for daily or more often)."""
+    if f.once:
+        return 1
+    if f.interval_min_h is not None:
+        return max(1.0, f.interval_min_h / 24)
+    return f.window_days
+
+
+def _check_upper_limit(run: _Run, e: Mapping[str, Any], lines: list[_Line],
+                       dosed: list[_Line]) -> None:
+    if e["kind"] != "supplement" or not dosed:
+        return
+    uls = [lim for lim in e.get("limits", ()) if lim["kind"] == "upper-intake"]
+    name = e["name"]
+    idx = [ln.index for ln in dosed]
+    unit = dosed[0].unit or ""
+    iu = (e.get("iu_per_mcg") or {}).get("value")
+    if not uls:
+        run.add("MR004", "unverifiable", "warning", (e["id"],), idx,
+                f"{name}: no Tolerable Upper Intake Level on file, so the daily amount was not "
+                "compared with a limit")
+        return
+    age = run.ctx.age
+    if age is not None:
+        band = [u for u in uls if _age_in(u, age)]
+        if not band:
+            run.add("MR004", "unverifiable", "warning", (e["id"],), idx,
+                    f"{name}: no Tolerable Upper Intake Level on file for age {age}")
+            return
+        chosen = min(band, key=lambda u: convert(u["amount"], u["unit"], unit, iu))
+        band_note = f"for age {age}"
+    else:
+        adult = [u for u in uls if (u.get("when") or {}).get("max_age") is None
+                 or (u.get("when") or {}).get("max_age", 0) >= 19]
+        chosen = min(adult or uls, key=lambda u: convert(u["amount"], u["unit"], unit, iu))
+        if len({u["amount"] for u in adult}) > 1:
+            run.need("age", f"{e['id']} upper-limit age band", idx)
+            band_note = "(age not given: the most conservative adult band)"
+        else:
+            band_note = "for adults"
+    amount = convert(chosen["amount"], chosen["unit"], unit, iu)
+    total = sum(ln.daily or 0.0 for ln in dosed)
+    if total <= amount * (1 + 1e-9):
+        return
+    basis = e.get("amount_basis")
+    frac = (e.get("elemental_fraction") or {}).get("value")
+    if basis == "ambiguous":
+        how = (f"taking the amount as elemental (the line does not say; if it is the salt "
+               f"weight, elemental content is about {fmt(frac * 100)}% of it)" if frac else
+               "taking the amount as elemental (the line does not say)")
+    elif basis == "elemental":
+        how = "as elemental"
+    else:
+        how = "as written"
+    scope = {"supplemental": "the limit covers supplements and medicines only",
+             "total": "the limit covers total intake, so diet adds to this"}.get(
+                 chosen.get("basis") or "", "")
+    src = _src(run, chosen)
+    contrib = f" ({_contrib(dosed, 1, unit)})" if len(dosed) > 1 else ""
+    run.add("MR401", "upper-limit", chosen.get("severity", "warning"), (e["id"],), idx,
+            f"{name}: {fmt(total)} {unit}/day{contrib} {how} exceeds the Tolerable Upper "
+            f"Intake Level of {fmt(amount)} {unit}/day {band_note}"
+            + (f"; {scope}" if scope else "") + f" ({src})", src)
+
+
+def _age_in(lim: Mapping[str, Any], age: int) -> bool:
+    w = lim.get("when") or {}
+    return ((w.get("min_age") is None or age >= w["min_age"])
+            and (w.get("max_age") is None or age <= w["max_age"]))
+
+
+def _check_bone(run: _Run, e: Mapping[str, Any], lines: list[_Line],
+                dosed: list[_Line]) -> None:
+    bh = e.get("bone_healing") or {}
+    if bh.get("concern", "none") == "none":
+        return
+    sev = bh.get("severity") or "warning"
+    idx = [ln.index for ln in lines]
+    reasons = []
+    if bh.get("high_dose") and dosed:
+        iu = (e.get("iu_per_mcg") or {}).get("value")
+        unit = dosed[0].unit or ""
+        thr = convert(bh["high_dose"], bh["high_dose_unit"], unit, iu)
+        total = sum(ln.daily or 0.0 for ln in dosed)
+        if total > thr * (1 + 1e-9):
+            sev = _raise_sev(sev)
+            reasons.append(f"worst case {fmt(total)} {unit}/day is above the high-dose "
+                           f"threshold of {fmt(thr)} {unit}/day")
+    if "nsaid" in e.get("classes", ()):
+        window = run.ref.policy["nsaid_early_window_weeks"]["value"]
+        weeks = run.ctx.weeks_since_surgery
+        if weeks is None:
+            run.need("weeks-since-surgery", f"{e['id']} early-healing-window severity", idx)
+        elif weeks < window:
+            sev = _raise_sev(sev)
+            reasons.append(f"{fmt(weeks)} weeks since surgery is inside the early healing "
+                           f"window of {fmt(window)} weeks")
+    why = ("; severity raised: " + "; ".join(reasons)) if reasons else ""
+    src = _src(run, bh)
+    run.add("MR201", "bone-healing", sev, (e["id"],), idx,
+            f"{e['name']}: bone-healing concern ({bh['concern']}, evidence "
+            f"{bh.get('evidence', 'unverified')}): {bh.get('rationale', '')}{why}", src)
+
+
+def _check_duration(run: _Run, e: Mapping[str, Any], lines: list[_Line]) -> None:
+    with_dur = [ln for ln in lines if ln.parsed is not None
+                and (ln.parsed.duration_days is not None or ln.parsed.duration_doses)]
+    if not with_dur:
+        return
+    for lim in e.get("limits", ()):
+        if lim["kind"] not in ("duration", "course") or not any(
+                _route_ok(lim, ln.route) for ln in with_dur):
+            continue
+        routed = [ln for ln in with_dur if _route_ok(lim, ln.route)]
+        idx = [ln.index for ln in routed]
+        how = _applies(run, lim, (e["id"],), idx, f"{e['id']} {lim['kind']} limit")
+        if how is None:
+            continue
+        sev = lim.get("severity", "error") if how != "qualified" else "info"
+        src = _src(run, lim)
+        if lim["kind"] == "duration":
+            days = sum(ln.parsed.duration_days or 0.0 for ln in routed if ln.parsed)
+            if days > lim["amount"] * (1 + 1e-9):
+                total = " in total" if len(routed) > 1 else ""
+                run.add("MR501", "duration", sev, (e["id"],), idx,
+                        f"{e['name']}: {fmt(days)} days{total} exceeds the labeled limit of "
+                        f"{fmt(lim['amount'])} days ({src})", src)
+        else:
+            count = 0
+            for ln in routed:
+                p = ln.parsed
+                if p is None:
+                    continue
+                if p.duration_doses:
+                    count += p.duration_doses
+                elif p.duration_days is not None and ln.freq is not None:
+                    count += ln.freq.max_in(p.duration_days)
+            if count > lim["amount"]:
+                run.add("MR502", "duration", sev, (e["id"],), idx,
+                        f"{e['name']}: up to {count} administrations exceeds the course limit "
+                        f"of {fmt(lim['amount'])} ({src})", src)
+
+
+def _check_context_rules(run: _Run, e: Mapping[str, Any], lines: list[_Line]) -> None:
+    idx = [ln.index for ln in lines]
+    for rule in e.get("context_rules", ()):
+        how = _applies(run, rule, (e["id"],), idx, f"{e['id']} {rule['action']} rule")
+        if how != "context":
+            continue
+        src = _src(run, rule)
+        run.add("MR601", "interaction", rule["severity"], (e["id"],), idx,
+                f"{e['name']}: {rule['action']} with {_when_text(rule['when'])}: "
+                f"{rule['message']} ({src})", src)
+
+
+# -- regimen-wide rules from interactions.json --------------------------------------------
+
+_CATEGORY_CODE = {"duplicate-therapy": "MR302", "interaction": "MR303",
+                  "administration": "MR304"}
+
+
+def _matches(sel: str, eid: str, classes: frozenset[str]) -> bool:
+    return sel[6:] in classes if sel.startswith("class:") else sel == eid
+
+
+def _check_rules(run: _Run) -> None:
+    products = _by_product(run)
+    if len(products) < 2:
+        return
+    classes = {eid: frozenset(run.ref.entries[eid].get("classes", ())) for eid in products}
+    for rule in run.ref.rules:
+        involved = _rule_hits(rule, classes)
+        if not involved:
+            continue
+        lines = [ln.index for eid in involved for ln in products[eid]]
+        names = ", ".join(run.ref.entries[i]["name"] for i in sorted(involved))
+        src = _src(run, rule)
+        level = rule["level"]
+        run.add(_CATEGORY_CODE[rule["category"]], rule["category"], rule["severity"],
+                involved, lines,
+                f"{rule['title']} ({names}; {level}): {rule['mechanism']} "
+                f"Action: {rule['action']}", src, rule["id"])
+
+
+def _rule_hits(rule: Mapping[str, Any], classes: Mapping[str, frozenset[str]]) -> set[str]:
+    if rule["kind"] == "pair":
+        a = {e for e, c in classes.items() if any(_matches(s, e, c) for s in rule["a"])}
+        b = {e for e, c in classes.items() if any(_matches(s, e, c) for s in rule["b"])}
+        hits: set[str] = set()
+        for x in a:
+            for y in b:
+                if x != y:
+                    hits.update((x, y))
+        return hits
+    members = {e for e, c in classes.items() if any(_matches(s, e, c) for s in rule["members"])}
+    if len(members) < rule.get("min_count", 2):
+        return set()
+    if rule.get("requires"):
+        req = {e for e, c in classes.items()
+               if any(_matches(s, e, c) for s in rule["requires"]) and e not in members}
+        if not req:
+            return set()
+        members |= req
+    return members
+
+
+# -- opioid MME -----------------------------------------------------------------------------
+
+def _check_mme(run: _Run) -> None:
+    parts: list[tuple[str, float, _Line]] = []
+    for ln in run.lines:
+        e = ln.entry
+        if e is None or not e.get("mme_factor") or ln.parsed is None or ln.parsed.problems:
+            continue
+        factor = e["mme_factor"]["value"]
+        if ln.route not in (None, "po"):
+            run.add("MR307", "unverifiable", "warning", (e["id"],), (ln.index,),
+                    f"{e['name']}: MME not computed for route {ln.route!r}: the CDC factors "
+                    "are for oral dosing")
+            continue
+        if ln.daily is None or ln.unit != "mg":
+            if ln.status == "checked" or ln.freq is None:
+                run.add("MR307", "unverifiable", "warning", (e["id"],), (ln.index,),
+                        f"{e['name']}: MME/day not computed (no dose or frequency on the line); "
+                        "the opioid total is incomplete")
+            continue
+        ln.mme = ln.daily * factor
+        parts.append((e["id"], ln.mme, ln))
+    if not parts:
+        return
+    total = sum(m for _, m, _ in parts)
+    pol = run.ref.policy
+    warn, high = pol["mme_warning"]["value"], pol["mme_high"]["value"]
+    table = pol["mme_factor_table"]["name"]
+    detail = " + ".join(f"{run.ref.entries[i]['name'].lower()} {fmt(m)}" for i, m, _ in parts)
+    ids = [i for i, _, _ in parts]
+    idx = [ln.index for _, _, ln in parts]
+    if total >= high:
+        src = _src(run, pol["mme_high"])
+        run.add("MR306", "opioid-mme", "error", ids, idx,
+                f"opioids: worst case {fmt(total)} MME/day ({detail}) is at or above "
+                f"{fmt(high)} MME/day: avoid or carefully justify ({table}; {src})", src)
+    elif total >= warn:
+        src = _src(run, pol["mme_warning"])
+        run.add("MR305", "opioid-mme", "warning", ids, idx,
+                f"opioids: worst case {fmt(total)} MME/day ({detail}) is at or above "
+                f"{fmt(warn)} MME/day: reassess benefit and risk, consider naloxone "
+                f"({table}; {src})", src)
+
+
+def _report_needs(run: _Run) -> None:
+    labels = {"age": "age (--age)", "crcl": "creatinine clearance (--crcl)",
+              "hepatic-impairment": "hepatic function (--hepatic-impairment)",
+              "weeks-since-surgery": "weeks since surgery (--weeks-since-surgery)"}
+    for what, purposes in sorted(run.needs.items()):
+        lines = sorted({i for s in purposes.values() for i in s})
+        items = sorted({p.split(" ")[0] for p in purposes})
+        run.add("MR602", "unverifiable", "info", items, lines,
+                f"{labels.get(what, what)} not given: could not check "
+                + ", ".join(sorted(purposes)))
+
+
+def _result(run: _Run) -> CheckResult:
+    items = []
+    for ln in run.lines:
+        p, e = ln.parsed, ln.entry
+        pct = None
+        if ln.daily is not None and ln.daily_max:
+            pct = round(100 * ln.daily / ln.daily_max, 1)
+        items.append(ItemResult(
+            line=ln.index, input=ln.text, product=e["id"] if e else None, status=ln.status,
+            name=e["name"] if e else (p.name if p else None), kind=e["kind"] if e else None,
+            dose=p.dose if p else None, dose_max=p.dose_max if p else None,
+            unit=p.unit if p else None, route=ln.route if e else (p.route if p else None),
+            frequency=(p.frequency.text + (" prn" if p.prn else "")) if p and p.frequency
+            else ("prn" if p and p.prn else None),
+            administrations_per_day=p.frequency.per_day_max if p and p.frequency else None,
+            prn=bool(p and p.prn), prn_reason=p.prn_reason if p else None,
+            duration_days=p.duration_days if p else None,
+            daily_total=_round(ln.daily), daily_unit=ln.unit if ln.daily is not None else None,
+            daily_max=ln.daily_max, percent_of_max=pct, mme_per_day=_round(ln.mme),
+            unparsed=tuple(p.unparsed) if p else ()))
+    findings = tuple(sorted(run.findings, key=Finding.sort_key))
+    by_sev = {s: 0 for s in SEVERITIES}
+    by_cat: dict[str, int] = {}
+    for f in findings:
+        by_sev[f.severity] += 1
+        by_cat[f.category] = by_cat.get(f.category, 0) + 1
+    statuses = {s: 0 for s in ("checked", "unverifiable", "unparseable", "unknown")}
+    for it in items:
+        statuses[it.status] += 1
+    mmes = [ln.mme for ln in run.lines if ln.mme is not None]
+    highest = max(findings, key=lambda f: f.rank).severity if findings else None
+    summary = Summary(items=len(items), checked=statuses["checked"], statuses=statuses,
+                      findings=len(findings), by_severity=by_sev,
+                      by_category=dict(sorted(by_cat.items())), highest_severity=highest,
+                      mme_per_day=_round(sum(mmes)) if mmes else None,
+                      mme_factor_table=run.ref.policy["mme_factor_table"]["version"],
+                      context=run.ctx, data=run.ref.info.to_dict())
+    return CheckResult(tuple(items), findings, summary)
+
+
+def _round(x: float | None) -> float | None:
+    return None if x is None else round(x, 4)

@@ -1,0 +1,290 @@
+"""Rendering: reference tables, entry cards and check reports as table, JSON or CSV text.
+
+The only module that imports tabulate. Functions return strings and never print.
+"""
+
+from __future__ import annotations
+
+import csv
+import enum
+import io
+import json
+import textwrap
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from medref.engine import fmt
+from medref.reference import Reference
+from medref.result import CheckResult
+
+
+@enum.unique
+class OutputFormat(str, enum.Enum):
+    """Output formats of the table commands."""
+
+    TABLE = "table"
+    JSON = "json"
+    CSV = "csv"
+
+
+WIDTH = 100
+
+
+def _tabulate(rows: list[list[Any]], headers: list[str], tablefmt: str,
+              widths: list[int | None] | None = None) -> str:
+    from tabulate import tabulate
+    if widths is not None and tablefmt not in ("html", "unsafehtml", "latex", "latex_raw",
+                                               "latex_booktabs", "latex_longtable", "tsv"):
+        return str(tabulate(rows, headers=headers, tablefmt=tablefmt, maxcolwidths=widths,
+                            disable_numparse=True))
+    return str(tabulate(rows, headers=headers, tablefmt=tablefmt, disable_numparse=True))
+
+
+def typical_text(e: Mapping[str, Any]) -> str:
+    """``500-1,000 mg q6h prn`` from an entry's typical dose."""
+    t = e.get("typical")
+    if not t:
+        return "no dose on file" if not e.get("checkable", True) or e["kind"] == "watch" else "-"
+    amt = fmt(t["min"]) if t["min"] == t["max"] else f"{fmt(t['min'])}-{fmt(t['max'])}"
+    per = "/day" if t.get("basis") == "day" else ""
+    return f"{amt} {t['unit']}{per} {t['frequency']}"
+
+
+def max_text(e: Mapping[str, Any]) -> str:
+    """The enforced (default) maxima per period and per dose, or a note when none is on file."""
+    parts = []
+    for lim in e.get("limits", ()):
+        if lim.get("when"):
+            continue
+        routes = f" {'/'.join(lim['routes'])}" if lim.get("routes") else ""
+        if lim["kind"] == "period":
+            parts.append(f"{fmt(lim['amount'])} {lim['unit']}/{lim['period']}{routes}")
+        elif lim["kind"] == "upper-intake":
+            parts.append(f"UL {fmt(lim['amount'])} {lim['unit']}/{lim['period']}")
+        elif lim["kind"] == "administrations":
+            parts.append(f"{fmt(lim['amount'])}x/day")
+    ul = [lim for lim in e.get("limits", ()) if lim["kind"] == "upper-intake"]
+    if ul and not any(p.startswith("UL") for p in parts):
+        adult = sorted({fmt(u["amount"]) for u in ul
+                        if (u.get("when") or {}).get("min_age", 0) >= 19
+                        or (u.get("when") or {}).get("max_age") is None})
+        parts.append(f"UL {'/'.join(adult)} {ul[0]['unit']}/day (adult)")
+    return "; ".join(parts) if parts else "none on file"
+
+
+def classes_text(e: Mapping[str, Any], n: int = 2) -> str:
+    """The first ``n`` classes."""
+    cls = list(e.get("classes", ()))
+    return ", ".join(cls[:n]) + ("..." if len(cls) > n else "")
+
+
+def entries_table(entries: list[dict[str, Any]], ref: Reference, fmt_: OutputFormat,
+                  tablefmt: str = "simple") -> str:
+    """Render entries as the reference table (``medref drugs``/``supplements``)."""
+    if fmt_ is OutputFormat.JSON:
+        data = [ref.model(e["id"]).model_dump(mode="json") for e in entries]
+        return json.dumps(data, indent=2, ensure_ascii=False)
+    if fmt_ is OutputFormat.CSV:
+        return entries_csv(entries)
+    rows = [[e["id"], classes_text(e), typical_text(e), max_text(e),
+             (e.get("bone_healing") or {}).get("concern", "none")] for e in entries]
+    return _tabulate(rows, ["id", "class", "typical dose", "max (labeled)", "bone"], tablefmt,
+                     [18, 20, 24, 24, 7])
+
+
+def entries_csv(entries: Iterable[Mapping[str, Any]]) -> str:
+    """Entries flattened to CSV with stable column names."""
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\n")
+    w.writerow(["id", "kind", "name", "aliases", "classes", "routes", "typical_text",
+                "typical_min", "typical_max", "typical_unit", "typical_basis",
+                "typical_frequency", "max_labeled", "bone_concern", "bone_evidence",
+                "rxcui", "checkable"])
+    for e in entries:
+        t = e.get("typical") or {}
+        bh = e.get("bone_healing") or {}
+        w.writerow([e["id"], e["kind"], e["name"], "; ".join(e.get("aliases", ())),
+                    "; ".join(e.get("classes", ())), "; ".join(e.get("routes", ())),
+                    t.get("text", ""), t.get("min", ""), t.get("max", ""), t.get("unit", ""),
+                    t.get("basis", ""), t.get("frequency", ""), max_text(e),
+                    bh.get("concern", ""), bh.get("evidence", ""),
+                    (e.get("rxcui") or {}).get("value", ""), e.get("checkable", True)])
+    return out.getvalue().rstrip("\n")
+
+
+def _prov(ref: Reference, obj: Mapping[str, Any]) -> str:
+    s = ref.source_label(obj.get("sources", ()), bool(obj.get("verified", True)))
+    return s + (f"; note: {obj['note']}" if obj.get("note") else "")
+
+
+def _wrap(label: str, text: str) -> list[str]:
+    lines = textwrap.wrap(text, WIDTH - 18) or [""]
+    return [f"{label:<16}  {lines[0]}"] + [f"{'':<16}  {ln}" for ln in lines[1:]]
+
+
+def _limit_row(lim: Mapping[str, Any]) -> list[str]:
+    amt = fmt(lim["amount"])
+    kind = lim["kind"]
+    if kind in ("period", "upper-intake"):
+        what = f"{amt} {lim['unit']}/{lim['period']}"
+    elif kind == "single":
+        what = f"{amt} {lim['unit']} per dose"
+    elif kind == "administrations":
+        what = f"{amt} per day"
+    elif kind == "duration":
+        what = f"{amt} days"
+    else:
+        what = f"{amt} administrations"
+    from medref.engine import _when_text
+    when = _when_text(lim.get("when"))
+    if lim.get("routes"):
+        when = (when + "; " if when else "") + "route " + "/".join(lim["routes"])
+    return [kind, what, when or "default", lim.get("severity", "error")]
+
+
+def entry_card(e: Mapping[str, Any], ref: Reference, tablefmt: str = "simple") -> str:
+    """A full card for one entry: every field and every source."""
+    out: list[str] = []
+    out.append(f"{e['name']}  [{e['id']}]  ({e['kind']})")
+    out.append("=" * min(WIDTH, len(out[0])))
+    if e.get("aliases"):
+        out += _wrap("aliases", ", ".join(e["aliases"]))
+    out += _wrap("classes", ", ".join(e.get("classes", ())) or "-")
+    out += _wrap("routes", ", ".join(e.get("routes", ())) + (
+        f" (default {e['default_route']})" if e.get("default_route") else ""))
+    if not e.get("checkable", True):
+        out += _wrap("dosing", "no dose to check on file: a regimen naming it is reported as "
+                     "'no limit on file'")
+    t = e.get("typical")
+    if t:
+        out += _wrap("typical (seed)", f"{typical_text(e)}: \"{t['text']}\"")
+    for key, label in (("function", "function"), ("mechanism", "mechanism"),
+                       ("regulatory", "regulatory")):
+        if e.get(key):
+            out += _wrap(label, e[key])
+    if e.get("side_effects"):
+        out += _wrap("side effects", "; ".join(e["side_effects"]))
+    bh = e.get("bone_healing") or {}
+    sev = f", flagged {bh['severity']}" if bh.get("severity") else ""
+    hd = (f"; high dose above {fmt(bh['high_dose'])} {bh['high_dose_unit']}/day"
+          if bh.get("high_dose") else "")
+    out += _wrap("bone healing", f"{bh.get('concern', 'none')} (evidence "
+                 f"{bh.get('evidence', '?')}{sev}{hd}): {bh.get('rationale', '')} "
+                 f"[{_prov(ref, bh)}]")
+    for key, label in (("mme_factor", "MME factor"), ("iu_per_mcg", "IU per mcg"),
+                       ("elemental_fraction", "elemental frac."), ("rxcui", "RxCUI")):
+        v = e.get(key)
+        if v:
+            out += _wrap(label, f"{v['value']} [{_prov(ref, v)}]")
+    if e.get("amount_basis"):
+        out += _wrap("amount basis", e["amount_basis"])
+    limits = list(e.get("limits", ()))
+    if limits:
+        out.append("")
+        out.append("Limits")
+        rows = [[*_limit_row(lim), _prov(ref, lim) + (f" ({lim['label']})"
+                                                       if lim.get("label") else "")]
+                for lim in limits]
+        out.append(_tabulate(rows, ["kind", "maximum", "applies", "severity", "source"],
+                             tablefmt, [14, 18, 20, 8, 34]))
+    elif e.get("checkable", True) and e["kind"] != "watch":
+        out += ["", "Limits: none on file (a regimen line is reported as 'no limit on file')"]
+    rules = list(e.get("context_rules", ()))
+    if rules:
+        out.append("")
+        out.append("Patient-context rules")
+        from medref.engine import _when_text
+        for r in rules:
+            out += _wrap(f"- {r['action']}", f"{_when_text(r['when'])}: {r['message']} "
+                         f"[{r['severity']}; {_prov(ref, r)}]")
+    notes = list(e.get("notes", ()))
+    if notes:
+        out.append("")
+        out.append("Notes")
+        for n in notes:
+            text = n if isinstance(n, str) else f"{n.get('note', '')} [{_prov(ref, {**n, 'note': None})}]"
+            out += _wrap("-", text)
+    out.append("")
+    out.append("Sources")
+    cited: list[str] = []
+    for sid in _all_sources(e):
+        if sid not in cited:
+            cited.append(sid)
+    for sid in cited:
+        s = ref.sources.get(sid, {"short": sid, "citation": ""})
+        out += _wrap(f"[{sid}]", f"{s['short']}: {s['citation']}")
+    return "\n".join(out)
+
+
+def _all_sources(obj: Any) -> Iterable[str]:
+    if isinstance(obj, Mapping):
+        for k, v in obj.items():
+            if k == "sources" and isinstance(v, list | tuple):
+                yield from (str(x) for x in v)
+            else:
+                yield from _all_sources(v)
+    elif isinstance(obj, list | tuple):
+        for v in obj:
+            yield from _all_sources(v)
+
+
+# -- check reports ----------------------------------------------------------------------------
+
+def _pct(x: float | None) -> str:
+    return "-" if x is None else f"{x:g}%"
+
+
+def check_table(result: CheckResult, tablefmt: str = "simple") -> str:
+    """The human report: one row per item, then findings sorted by severity, then a summary."""
+    rows = []
+    for it in result.items:
+        dose = "-"
+        if it.dose is not None:
+            dose = fmt(it.dose) + (f"-{fmt(it.dose_max)}" if it.dose_max is not None else "")
+            dose += f" {it.unit}"
+        daily = (f"{fmt(it.daily_total)} {it.daily_unit}" if it.daily_total is not None
+                 else "-")
+        product = it.product or f"? ({it.status})"
+        if it.product and it.status != "checked":
+            product += f" ({it.status})"
+        rows.append([it.line + 1, it.input, product, dose, it.frequency or "-", daily,
+                     _pct(it.percent_of_max)])
+    out = [_tabulate(rows, ["#", "input", "product", "dose", "frequency", "worst/day", "% max"],
+                     tablefmt, [3, 30, 18, 12, 14, 12, 7])]
+    out.append("")
+    if result.findings:
+        out.append("Findings")
+        for f in result.findings:
+            where = ",".join(str(i + 1) for i in f.lines)
+            head = f"{f.severity.upper():<7} {f.code} {f.category}" + (
+                f" (line {where})" if where else "")
+            out.append(head)
+            out += ["        " + ln for ln in textwrap.wrap(f.message, WIDTH - 8)]
+    else:
+        out.append("No findings.")
+    s = result.summary
+    counts = ", ".join(f"{n} {sev}" for sev, n in reversed(list(s.by_severity.items())) if n)
+    tail = f"{s.findings} finding{'s' if s.findings != 1 else ''}" + (
+        f" ({counts})" if counts else "")
+    tail += f"; {s.checked} of {s.items} item{'s' if s.items != 1 else ''} fully checked"
+    if s.mme_per_day is not None:
+        tail += f"; opioids {fmt(s.mme_per_day)} MME/day ({s.mme_factor_table})"
+    out.append("")
+    out.append(tail)
+    return "\n".join(out)
+
+
+def check_json(result: CheckResult) -> str:
+    """The JSON document of ``medref check --format json``."""
+    return json.dumps(result.to_dict(), indent=2, ensure_ascii=False)
+
+
+def check_csv(result: CheckResult) -> str:
+    """Findings as CSV rows (one per finding)."""
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\n")
+    w.writerow(["severity", "code", "category", "items", "lines", "message", "source", "rule"])
+    for f in result.findings:
+        w.writerow([f.severity, f.code, f.category, ";".join(f.items),
+                    ";".join(str(i) for i in f.lines), f.message, f.source or "", f.rule or ""])
+    return out.getvalue().rstrip("\n")

@@ -1,0 +1,536 @@
+"""Typed models of medref's reference data (pydantic v2).
+
+These models are the schema of ``data/*.json``. They are strict: unknown keys are rejected,
+units, routes, classes and periods come from closed vocabularies, and cross-field rules
+(min <= max, single-dose maximum <= daily maximum, seed range unit comparable with the limits,
+``memory`` facts never marked verified) are enforced when a file is loaded.
+
+The check engine does not use these classes at run time (it compiles the validated JSON into
+plain structures for speed); they are the public, documented view of the data.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import Annotated, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
+
+from medref.units import comparable, convert
+from medref.vocab import Severity
+
+
+@enum.unique
+class Unit(str, enum.Enum):
+    """Closed set of dose units. Mass units convert; IU converts to mcg per entry."""
+
+    MG = "mg"
+    MCG = "mcg"
+    G = "g"
+    IU = "IU"
+    ML = "mL"
+    PERCENT = "%"
+    PATCH = "patch"
+
+
+@enum.unique
+class Period(str, enum.Enum):
+    """The period a maximum or upper limit is counted over."""
+
+    DAY = "day"
+    WEEK = "week"
+    MONTH = "month"
+    YEAR = "year"
+
+
+@enum.unique
+class Route(str, enum.Enum):
+    """Routes of administration."""
+
+    PO = "po"
+    IV = "iv"
+    IM = "im"
+    SC = "sc"
+    TOPICAL = "topical"
+    TRANSDERMAL = "transdermal"
+    PR = "pr"
+    INTRANASAL = "intranasal"
+    INTRA_ARTICULAR = "intra-articular"
+    EPIDURAL = "epidural"
+    LOCAL = "local"
+    INHALED = "inhaled"
+
+
+@enum.unique
+class Kind(str, enum.Enum):
+    """What an entry is. ``watch`` entries are recognised agents with no dosing on file."""
+
+    DRUG = "drug"
+    SUPPLEMENT = "supplement"
+    THERAPY = "therapy"
+    WATCH = "watch"
+
+
+@enum.unique
+class TherapeuticClass(str, enum.Enum):
+    """Closed vocabulary of therapeutic classes used by the duplicate and interaction rules."""
+
+    ANALGESIC = "analgesic"
+    NSAID = "nsaid"
+    COX2_INHIBITOR = "cox2-inhibitor"
+    OPIOID = "opioid"
+    GABAPENTINOID = "gabapentinoid"
+    ANTICONVULSANT = "anticonvulsant"
+    ANTIDEPRESSANT = "antidepressant"
+    SSRI = "ssri"
+    SNRI = "snri"
+    TCA = "tca"
+    SEROTONERGIC = "serotonergic"
+    CYP2D6_INHIBITOR = "cyp2d6-inhibitor"
+    MUSCLE_RELAXANT = "muscle-relaxant"
+    ALPHA2_AGONIST = "alpha2-agonist"
+    CNS_DEPRESSANT = "cns-depressant"
+    TOPICAL_ANALGESIC = "topical-analgesic"
+    LOCAL_ANESTHETIC = "local-anesthetic"
+    ANTIHYPERTENSIVE = "antihypertensive"
+    BISPHOSPHONATE = "bisphosphonate"
+    ANTIRESORPTIVE = "antiresorptive"
+    ANABOLIC = "anabolic"
+    PTH_ANALOG = "pth-analog"
+    SCLEROSTIN_INHIBITOR = "sclerostin-inhibitor"
+    MONOCLONAL_ANTIBODY = "monoclonal-antibody"
+    VISCOSUPPLEMENT = "viscosupplement"
+    DEVICE = "device"
+    CELL_THERAPY = "cell-therapy"
+    BLOOD_PRODUCT = "blood-product"
+    VITAMIN = "vitamin"
+    MINERAL = "mineral"
+    CALCIUM = "calcium"
+    MAGNESIUM = "magnesium"
+    STRONTIUM = "strontium"
+    TRACE_ELEMENT = "trace-element"
+    FATTY_ACID = "fatty-acid"
+    PROTEIN = "protein"
+    CORTICOSTEROID = "corticosteroid"
+    NICOTINE = "nicotine"
+    FLUOROQUINOLONE = "fluoroquinolone"
+    ANTIBIOTIC = "antibiotic"
+    PPI = "ppi"
+    ANTICOAGULANT = "anticoagulant"
+    SALICYLATE = "salicylate"
+    ANTACID = "antacid"
+
+
+@enum.unique
+class Concern(str, enum.Enum):
+    """Bone-healing concern level."""
+
+    NONE = "none"
+    CAUTION = "caution"
+    AVOID = "avoid"
+
+
+@enum.unique
+class Evidence(str, enum.Enum):
+    """Strength of the evidence behind a bone-healing concern (clinical-facts §4 scale)."""
+
+    STRONG = "strong"
+    MODERATE = "moderate"
+    WEAK = "weak"
+    ANIMAL_ONLY = "animal-only"
+    NONE = "none"
+    UNVERIFIED = "unverified"
+
+
+@enum.unique
+class LimitKind(str, enum.Enum):
+    """What a :class:`Limit` bounds.
+
+    - ``single``: amount per administration.
+    - ``period``: amount per day, week, month or year.
+    - ``administrations``: number of administrations per day.
+    - ``duration``: days of continuous use.
+    - ``course``: total administrations in a course or lifetime.
+    - ``upper-intake``: a Tolerable Upper Intake Level (supplements).
+    """
+
+    SINGLE = "single"
+    PERIOD = "period"
+    ADMINISTRATIONS = "administrations"
+    DURATION = "duration"
+    COURSE = "course"
+    UPPER_INTAKE = "upper-intake"
+
+
+Id = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=60)]
+"""A canonical id: lowercase words joined by hyphens (``zoledronic-acid``). A public contract."""
+
+SourceId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=40)]
+"""Key into ``data/sources.json`` (``seed``, ``s15``, ``memory`` ...)."""
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+
+
+def _nonneg_finite(v: float) -> float:
+    if not (v >= 0 and v != float("inf")):
+        raise ValueError("must be a finite number >= 0")
+    return v
+
+
+Amount = Annotated[float, AfterValidator(_nonneg_finite)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=False, defer_build=True)
+
+
+class Provenance(_Strict):
+    """Where a fact comes from, and whether that source was checked.
+
+    ``sources`` are ids from ``data/sources.json``. A fact from memory uses the ``memory``
+    source and must have ``verified`` false.
+    """
+
+    sources: tuple[SourceId, ...] = Field(min_length=1)
+    verified: bool
+    note: Text | None = None
+
+    @model_validator(mode="after")
+    def _memory_is_unverified(self) -> Provenance:
+        if "memory" in self.sources and self.verified:
+            raise ValueError("a fact sourced from memory cannot be verified: true")
+        return self
+
+
+class Condition(_Strict):
+    """When a limit or rule applies. Unset fields do not restrict.
+
+    Age bounds are inclusive whole years; ``crcl_below`` is strict (mL/min).
+    ``indication`` and ``formulation`` qualify a labeled alternative that the checker reports
+    at info level because a sig line does not state them.
+    """
+
+    min_age: int | None = Field(default=None, ge=0, le=130)
+    max_age: int | None = Field(default=None, ge=0, le=130)
+    crcl_below: float | None = Field(default=None, gt=0, le=200)
+    hepatic_impairment: bool | None = None
+    indication: Text | None = None
+    formulation: Text | None = None
+    first_day: bool | None = None
+
+    @model_validator(mode="after")
+    def _ages_ordered(self) -> Condition:
+        if self.min_age is not None and self.max_age is not None and self.min_age > self.max_age:
+            raise ValueError("min_age is above max_age")
+        return self
+
+    @property
+    def needs_context(self) -> bool:
+        """True when the condition depends on patient context (age, renal, hepatic)."""
+        return (self.min_age is not None or self.max_age is not None
+                or self.crcl_below is not None or self.hepatic_impairment is not None)
+
+    @property
+    def qualified(self) -> bool:
+        """True when the condition names an indication, formulation or first day."""
+        return (self.indication is not None or self.formulation is not None
+                or self.first_day is not None)
+
+
+class Limit(Provenance):
+    """A labeled (or guideline) maximum, with its source.
+
+    Default limits (no ``when``) are enforced at their ``severity``. Context limits (age,
+    CrCl, hepatic) are enforced when the context is given. Qualified limits (indication,
+    formulation, first day) are reported at info level.
+    """
+
+    kind: LimitKind
+    amount: Amount
+    unit: Unit | None = None
+    period: Period | None = None
+    routes: tuple[Route, ...] | None = None
+    when: Condition | None = None
+    severity: Severity = Severity.ERROR
+    basis: Literal["total", "supplemental", "elemental", "compound"] | None = None
+    label: Text | None = None
+
+    @model_validator(mode="after")
+    def _shape(self) -> Limit:
+        needs_unit = self.kind in (LimitKind.SINGLE, LimitKind.PERIOD, LimitKind.UPPER_INTAKE)
+        if needs_unit and self.unit is None:
+            raise ValueError(f"a {self.kind.value} limit needs a unit")
+        if not needs_unit and self.unit is not None:
+            raise ValueError(f"a {self.kind.value} limit takes no unit")
+        needs_period = self.kind in (LimitKind.PERIOD, LimitKind.UPPER_INTAKE)
+        if needs_period and self.period is None:
+            raise ValueError(f"a {self.kind.value} limit needs a period")
+        if not needs_period and self.period is not None:
+            raise ValueError(f"a {self.kind.value} limit takes no period")
+        if self.amount <= 0:
+            raise ValueError("a limit amount must be above 0")
+        return self
+
+
+class TypicalDose(_Strict):
+    """The seed document's typical regimen, kept exactly as the seed states it.
+
+    ``min``/``max`` are per administration (``basis: administration``) or per day.
+    """
+
+    text: Text
+    min: Amount
+    max: Amount
+    unit: Unit
+    basis: Literal["administration", "day"] = "administration"
+    frequency: Text
+    frequency_text: Text | None = None
+    sources: tuple[SourceId, ...] = ("seed",)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> TypicalDose:
+        if self.min > self.max:
+            raise ValueError(f"min ({self.min}) is above max ({self.max})")
+        if "seed" not in self.sources:
+            raise ValueError("a typical dose must cite the seed")
+        return self
+
+
+class BoneHealing(Provenance):
+    """A bone-healing (fusion, fracture, BMD) concern with its rationale and evidence.
+
+    ``high_dose`` is a per-day amount above which the concern is raised one severity.
+    """
+
+    concern: Concern
+    severity: Severity | None = None
+    rationale: Text
+    evidence: Evidence
+    high_dose: Amount | None = None
+    high_dose_unit: Unit | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> BoneHealing:
+        if self.concern is Concern.NONE and self.severity is not None:
+            raise ValueError("severity must be unset when concern is none")
+        if self.concern is not Concern.NONE and self.severity is None:
+            raise ValueError("severity is required when there is a concern")
+        if self.concern is Concern.AVOID and self.severity is Severity.INFO:
+            raise ValueError("an avoid concern cannot be info")
+        if (self.high_dose is None) != (self.high_dose_unit is None):
+            raise ValueError("high_dose and high_dose_unit go together")
+        return self
+
+
+class SourcedNumber(Provenance):
+    """A number with its provenance (MME factor, IU per mcg, elemental fraction)."""
+
+    value: float = Field(gt=0)
+
+
+class Rxcui(Provenance):
+    """An RxNorm ingredient code (RxCUI) with its provenance."""
+
+    value: Annotated[str, StringConstraints(pattern=r"^\d{1,9}$")]
+
+
+class ContextRule(Provenance):
+    """A patient-context rule that is not a dose limit (contraindicated, avoid, adjust)."""
+
+    when: Condition
+    action: Literal["contraindicated", "avoid", "adjust", "caution"]
+    message: Text
+    severity: Severity
+
+    @model_validator(mode="after")
+    def _needs_context(self) -> ContextRule:
+        if not self.when.needs_context:
+            raise ValueError("a context rule needs an age, crcl_below or hepatic_impairment")
+        return self
+
+
+class Entry(_Strict):
+    """One drug, supplement, advanced therapy or recognised agent.
+
+    The canonical ``id`` is a public contract. ``checkable`` is false for therapies with no
+    dose to check (cell therapies, PRP, device-class hyaluronic acid): a regimen naming them is
+    recognised and reported as "no limit on file".
+    """
+
+    id: Id
+    kind: Kind
+    name: Text
+    aliases: tuple[Text, ...] = ()
+    classes: tuple[TherapeuticClass, ...] = ()
+    routes: tuple[Route, ...] = ()
+    default_route: Route | None = None
+    checkable: bool = True
+    typical: TypicalDose | None = None
+    limits: tuple[Limit, ...] = ()
+    iu_per_mcg: SourcedNumber | None = None
+    amount_basis: Literal["elemental", "compound", "ambiguous", "not-applicable"] | None = None
+    elemental_fraction: SourcedNumber | None = None
+    mme_factor: SourcedNumber | None = None
+    rxcui: Rxcui | None = None
+    bone_healing: BoneHealing
+    context_rules: tuple[ContextRule, ...] = ()
+    function: Text | None = None
+    mechanism: Text | None = None
+    side_effects: tuple[Text, ...] = ()
+    regulatory: Text | None = None
+    notes: tuple[Provenance | Text, ...] = ()
+    sources: tuple[SourceId, ...] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _cross_field(self) -> Entry:
+        if self.default_route is not None and self.default_route not in self.routes:
+            raise ValueError(f"default_route {self.default_route.value!r} is not in routes")
+        if self.checkable and self.kind is not Kind.WATCH and self.typical is None:
+            raise ValueError("a checkable entry needs a typical dose (or checkable: false)")
+        if self.kind is Kind.SUPPLEMENT and self.amount_basis is None:
+            raise ValueError("a supplement must say whether its amount is elemental")
+        iu = self.iu_per_mcg.value if self.iu_per_mcg else None
+        _check_limits(self.limits, self.typical, iu)
+        return self
+
+
+def _check_limits(limits: tuple[Limit, ...], typical: TypicalDose | None,
+                  iu_per_mcg: float | None) -> None:
+    """Cross-limit rules: unit comparability and single <= per-day for the same route/context."""
+    for i, lim in enumerate(limits):
+        if typical is not None and lim.unit is not None and not comparable(
+                typical.unit.value, lim.unit.value, iu_per_mcg):
+            raise ValueError(
+                f"limits[{i}] unit {lim.unit.value!r} cannot be compared with the typical "
+                f"dose unit {typical.unit.value!r}")
+    singles = [x for x in limits if x.kind is LimitKind.SINGLE]
+    days = [x for x in limits if x.kind is LimitKind.PERIOD and x.period is Period.DAY]
+    for s in singles:
+        for d in days:
+            if s.when != d.when or s.routes != d.routes:
+                continue
+            if s.unit is None or d.unit is None:
+                continue  # Limit._shape already rejects this
+            if not comparable(s.unit.value, d.unit.value, iu_per_mcg):
+                raise ValueError("single and per-day limits use units that cannot be compared")
+            if convert(s.amount, s.unit.value, d.unit.value, iu_per_mcg) > d.amount + 1e-9:
+                raise ValueError(
+                    f"single-dose maximum {s.amount:g} {s.unit.value} is above the per-day "
+                    f"maximum {d.amount:g} {d.unit.value}")
+
+
+class Source(_Strict):
+    """A cited source: the seed, an FDA label, FNB/NIH tables, CDC 2022, a study."""
+
+    id: SourceId
+    kind: Literal["seed", "label", "secondary", "guideline", "table", "study", "database",
+                  "calc", "memory"]
+    short: Text
+    citation: Text
+
+
+class InteractionRule(Provenance):
+    """A regimen-wide rule kept as data: an interaction, a duplicate or a timing rule.
+
+    ``pair`` rules fire when one item matches ``a`` and a different item matches ``b``.
+    ``group`` rules fire when at least ``min_count`` distinct products match ``members``
+    (and, if ``requires`` is set, at least one product matches it too).
+    Selectors are canonical ids or ``class:NAME``.
+    """
+
+    id: Id
+    kind: Literal["pair", "group"]
+    category: Literal["interaction", "duplicate-therapy", "administration"]
+    a: tuple[str, ...] = ()
+    b: tuple[str, ...] = ()
+    members: tuple[str, ...] = ()
+    requires: tuple[str, ...] = ()
+    min_count: int = Field(default=2, ge=2, le=10)
+    level: Literal["contraindicated", "major", "moderate", "minor", "unverified"]
+    severity: Severity
+    title: Text
+    mechanism: Text
+    action: Text
+
+    @model_validator(mode="after")
+    def _shape(self) -> InteractionRule:
+        if self.kind == "pair" and (not self.a or not self.b or self.members):
+            raise ValueError("a pair rule needs a and b, and no members")
+        if self.kind == "group" and (not self.members or self.a or self.b):
+            raise ValueError("a group rule needs members, and no a or b")
+        for sel in (*self.a, *self.b, *self.members, *self.requires):
+            if sel.startswith("class:"):
+                TherapeuticClass(sel[6:])  # raises ValueError for an unknown class
+        return self
+
+
+
+
+class PolicyValue(Provenance):
+    """A number medref's rules use that is not a per-product limit (MME thresholds ...)."""
+
+    value: float = Field(gt=0)
+
+
+class FactorTable(Provenance):
+    """Names the MME conversion-factor table in use (its version is part of the output)."""
+
+    name: Text
+    version: Text
+
+
+class Policy(_Strict):
+    """``data/policy.json``: regimen-wide thresholds, each with its provenance."""
+
+    mme_factor_table: FactorTable
+    mme_warning: PolicyValue
+    mme_high: PolicyValue
+    nsaid_early_window_weeks: PolicyValue
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Policy:
+        if self.mme_warning.value >= self.mme_high.value:
+            raise ValueError("mme_warning must be below mme_high")
+        return self
+
+
+Drug = Entry
+"""Alias of :class:`Entry` (drugs and advanced therapies use the same model)."""
+Supplement = Entry
+"""Alias of :class:`Entry` (supplements use the same model, with ``kind: supplement``)."""
+
+
+__all__ = [
+    "BoneHealing",
+    "Drug",
+    "FactorTable",
+    "Policy",
+    "PolicyValue",
+    "Supplement",
+    "Concern",
+    "Condition",
+    "ContextRule",
+    "Entry",
+    "Evidence",
+    "InteractionRule",
+    "Kind",
+    "Limit",
+    "LimitKind",
+    "Period",
+    "Provenance",
+    "Route",
+    "Rxcui",
+    "Severity",
+    "Source",
+    "SourcedNumber",
+    "TherapeuticClass",
+    "TypicalDose",
+    "Unit",
+]
