@@ -82,7 +82,43 @@ _LAZY = {
     "Severity": "medref.vocab",
 }
 
-__all__ = sorted([*_LAZY, "__version__"])
+__all__ = [
+    "BoneHealing",
+    "CheckResult",
+    "Condition",
+    "Context",
+    "ContextRule",
+    "DataError",
+    "DataInfo",
+    "Drug",
+    "Entry",
+    "Finding",
+    "Frequency",
+    "InputError",
+    "InteractionRule",
+    "ItemResult",
+    "Limit",
+    "MedrefError",
+    "ParsedLine",
+    "Policy",
+    "Reference",
+    "Severity",
+    "SigError",
+    "StructuredItem",
+    "Summary",
+    "Supplement",
+    "TypicalDose",
+    "UnknownSubstanceError",
+    "WithinDailyMax",
+    "__version__",
+    "check",
+    "check_daily_dose",
+    "check_many",
+    "daily_max",
+    "load_reference",
+    "parse_line",
+    "within_daily_max",
+]
 
 
 def __getattr__(name: str) -> Any:

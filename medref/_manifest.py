@@ -7,6 +7,7 @@ suite re-validates them on every run and checks the manifest is current).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from pathlib import Path
@@ -20,10 +21,8 @@ def write_manifest(base: Path, version: str | None = None) -> dict[str, object]:
     blobs = _read_all(base)
     validate_raw({k: json.loads(v) for k, v in blobs.items()}, base)
     old = {}
-    try:
+    with contextlib.suppress(OSError, ValueError):
         old = json.loads((base / "MANIFEST.json").read_text())
-    except (OSError, ValueError):
-        pass
     files = digest(blobs)
     manifest = {"version": version or old.get("version", "1"), "files": files,
                 "sha256": combined_digest(files), "order": list(DATA_FILES)}

@@ -169,10 +169,11 @@ def _num_field(item: Mapping[str, Any], key: str, where: str, line: int | None) 
     if isinstance(v, bool):
         raise InputError("must be a number", source=where, line=line, field=key)
     if isinstance(v, str):
+        text = v
         try:
-            v = float(v.replace(",", "").strip())
+            v = float(text.replace(",", "").strip())
         except ValueError:
-            raise InputError(f"not a number: {v[:40]!r}", source=where, line=line,
+            raise InputError(f"not a number: {text[:40]!r}", source=where, line=line,
                              field=key) from None
     if not isinstance(v, int | float) or not math.isfinite(v):
         raise InputError("must be a finite number", source=where, line=line, field=key)
@@ -528,8 +529,9 @@ def _check_periods(run: _Run, e: Mapping[str, Any], lines: list[_Line],
             ln0 = routed[0]
             detail = ""
             if ln0.freq is not None and len(routed) == 1:
+                prn = " prn" if ln0.parsed and ln0.parsed.prn else ""
                 detail = (f" ({fmt(ln0.dose_hi or 0)} {unit} x {ln0.freq.max_in(days)} "
-                          f"administrations, {ln0.freq.text}{' prn' if ln0.parsed and ln0.parsed.prn else ''})")
+                          f"administrations, {ln0.freq.text}{prn})")
             msg = (f"{name}: worst case {fmt(total)} {unit}/{per}{detail} exceeds {label} of "
                    f"{fmt(amount)} {unit}/{per} ({src})")
         run.add(code, "daily-max", sev, (e["id"],), idx, msg, src)
@@ -832,12 +834,12 @@ def _result(run: _Run) -> CheckResult:
             daily_max=ln.daily_max, percent_of_max=pct, mme_per_day=_round(ln.mme),
             unparsed=tuple(p.unparsed) if p else ()))
     findings = tuple(sorted(run.findings, key=Finding.sort_key))
-    by_sev = {s: 0 for s in SEVERITIES}
+    by_sev = dict.fromkeys(SEVERITIES, 0)
     by_cat: dict[str, int] = {}
     for f in findings:
         by_sev[f.severity] += 1
         by_cat[f.category] = by_cat.get(f.category, 0) + 1
-    statuses = {s: 0 for s in ("checked", "unverifiable", "unparseable", "unknown")}
+    statuses = dict.fromkeys(("checked", "unverifiable", "unparseable", "unknown"), 0)
     for it in items:
         statuses[it.status] += 1
     mmes = [ln.mme for ln in run.lines if ln.mme is not None]

@@ -19,7 +19,7 @@ from medref.result import CheckResult
 
 
 @enum.unique
-class OutputFormat(str, enum.Enum):
+class OutputFormat(enum.StrEnum):
     """Output formats of the table commands."""
 
     TABLE = "table"
@@ -202,7 +202,8 @@ def entry_card(e: Mapping[str, Any], ref: Reference, tablefmt: str = "simple") -
         out.append("")
         out.append("Notes")
         for n in notes:
-            text = n if isinstance(n, str) else f"{n.get('note', '')} [{_prov(ref, {**n, 'note': None})}]"
+            text = n if isinstance(n, str) else (
+                f"{n.get('note', '')} [{_prov(ref, {**n, 'note': None})}]")
             out += _wrap("-", text)
     out.append("")
     out.append("Sources")

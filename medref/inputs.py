@@ -83,8 +83,8 @@ def parse_text(text: str, name: str, fmt: str) -> list[str | dict[str, Any]]:
     elif fmt == "csv":
         items = _parse_csv(text, name)
     else:
-        items = [ln.strip() for ln in text.splitlines()]
-        items = [ln for ln in items if ln and not ln.startswith("#")]
+        stripped = [ln.strip() for ln in text.splitlines()]
+        items = [ln for ln in stripped if ln and not ln.startswith("#")]
     if not items:
         raise InputError("no regimen lines found (the input is empty)", source=name)
     return items
@@ -128,9 +128,7 @@ def _parse_json(text: str, name: str) -> list[str | dict[str, Any]]:
                          source=name)
     out: list[str | dict[str, Any]] = []
     for i, it in enumerate(doc):
-        if isinstance(it, str):
-            out.append(it)
-        elif isinstance(it, dict):
+        if isinstance(it, (str, dict)):
             out.append(it)
         else:
             raise InputError(f"item {i} must be a string or an object, not "

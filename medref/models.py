@@ -28,7 +28,7 @@ from medref.vocab import Severity
 
 
 @enum.unique
-class Unit(str, enum.Enum):
+class Unit(enum.StrEnum):
     """Closed set of dose units. Mass units convert; IU converts to mcg per entry."""
 
     MG = "mg"
@@ -41,7 +41,7 @@ class Unit(str, enum.Enum):
 
 
 @enum.unique
-class Period(str, enum.Enum):
+class Period(enum.StrEnum):
     """The period a maximum or upper limit is counted over."""
 
     DAY = "day"
@@ -51,7 +51,7 @@ class Period(str, enum.Enum):
 
 
 @enum.unique
-class Route(str, enum.Enum):
+class Route(enum.StrEnum):
     """Routes of administration."""
 
     PO = "po"
@@ -69,7 +69,7 @@ class Route(str, enum.Enum):
 
 
 @enum.unique
-class Kind(str, enum.Enum):
+class Kind(enum.StrEnum):
     """What an entry is. ``watch`` entries are recognised agents with no dosing on file."""
 
     DRUG = "drug"
@@ -79,7 +79,7 @@ class Kind(str, enum.Enum):
 
 
 @enum.unique
-class TherapeuticClass(str, enum.Enum):
+class TherapeuticClass(enum.StrEnum):
     """Closed vocabulary of therapeutic classes used by the duplicate and interaction rules."""
 
     ANALGESIC = "analgesic"
@@ -129,7 +129,7 @@ class TherapeuticClass(str, enum.Enum):
 
 
 @enum.unique
-class Concern(str, enum.Enum):
+class Concern(enum.StrEnum):
     """Bone-healing concern level."""
 
     NONE = "none"
@@ -138,7 +138,7 @@ class Concern(str, enum.Enum):
 
 
 @enum.unique
-class Evidence(str, enum.Enum):
+class Evidence(enum.StrEnum):
     """Strength of the evidence behind a bone-healing concern (clinical-facts §4 scale)."""
 
     STRONG = "strong"
@@ -150,7 +150,7 @@ class Evidence(str, enum.Enum):
 
 
 @enum.unique
-class LimitKind(str, enum.Enum):
+class LimitKind(enum.StrEnum):
     """What a :class:`Limit` bounds.
 
     - ``single``: amount per administration.
@@ -509,27 +509,27 @@ Supplement = Entry
 
 __all__ = [
     "BoneHealing",
-    "Drug",
-    "FactorTable",
-    "Policy",
-    "PolicyValue",
-    "Supplement",
     "Concern",
     "Condition",
     "ContextRule",
+    "Drug",
     "Entry",
     "Evidence",
+    "FactorTable",
     "InteractionRule",
     "Kind",
     "Limit",
     "LimitKind",
     "Period",
+    "Policy",
+    "PolicyValue",
     "Provenance",
     "Route",
     "Rxcui",
     "Severity",
     "Source",
     "SourcedNumber",
+    "Supplement",
     "TherapeuticClass",
     "TypicalDose",
     "Unit",

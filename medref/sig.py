@@ -29,7 +29,8 @@ from medref.errors import SigError
 MAX_LINE_CHARS = 2000
 """Longer lines are rejected as unparseable without being scanned (bounded work per line)."""
 
-_DASHES = dict.fromkeys(map(ord, "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d"), "-")
+_DASH_CHARS = "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d"
+_DASHES = dict.fromkeys(map(ord, _DASH_CHARS), "-")
 _DASHES.update({ord("\u00d7"): "x", ord("\u00b5"): "u", ord("\u03bc"): "u"})
 
 
@@ -370,7 +371,8 @@ _N = _NUM
 _DOSE_UNIT = (r"(?P<u>mg|mcg|ug|g|gm|gms|grams?|milligrams?|micrograms?|iu|i\.u\.|units?|ml|"
               r"millilit(?:er|re)s?|%|patch(?:es)?|tabs?|tablets?|caps?|capsules?|softgels?|"
               r"puffs?|drops?|sprays?|injections?)")
-_COUNT_UNIT = r"(?P<u>patch(?:es)?|tabs?|tablets?|caps?|capsules?|puffs?|drops?|sprays?|injections?)"
+_COUNT_UNIT = (r"(?P<u>patch(?:es)?|tabs?|tablets?|caps?|capsules?|puffs?|drops?|sprays?|"
+               r"injections?)")
 _RULES: list[tuple[str, _Handler]] = [
     # durations first: "x 5 days" must not read as a dose
     (rf"(?:x|for|for up to|up to)\s*(?P<a>{_N})(?:\s*(?:-|to)\s*(?P<b>{_N}))?\s*"

@@ -16,7 +16,7 @@ Each validator is also a plain function (:func:`check_daily_dose`) for code with
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from pydantic import AfterValidator

@@ -6,7 +6,7 @@ import enum
 
 
 @enum.unique
-class Severity(str, enum.Enum):
+class Severity(enum.StrEnum):
     """Finding severity, in increasing order. Values are the wire and CLI spelling."""
 
     INFO = "info"

@@ -1,0 +1,167 @@
+"""The machinery behind ``medref batch``: streaming, worker processes, atomic output."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import tempfile
+from collections import deque
+from collections.abc import Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from typing import Any, TextIO
+
+from medref.batch import (
+    ChunkOut,
+    Record,
+    _init_worker,
+    iter_chunks_jsonl,
+    process_chunk,
+    read_csv,
+    text_stream,
+)
+from medref.errors import InputError
+from medref.result import Context
+from medref.vocab import SEVERITIES, SEVERITY_RANK
+
+
+def _open_input(path: str) -> TextIO:
+    if path == "-":
+        return text_stream(sys.stdin.buffer)
+    if os.path.isdir(path):
+        raise InputError("is a directory, not a file", source=path)
+    try:
+        fh = open(path, "rb")  # noqa: SIM115 - closed by the caller
+    except FileNotFoundError:
+        raise InputError("file not found", source=path) from None
+    except PermissionError:
+        raise InputError("permission denied", source=path) from None
+    except OSError as exc:
+        raise InputError(f"cannot read file ({exc.strerror})", source=path) from None
+    return text_stream(fh)
+
+
+def _csv_chunks(stream: TextIO, ctx: Context, size: int) -> Iterator[tuple[list[Record], int]]:
+    buf: list[Record] = []
+    for rec in read_csv(stream, ctx):
+        buf.append(rec)
+        if len(buf) >= size:
+            yield buf, 0
+            buf = []
+    if buf:
+        yield buf, 0
+
+
+class _Totals:
+    def __init__(self) -> None:
+        self.records = self.items = self.errors = 0
+        self.worst = -1
+        self.by_sev: dict[str, int] = dict.fromkeys(SEVERITIES, 0)
+        self.by_cat: dict[str, int] = {}
+        self.first_errors: list[int] = []
+
+    def add(self, c: ChunkOut) -> None:
+        self.records += c.records
+        self.items += c.items
+        self.errors += c.errors
+        self.worst = max(self.worst, c.worst)
+        for k, v in c.by_severity.items():
+            self.by_sev[k] = self.by_sev.get(k, 0) + v
+        for k, v in c.by_category.items():
+            self.by_cat[k] = self.by_cat.get(k, 0) + v
+        if len(self.first_errors) < 10:
+            self.first_errors.extend(c.error_lines[: 10 - len(self.first_errors)])
+
+
+def _summary(t: _Totals) -> str:
+    from tabulate import tabulate
+    rows: list[list[Any]] = [["records", t.records], ["items", t.items],
+                             ["records not read (errors)", t.errors]]
+    rows += [[f"findings: {s}", t.by_sev.get(s, 0)] for s in reversed(SEVERITIES)]
+    rows += [[f"  {c}", n] for c, n in sorted(t.by_cat.items())]
+    text = str(tabulate(rows, headers=["medref batch", "count"], tablefmt="simple"))
+    if t.first_errors:
+        text += "\nrecords not read at input lines: " + ", ".join(map(str, t.first_errors))
+        if t.errors > len(t.first_errors):
+            text += ", ..."
+    return text
+
+
+def run_batch(input_path: str, output: str | None, *, jobs: int, chunk_size: int,
+              fail_on: str, in_format: str, progress: bool | None, context: Context,
+              data_dir: str | None) -> int:
+    """Run a batch and return the exit status (0, 1 or 2)."""
+    fmt = in_format
+    if fmt == "auto":
+        fmt = "csv" if input_path.lower().endswith(".csv") else "jsonl"
+    stream = _open_input(input_path)
+    show = progress if progress is not None else sys.stderr.isatty()
+    tmp_path: str | None = None
+    out: TextIO
+    if output is not None:
+        directory = os.path.dirname(os.path.abspath(output))
+        fd, tmp_path = tempfile.mkstemp(prefix=".medref-batch-", suffix=".tmp", dir=directory)
+        out = os.fdopen(fd, "w", encoding="utf-8", newline="\n")
+    else:
+        out = sys.stdout
+    totals = _Totals()
+    previous = signal.getsignal(signal.SIGTERM)
+
+    def _on_term(signum: int, frame: Any) -> None:
+        raise SystemExit(143)
+
+    signal.signal(signal.SIGTERM, _on_term)
+    ok = False
+    try:
+        chunks: Iterator[tuple[Any, int]]
+        if fmt == "csv":
+            chunks = _csv_chunks(stream, context, chunk_size)
+            kind = "records"
+        else:
+            chunks = iter_chunks_jsonl(stream, chunk_size)
+            kind = "jsonl"
+        if jobs == 1:
+            _init_worker(data_dir, context)
+            for payload, start in chunks:
+                _emit(out, process_chunk(kind, payload, start), totals, show)
+        else:
+            with ProcessPoolExecutor(jobs, initializer=_init_worker,
+                                     initargs=(data_dir, context)) as pool:
+                pending: deque[Future[ChunkOut]] = deque()
+                for payload, start in chunks:
+                    pending.append(pool.submit(process_chunk, kind, payload, start))
+                    while len(pending) >= jobs * 2:
+                        _emit(out, pending.popleft().result(), totals, show)
+                while pending:
+                    _emit(out, pending.popleft().result(), totals, show)
+        out.flush()
+        if tmp_path is not None and output is not None:
+            os.fsync(out.fileno())
+            out.close()
+            os.replace(tmp_path, output)
+            tmp_path = None
+        ok = True
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        stream.close()
+        if tmp_path is not None:
+            try:
+                out.close()
+            finally:
+                if os.path.exists(tmp_path):
+                    os.unlink(tmp_path)
+        if show:
+            sys.stderr.write("\r" + " " * 40 + "\r")
+    if ok:
+        sys.stderr.write(_summary(totals) + "\n")
+    if totals.errors:
+        return 2
+    return 1 if totals.worst >= SEVERITY_RANK[fail_on] else 0
+
+
+def _emit(out: TextIO, chunk: ChunkOut, totals: _Totals, show: bool) -> None:
+    out.write(chunk.text)
+    totals.add(chunk)
+    if show:
+        sys.stderr.write(f"\r{totals.records:,} records, {totals.errors:,} errors")
+        sys.stderr.flush()
