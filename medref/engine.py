@@ -371,6 +371,20 @@ def _applies(run: _Run, lim: Mapping[str, Any], ids: Iterable[str], lines: Itera
     return "qualified"
 
 
+def _formulation_matches(lim: Mapping[str, Any], line: _Line) -> bool:
+    """A formulation-qualified limit (ER, OTC) applies only to a line naming that formulation."""
+    text = str((lim.get("when") or {}).get("formulation") or "")
+    if not text:
+        return True
+    stated = line.parsed.formulation if line.parsed is not None else None
+    if stated is None:
+        return False
+    low = text.lower()
+    if stated == "ER":
+        return "extended" in low or "er" in low.replace("(", " ").split()
+    return stated.lower() in low.split() or stated.lower() in low
+
+
 def _when_text(when: Mapping[str, Any] | None) -> str:
     if not when:
         return ""
@@ -401,7 +415,7 @@ def _check_single(run: _Run, ln: _Line, e: Mapping[str, Any]) -> None:
         if kind not in ("single", "administrations") or not _route_ok(lim, ln.route):
             continue
         how = _applies(run, lim, (e["id"],), (ln.index,), f"{e['id']} {kind} maximum")
-        if how is None:
+        if how is None or (how == "qualified" and not _formulation_matches(lim, ln)):
             continue
         label = "labeled maximum" if how == "default" else (
             f"maximum for {_when_text(lim.get('when'))}")
@@ -493,6 +507,7 @@ def _check_periods(run: _Run, e: Mapping[str, Any], lines: list[_Line],
             continue
         days = PERIOD_DAYS[lim["period"]]
         if how == "qualified":
+            routed = [ln for ln in routed if _formulation_matches(lim, ln)]
             # a labeled alternative regimen (indication, formulation) only compares with lines
             # dosed on the same time scale: a weekly dose is not a daily regimen
             routed = [ln for ln in routed if ln.freq is not None and _window(ln.freq) <= days]
@@ -649,10 +664,13 @@ def _check_bone(run: _Run, e: Mapping[str, Any], lines: list[_Line],
             reasons.append(f"{fmt(weeks)} weeks since surgery is inside the early healing "
                            f"window of {fmt(window)} weeks")
     why = ("; severity raised: " + "; ".join(reasons)) if reasons else ""
+    rationale = str(bh.get("rationale", "")).rstrip(".") + "." if why else bh.get("rationale", "")
+    if why:
+        rationale = rationale.rstrip(".")
     src = _src(run, bh)
     run.add("MR201", "bone-healing", sev, (e["id"],), idx,
             f"{e['name']}: bone-healing concern ({bh['concern']}, evidence "
-            f"{bh.get('evidence', 'unverified')}): {bh.get('rationale', '')}{why}", src)
+            f"{bh.get('evidence', 'unverified')}): {rationale}{why}", src)
 
 
 def _check_duration(run: _Run, e: Mapping[str, Any], lines: list[_Line]) -> None:

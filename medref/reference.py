@@ -123,7 +123,7 @@ class Reference:
         """Short citation text for source ids, marking unverified facts."""
         parts = [self.sources[s]["short"] if s in self.sources else s for s in ids]
         text = "; ".join(dict.fromkeys(parts))
-        return text if verified else f"{text} (unverified)"
+        return text if verified or "not verified" in text else f"{text} (unverified)"
 
     def model(self, eid: str) -> Any:
         """The typed :class:`medref.models.Entry` for an id (validated, cached)."""

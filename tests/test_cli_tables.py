@@ -1,0 +1,213 @@
+"""The reference-table commands of the CLI: drugs, supplements, show, schema, --version."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable
+from typing import Any
+
+import click
+import pytest
+from click.testing import CliRunner, Result
+
+from medref._version import __version__
+from medref.cli import cli
+from medref.models import Entry
+from medref.reference import Reference, load_reference
+
+
+@pytest.fixture(scope="module")
+def ref() -> Reference:
+    return load_reference()
+
+
+def run(*args: str) -> Result:
+    return CliRunner().invoke(cli, list(args))
+
+
+def _ids(ref: Reference, *kinds: str) -> list[str]:
+    return [e["id"] for e in ref.by_kind(*kinds)]
+
+
+def _json_ids(result: Result) -> list[str]:
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert isinstance(data, list)
+    return [e["id"] for e in data]
+
+
+def _sources(obj: Any) -> Iterable[str]:
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            if k == "sources":
+                yield from v
+            else:
+                yield from _sources(v)
+    elif isinstance(obj, list):
+        for v in obj:
+            yield from _sources(v)
+
+
+# -- drugs / supplements ------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("command", "kinds"), [("drugs", ("drug", "therapy")),
+                                                 ("supplements", ("supplement",))])
+def test_table_lists_every_id(ref: Reference, command: str, kinds: tuple[str, ...]) -> None:
+    """The default table shows every canonical id whole (not wrapped across lines)."""
+    result = run(command)
+    assert result.exit_code == 0, result.stderr
+    cells = {line.split()[0] for line in result.stdout.splitlines() if line.strip()}
+    missing = [eid for eid in _ids(ref, *kinds) if eid not in cells]
+    assert not missing, f"ids not shown whole in `medref {command}`: {missing}"
+
+
+def test_drugs_lists_drugs_and_therapies_only(ref: Reference) -> None:
+    ids = _json_ids(run("drugs", "--format", "json"))
+    assert ids == _ids(ref, "drug", "therapy")
+    assert "vitamin-d3" not in ids
+
+
+def test_supplements_lists_supplements_only(ref: Reference) -> None:
+    ids = _json_ids(run("supplements", "--format", "json"))
+    assert ids == _ids(ref, "supplement")
+    assert "ibuprofen" not in ids
+
+
+def test_drugs_class_nsaid_json_is_exactly_the_nsaids() -> None:
+    ids = _json_ids(run("drugs", "--class", "nsaid", "--format", "json"))
+    assert sorted(ids) == sorted(["ibuprofen", "naproxen", "celecoxib", "ketorolac"])
+
+
+def test_drugs_json_has_every_typed_field() -> None:
+    """JSON rows are full Entry dumps: every model field, limits and bone_healing typed."""
+    data = json.loads(run("drugs", "--class", "nsaid", "--format", "json").stdout)
+    for row in data:
+        assert set(row) == set(Entry.model_fields), row["id"]
+        assert isinstance(row["limits"], list) and row["limits"]
+        assert {"kind", "amount", "unit", "sources", "verified"} <= set(row["limits"][0])
+        assert row["bone_healing"]["concern"] in ("none", "caution", "avoid")
+        assert Entry.model_validate(row).id == row["id"]
+
+
+@pytest.mark.parametrize("command", ["drugs", "supplements"])
+def test_concern_bone_healing_keeps_only_concerns(ref: Reference, command: str) -> None:
+    ids = _json_ids(run(command, "--concern", "bone-healing", "--format", "json"))
+    kinds = ("drug", "therapy") if command == "drugs" else ("supplement",)
+    expected = [e["id"] for e in ref.by_kind(*kinds) if e["bone_healing"]["concern"] != "none"]
+    assert ids == expected
+
+
+def test_concern_bone_healing_drugs_include_nsaids_not_acetaminophen() -> None:
+    ids = _json_ids(run("drugs", "--concern", "bone-healing", "--format", "json"))
+    assert {"ibuprofen", "ketorolac"} <= set(ids)
+    assert "acetaminophen" not in ids
+
+
+def test_search_free_text_matches_alias(ref: Reference) -> None:
+    ids = _json_ids(run("drugs", "--search", "tylenol", "--format", "json"))
+    assert ids == ["acetaminophen"]
+
+
+def test_search_free_text_matches_class_any_case() -> None:
+    ids = _json_ids(run("drugs", "--search", "BISPHOSPHONATE", "--format", "json"))
+    assert sorted(ids) == ["alendronate", "zoledronic-acid"]
+
+
+def test_search_without_match_is_empty_list() -> None:
+    assert _json_ids(run("drugs", "--search", "zzz-no-such-text", "--format", "json")) == []
+
+
+@pytest.mark.parametrize("command", ["drugs", "supplements"])
+def test_csv_parses_with_id_header(ref: Reference, command: str) -> None:
+    result = run(command, "--format", "csv")
+    assert result.exit_code == 0, result.stderr
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert rows
+    assert "id" in rows[0]
+    kinds = ("drug", "therapy") if command == "drugs" else ("supplement",)
+    assert [r["id"] for r in rows] == _ids(ref, *kinds)
+
+
+@pytest.mark.parametrize("tablefmt", ["plain", "simple", "github", "grid", "pipe", "html",
+                                      "latex"])
+def test_tablefmt_renders(tablefmt: str) -> None:
+    result = run("drugs", "--tablefmt", tablefmt)
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.strip()
+    assert "acetaminophen" in result.stdout
+
+
+@pytest.mark.parametrize("command", ["drugs", "supplements"])
+def test_default_table_fits_100_columns(command: str) -> None:
+    result = run(command)
+    assert result.exit_code == 0, result.stderr
+    widest = max(len(line) for line in result.stdout.splitlines())
+    assert widest <= 100
+
+
+# -- show ---------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("name", "eid"), [("tylenol", "acetaminophen"),
+                                           ("  ZOLEDRONIC ACID ", "zoledronic-acid"),
+                                           ("Advil", "ibuprofen")])
+def test_show_prints_card_with_every_source(ref: Reference, name: str, eid: str) -> None:
+    result = run("show", name)
+    assert result.exit_code == 0, result.stderr
+    out = result.stdout
+    assert f"[{eid}]" in out.splitlines()[0]
+    assert "Sources" in out
+    sources_part = out[out.rindex("Sources"):]
+    cited = set(_sources(ref.entries[eid]))
+    assert cited
+    missing = [s for s in sorted(cited) if f"[{s}]" not in sources_part]
+    assert not missing
+
+
+def test_show_unknown_name_is_one_error_line() -> None:
+    result = run("show", "nosuchdrug")
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith("Error:")
+    assert "Traceback" not in result.stderr
+    assert "nosuchdrug" in lines[0]
+
+
+def test_show_typo_suggests_the_entry() -> None:
+    result = run("show", "tylenl")
+    assert result.exit_code == 2
+    assert "did you mean" in result.stderr
+    assert "tylenol" in result.stderr or "acetaminophen" in result.stderr
+
+
+# -- version, help, schema ----------------------------------------------------------------------
+
+def test_version_prints_version_and_data_sha(ref: Reference) -> None:
+    result = run("--version")
+    assert result.exit_code == 0
+    assert __version__ in result.stdout
+    assert ref.info.sha256[:16] in result.stdout
+
+
+@pytest.mark.parametrize("name", sorted(cli.commands))
+def test_every_command_has_help(name: str) -> None:
+    cmd = cli.commands[name]
+    assert cmd.help and cmd.help.strip(), f"command {name!r} has no help text"
+    result = run(name, "--help")
+    assert result.exit_code == 0
+    assert result.stdout.strip()
+
+
+def test_group_has_help() -> None:
+    assert isinstance(cli, click.Group)
+    assert cli.help and cli.help.strip()
+
+
+def test_schema_prints_json_with_input_and_output() -> None:
+    result = run("schema")
+    assert result.exit_code == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert {"input", "output"} <= set(doc)
