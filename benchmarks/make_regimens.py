@@ -79,8 +79,8 @@ def main() -> None:
     w = sys.stdout.write
     for i in range(args.records):
         if rng.random() < args.malformed_records:
-            w(rng.choice(['{"id": %d, "items": "oops"}' % i, '{"id": %d, items: []}' % i,
-                          '{"id": %d}' % i]) + "\n")
+            w(rng.choice([f'{{"id": {i}, "items": "oops"}}', f'{{"id": {i}, items: []}}',
+                          f'{{"id": {i}}}']) + "\n")
             continue
         n = rng.randint(1, 12)
         items = []

@@ -8,6 +8,7 @@ Errors become one :class:`~medref.errors.DataError` whose message names the file
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -55,8 +56,17 @@ def _raise(path: Path, data: Any, exc: ValidationError) -> None:
     else:
         who = "top level"
         field = _loc_text(loc)
+    named = _NAMED_FIELD.match(msg)
+    if named:  # a cross-field rule names its own field: "Value error, limits[0].unit: ..."
+        sub = named.group(1)
+        field = sub if field == "(top level)" else f"{field}.{sub}"
+        msg = msg[: named.start(1)] + msg[named.end(0):]
+    entry = who[len("entry "):].strip("'") if who.startswith("entry '") else who
     raise DataError(f"{path}: {who}: field {field}: {msg}{more}", file=str(path),
-                    entry=who, field=field) from None
+                    entry=entry, field=field) from None
+
+
+_NAMED_FIELD = re.compile(r"^(?:Value error, )?([a-z_]+(?:\[\d+\])?(?:\.[a-z_]+(?:\[\d+\])?)*): ")
 
 
 def _fail(path: Path, entry: str, field: str, msg: str) -> None:

@@ -350,6 +350,6 @@ def iter_chunks_jsonl(stream: TextIO, size: int) -> Iterator[tuple[list[str], in
         yield buf, start
 
 
-def text_stream(binary: io.BufferedIOBase | Any) -> TextIO:
+def text_stream(binary: Any) -> TextIO:
     """Wrap a binary stream as UTF-8 text (BOM dropped; bad bytes replaced, then reported)."""
     return io.TextIOWrapper(binary, encoding="utf-8-sig", errors="replace", newline=None)

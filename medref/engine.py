@@ -236,10 +236,30 @@ def check(items: Iterable[Item], context: Context | None = None, *,
     return _result(run)
 
 
+_PARSE_CACHE: dict[tuple[int, str], ParsedLine | SigError] = {}
+
+
+def _parse(ref: Reference, text: str) -> ParsedLine:
+    """parse_line with a bounded cache (parsed lines are never modified after parsing)."""
+    key = (id(ref), text)
+    hit = _PARSE_CACHE.get(key)
+    if hit is None:
+        try:
+            hit = parse_line(text, ref.resolve)
+        except SigError as exc:
+            hit = exc
+        if len(_PARSE_CACHE) > 100_000:
+            _PARSE_CACHE.clear()
+        _PARSE_CACHE[key] = hit
+    if isinstance(hit, SigError):
+        raise hit
+    return hit
+
+
 def _read_line(ref: Reference, index: int, text: str) -> _Line:
     ln = _Line(index, text)
     try:
-        ln.parsed = parse_line(text, ref.resolve)
+        ln.parsed = _parse(ref, text)
     except SigError as exc:
         ln.status = "unparseable"
         ln.parsed = None
@@ -730,45 +750,59 @@ _CATEGORY_CODE = {"duplicate-therapy": "MR302", "interaction": "MR303",
                   "administration": "MR304"}
 
 
-def _matches(sel: str, eid: str, classes: frozenset[str]) -> bool:
-    return sel[6:] in classes if sel.startswith("class:") else sel == eid
-
-
 def _check_rules(run: _Run) -> None:
     products = _by_product(run)
     if len(products) < 2:
         return
-    classes = {eid: frozenset(run.ref.entries[eid].get("classes", ())) for eid in products}
-    for rule in run.ref.rules:
-        involved = _rule_hits(rule, classes)
-        if not involved:
-            continue
+    for rule, involved in _rules_for(run.ref, frozenset(products)):
         lines = [ln.index for eid in involved for ln in products[eid]]
-        names = ", ".join(run.ref.entries[i]["name"] for i in sorted(involved))
+        names = ", ".join(run.ref.entries[i]["name"] for i in involved)
         src = _src(run, rule)
-        level = rule["level"]
         run.add(_CATEGORY_CODE[rule["category"]], rule["category"], rule["severity"],
                 involved, lines,
-                f"{rule['title']} ({names}; {level}): {rule['mechanism']} "
+                f"{rule['title']} ({names}; {rule['level']}): {rule['mechanism']} "
                 f"Action: {rule['action']}", src, rule["id"])
 
 
-def _rule_hits(rule: Mapping[str, Any], classes: Mapping[str, frozenset[str]]) -> set[str]:
+_RULE_CACHE: dict[tuple[int, frozenset[str]], list[tuple[dict[str, Any], tuple[str, ...]]]] = {}
+
+
+def _rules_for(ref: Reference, products: frozenset[str]
+               ) -> list[tuple[dict[str, Any], tuple[str, ...]]]:
+    """The rules that fire for a set of products, with the products involved (cached)."""
+    key = (id(ref), products)
+    hit = _RULE_CACHE.get(key)
+    if hit is not None:
+        return hit
+    out = []
+    for rule, sets in ref.rule_sets:
+        involved = _rule_hits(rule, sets, products)
+        if involved:
+            out.append((rule, tuple(sorted(involved))))
+    if len(_RULE_CACHE) > 200_000:
+        _RULE_CACHE.clear()
+    _RULE_CACHE[key] = out
+    return out
+
+
+def _rule_hits(rule: Mapping[str, Any], sets: Mapping[str, frozenset[str]],
+               products: frozenset[str]) -> set[str]:
     if rule["kind"] == "pair":
-        a = {e for e, c in classes.items() if any(_matches(s, e, c) for s in rule["a"])}
-        b = {e for e, c in classes.items() if any(_matches(s, e, c) for s in rule["b"])}
+        a = products & sets["a"]
+        b = products & sets["b"]
+        if not a or not b or (len(a) == 1 and a == b):
+            return set()
         hits: set[str] = set()
         for x in a:
             for y in b:
                 if x != y:
                     hits.update((x, y))
         return hits
-    members = {e for e, c in classes.items() if any(_matches(s, e, c) for s in rule["members"])}
+    members = set(products & sets["members"])
     if len(members) < rule.get("min_count", 2):
         return set()
     if rule.get("requires"):
-        req = {e for e, c in classes.items()
-               if any(_matches(s, e, c) for s in rule["requires"]) and e not in members}
+        req = (products & sets["requires"]) - members
         if not req:
             return set()
         members |= req

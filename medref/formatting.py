@@ -89,7 +89,7 @@ def entries_table(entries: list[dict[str, Any]], ref: Reference, fmt_: OutputFor
     rows = [[e["id"], classes_text(e), typical_text(e), max_text(e),
              (e.get("bone_healing") or {}).get("concern", "none")] for e in entries]
     return _tabulate(rows, ["id", "class", "typical dose", "max (labeled)", "bone"], tablefmt,
-                     [18, 20, 24, 24, 7])
+                     [24, 16, 20, 20, 7])
 
 
 def entries_csv(entries: Iterable[Mapping[str, Any]]) -> str:

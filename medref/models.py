@@ -391,11 +391,11 @@ class Entry(_Strict):
     @model_validator(mode="after")
     def _cross_field(self) -> Entry:
         if self.default_route is not None and self.default_route not in self.routes:
-            raise ValueError(f"default_route {self.default_route.value!r} is not in routes")
+            raise ValueError(f"default_route: {self.default_route.value!r} is not in routes")
         if self.checkable and self.kind is not Kind.WATCH and self.typical is None:
-            raise ValueError("a checkable entry needs a typical dose (or checkable: false)")
+            raise ValueError("typical: a checkable entry needs a typical dose (or checkable: false)")
         if self.kind is Kind.SUPPLEMENT and self.amount_basis is None:
-            raise ValueError("a supplement must say whether its amount is elemental")
+            raise ValueError("amount_basis: a supplement must say whether its amount is elemental")
         iu = self.iu_per_mcg.value if self.iu_per_mcg else None
         _check_limits(self.limits, self.typical, iu)
         return self
@@ -408,21 +408,24 @@ def _check_limits(limits: tuple[Limit, ...], typical: TypicalDose | None,
         if typical is not None and lim.unit is not None and not comparable(
                 typical.unit.value, lim.unit.value, iu_per_mcg):
             raise ValueError(
-                f"limits[{i}] unit {lim.unit.value!r} cannot be compared with the typical "
+                f"limits[{i}].unit: {lim.unit.value!r} cannot be compared with the typical "
                 f"dose unit {typical.unit.value!r}")
     singles = [x for x in limits if x.kind is LimitKind.SINGLE]
     days = [x for x in limits if x.kind is LimitKind.PERIOD and x.period is Period.DAY]
     for s in singles:
+        si = limits.index(s)
         for d in days:
             if s.when != d.when or s.routes != d.routes:
                 continue
             if s.unit is None or d.unit is None:
                 continue  # Limit._shape already rejects this
             if not comparable(s.unit.value, d.unit.value, iu_per_mcg):
-                raise ValueError("single and per-day limits use units that cannot be compared")
+                raise ValueError(f"limits[{si}].unit: single and per-day limits use units that "
+                                 "cannot be compared")
             if convert(s.amount, s.unit.value, d.unit.value, iu_per_mcg) > d.amount + 1e-9:
                 raise ValueError(
-                    f"single-dose maximum {s.amount:g} {s.unit.value} is above the per-day "
+                    f"limits[{si}].amount: single-dose maximum {s.amount:g} {s.unit.value} "
+                    f"is above the per-day "
                     f"maximum {d.amount:g} {d.unit.value}")
 
 

@@ -71,6 +71,21 @@ class Reference:
             for alias in e.get("aliases", ()):
                 self._index[normalize(alias)] = eid
         self._models: dict[str, Any] = {}
+        self._suggest_cache: dict[str, tuple[str, ...]] = {}
+        self.rule_sets: list[tuple[dict[str, Any], dict[str, frozenset[str]]]] = [
+            (r, {k: self._select(r.get(k, ())) for k in ("a", "b", "members", "requires")})
+            for r in self.rules]
+
+    def _select(self, selectors: Any) -> frozenset[str]:
+        """Entry ids matched by selectors (ids or ``class:NAME``)."""
+        out = set()
+        for sel in selectors:
+            if sel.startswith("class:"):
+                out.update(eid for eid, e in self.entries.items()
+                           if sel[6:] in e.get("classes", ()))
+            elif sel in self.entries:
+                out.add(sel)
+        return frozenset(out)
 
     # -- lookups -------------------------------------------------------------------------
     def resolve(self, name: str) -> str | None:
@@ -92,6 +107,9 @@ class Reference:
     def suggest(self, name: str, n: int = 3) -> tuple[str, ...]:
         """Closest known names (ids, names or aliases) to ``name``, best first."""
         key = normalize(name)
+        hit = self._suggest_cache.get(key)
+        if hit is not None:
+            return hit[:n]
         import difflib
         close = difflib.get_close_matches(key, list(self._index), n=n * 3, cutoff=0.6) or (
             difflib.get_close_matches(key, list(self._index), n=n * 3, cutoff=0.4))
@@ -101,7 +119,10 @@ class Reference:
             label = eid if c in (eid, eid.replace("-", " ")) else f"{c} ({eid})"
             if eid not in (self._index[o.split(" (")[0]] for o in out):
                 out.append(label)
-        return tuple(out[:n])
+        result = tuple(out[:n])
+        if len(self._suggest_cache) < 100_000:
+            self._suggest_cache[key] = result
+        return result
 
     def search(self, text: str) -> list[dict[str, Any]]:
         """Entries whose id, name, aliases, classes or texts contain ``text`` (any case)."""
@@ -166,7 +187,7 @@ def load_reference(data_dir: str | Path | None = None, *, validate: bool | None 
     base = Path(data_dir) if data_dir is not None else bundled_data_dir()
     if base is None:
         raise DataError("the bundled data files are missing from this installation")
-    key = f"{base}|{validate}"
+    key = f"{base}|{validate}|{custom}"
     with _lock:
         cached = _cache.get(key)
         if cached is not None:

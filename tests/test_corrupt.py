@@ -167,14 +167,15 @@ def test_missing_data_file(copy: Path) -> None:
 
 
 def test_interaction_rule_naming_unknown_id(copy: Path) -> None:
+    rules = json.loads((copy / "interactions.json").read_text(encoding="utf-8"))
+    rule_id = next(r["id"] for r in rules
+                   if r["kind"] == "pair" and not r["a"][0].startswith("class:"))
+
     def bad(D: Data) -> None:
-        rule = next(r for r in D if r["kind"] == "pair"
-                    and not r["a"][0].startswith("class:"))
-        rule["a"][0] = "nosuchdrug"
-        bad.rule_id = rule["id"]  # type: ignore[attr-defined]
+        _entry(D, rule_id)["a"][0] = "nosuchdrug"
     _edit(copy, "interactions.json", bad)
     msg = _load_error(copy)
-    _assert_names(msg, "interactions.json", bad.rule_id, "field a")  # type: ignore[attr-defined]
+    _assert_names(msg, "interactions.json", rule_id, "field a")
     assert "nosuchdrug" in msg
 
 
