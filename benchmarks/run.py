@@ -1,4 +1,4 @@
-"""medref benchmarks: cold start, batch throughput, scaling, memory. Prints figures, asserts nothing.
+"""medref benchmarks: cold start, batch throughput, scaling, memory. Prints figures only.
 
     python benchmarks/run.py            # full: 200k and 1M records (several minutes)
     python benchmarks/run.py --quick    # 20k / 100k records, for a smoke run
@@ -83,13 +83,15 @@ def main() -> None:
         _make(small, 10_000)
         _make(mid, n)
         _make(large, big)
-        items = sum(line.count('",') + 1 for line in open(mid) if '"items": [' in line)
+        with open(mid) as fh:
+            items = sum(line.count('",') + 1 for line in fh if '"items": [' in line)
 
         base, _, _ = _run(_baseline_read(mid))
         t1, rss_mid, _ = _run([MEDREF, "batch", str(mid), "-o", str(d / "o1.jsonl"),
                                "--jobs", "1"])
         t2, _, _ = _run([MEDREF, "batch", str(mid), "-o", str(d / "o2.jsonl"), "--jobs", "2"])
-        out_lines = sum(1 for _ in open(d / "o1.jsonl"))
+        with open(d / "o1.jsonl") as fh:
+            out_lines = sum(1 for _ in fh)
         print(f"throughput: {n:,} records ({out_lines:,} results): batch --jobs 1 {t1:.1f} s, "
               f"--jobs 2 {t2:.1f} s; plain read+json.loads {base:.2f} s -> "
               f"{t1 / base:.1f}x (jobs 1), {t2 / base:.1f}x (jobs 2) (target <= 5x); "

@@ -393,7 +393,8 @@ class Entry(_Strict):
         if self.default_route is not None and self.default_route not in self.routes:
             raise ValueError(f"default_route: {self.default_route.value!r} is not in routes")
         if self.checkable and self.kind is not Kind.WATCH and self.typical is None:
-            raise ValueError("typical: a checkable entry needs a typical dose (or checkable: false)")
+            raise ValueError("typical: a checkable entry needs a typical dose "
+                             "(or checkable: false)")
         if self.kind is Kind.SUPPLEMENT and self.amount_basis is None:
             raise ValueError("amount_basis: a supplement must say whether its amount is elemental")
         iu = self.iu_per_mcg.value if self.iu_per_mcg else None

@@ -78,7 +78,7 @@ class Reference:
 
     def _select(self, selectors: Any) -> frozenset[str]:
         """Entry ids matched by selectors (ids or ``class:NAME``)."""
-        out = set()
+        out: set[str] = set()
         for sel in selectors:
             if sel.startswith("class:"):
                 out.update(eid for eid, e in self.entries.items()
