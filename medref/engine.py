@@ -27,6 +27,8 @@ Item = str | Mapping[str, Any]
 
 def fmt(x: float) -> str:
     """Format an amount for a message: ``4,600``, ``0.075``, ``1.5``."""
+    if not math.isfinite(x):
+        return str(x)
     if x == int(x):
         return f"{int(x):,}"
     if abs(x) >= 100:
@@ -187,6 +189,9 @@ def _num_field(item: Mapping[str, Any], key: str, where: str, line: int | None) 
 def _text_field(item: Mapping[str, Any], key: str, where: str, line: int | None) -> str:
     v = item.get(key)
     if isinstance(v, int | float) and not isinstance(v, bool):
+        if not math.isfinite(v):
+            raise InputError("must be a finite number or text", source=where, line=line,
+                             field=key)
         return fmt(float(v))
     if not isinstance(v, str):
         raise InputError("must be text", source=where, line=line, field=key)

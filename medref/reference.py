@@ -114,11 +114,13 @@ class Reference:
         close = difflib.get_close_matches(key, list(self._index), n=n * 3, cutoff=0.6) or (
             difflib.get_close_matches(key, list(self._index), n=n * 3, cutoff=0.4))
         out: list[str] = []
+        seen: set[str] = set()
         for c in close:
             eid = self._index[c]
-            label = eid if c in (eid, eid.replace("-", " ")) else f"{c} ({eid})"
-            if eid not in (self._index[o.split(" (")[0]] for o in out):
-                out.append(label)
+            if eid in seen:
+                continue
+            seen.add(eid)
+            out.append(eid if c in (eid, eid.replace("-", " ")) else f"{c} ({eid})")
         result = tuple(out[:n])
         if len(self._suggest_cache) < 100_000:
             self._suggest_cache[key] = result
