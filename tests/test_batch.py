@@ -1,4 +1,4 @@
-"""Batch screening: check_many equals one check per record; the CLI keeps order and loses nothing."""
+"""Batch screening: check_many equals one check per record; the CLI keeps order, loses nothing."""
 
 from __future__ import annotations
 

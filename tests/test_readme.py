@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -25,19 +27,25 @@ def test_readme_has_library_examples() -> None:
     assert any("within_daily_max" in b for b in blocks)
 
 
+def _run_block(block: str, tmp_path: Path) -> str:
+    script = tmp_path / "readme_example.py"
+    script.write_text(block, encoding="utf-8")
+    proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                          cwd=tmp_path, timeout=60, check=False)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout
+
+
 @pytest.mark.parametrize("block", _python_blocks())
-def test_readme_python_block_runs(block: str, capsys: pytest.CaptureFixture[str]) -> None:
-    """Each python block in the README runs as written."""
-    exec(compile(block, "README.md", "exec"), {"__name__": "readme_example"})  # noqa: S102
-    out = capsys.readouterr().out
-    assert out.strip()
+def test_readme_python_block_runs(block: str, tmp_path: Path) -> None:
+    """Each python block in the README runs as written, from another directory."""
+    assert _run_block(block, tmp_path).strip()
 
 
-def test_validator_example_output(capsys: pytest.CaptureFixture[str]) -> None:
+def test_validator_example_output(tmp_path: Path) -> None:
     """The validator example accepts 3,000 mg/day and rejects 4,600 mg/day with both numbers."""
     block = next(b for b in _python_blocks() if "within_daily_max" in b)
-    exec(compile(block, "README.md", "exec"), {"__name__": "readme_example"})  # noqa: S102
-    out = capsys.readouterr().out
+    out = _run_block(block, tmp_path)
     assert "apap_mg_per_day=3000" in out
     assert "4,600 mg/day exceeds the labeled maximum of 4,000 mg/day" in out
 
