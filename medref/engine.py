@@ -807,7 +807,7 @@ def _rule_hits(rule: Mapping[str, Any], sets: Mapping[str, frozenset[str]],
     if len(members) < rule.get("min_count", 2):
         return set()
     if rule.get("requires"):
-        req = (products & sets["requires"]) - members
+        req = products & sets["requires"]
         if not req:
             return set()
         members |= req
