@@ -21,7 +21,7 @@ from typing import Any, TextIO
 from medref.engine import check
 from medref.errors import MedrefError
 from medref.reference import Reference, load_reference
-from medref.result import CheckResult, Context
+from medref.result import CheckResult, Context, Finding
 
 MAX_RECORD_CHARS = 1_000_000
 """A JSONL record longer than this is reported as an error without being parsed."""
@@ -49,12 +49,34 @@ class RecordResult:
         """The JSONL output object (a public contract)."""
         if self.result is None:
             return {"id": self.id, "line": self.line, "error": self.error}
-        d = self.result.to_dict()
-        return {"id": self.id, "findings": d["findings"], "summary": d["summary"]}
+        return {"id": self.id, "findings": [f.to_dict() for f in self.result.findings],
+                "summary": self.result.summary.to_dict()}
 
     def to_json(self) -> str:
-        """One JSONL line (no newline)."""
-        return json.dumps(self.to_dict(), ensure_ascii=False, separators=(",", ":"))
+        """One JSONL line (no newline); equal to ``json.dumps(self.to_dict())`` compacted."""
+        if self.result is None:
+            return _dumps(self.to_dict())
+        findings = ",".join([_finding_json(f) for f in self.result.findings])
+        return (f'{{"id":{_dumps(self.id)},"findings":[{findings}],'
+                f'"summary":{_dumps(self.result.summary.to_dict())}}}')
+
+
+def _dumps(obj: Any) -> str:
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+
+
+_FINDING_JSON: dict[Finding, str] = {}
+
+
+def _finding_json(f: Finding) -> str:
+    """A finding's compact JSON, memoised: the same finding recurs across many records."""
+    text = _FINDING_JSON.get(f)
+    if text is None:
+        text = _dumps(f.to_dict())
+        if len(_FINDING_JSON) >= 200_000:
+            _FINDING_JSON.clear()
+        _FINDING_JSON[f] = text
+    return text
 
 
 @dataclass(frozen=True, slots=True)

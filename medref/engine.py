@@ -233,7 +233,7 @@ def check(items: Iterable[Item], context: Context | None = None, *,
                              f"{type(it).__name__}", source=source, line=i + 1)
     run = _Run(ref, ctx, [_read_line(ref, i, t) for i, t in enumerate(texts)])
     for ln in run.lines:
-        _check_line(run, ln)
+        _check_line_cached(run, ln)
     _check_products(run)
     _check_rules(run)
     _check_mme(run)
@@ -493,15 +493,77 @@ def _by_product(run: _Run) -> dict[str, list[_Line]]:
     return out
 
 
+# Line and product checks depend only on (text, context): their outcome is memoised so that
+# batch screening does not redo them for the many lines that repeat across regimens.
+_Captured = tuple[list[tuple[str, str, str, tuple[str, ...], tuple[int, ...], str, str | None,
+                             str | None]], list[tuple[str, str, tuple[int, ...]]]]
+_LINE_CACHE: dict[tuple[int, str, Context], tuple[tuple[Any, ...], _Captured]] = {}
+_PRODUCT_CACHE: dict[tuple[int, str, tuple[str, ...], Context],
+                     tuple[list[float | None], _Captured]] = {}
+_CACHE_MAX = 200_000
+
+
+def _capture(sub: _Run) -> _Captured:
+    finds = [(f.code, f.category, f.severity, f.items, f.lines, f.message, f.source, f.rule)
+             for f in sub.findings]
+    needs = [(what, purpose, tuple(sorted(idx))) for what, d in sub.needs.items()
+             for purpose, idx in d.items()]
+    return finds, needs
+
+
+def _replay(run: _Run, captured: _Captured, index_map: list[int]) -> None:
+    finds, needs = captured
+    for code, cat, sev, items, rel, msg, src, rule in finds:
+        run.findings.append(Finding(code, cat, sev, items, tuple(index_map[i] for i in rel),
+                                    msg, src, rule))
+    for what, purpose, rel in needs:
+        run.need(what, purpose, (index_map[i] for i in rel))
+
+
+def _copy_line(ln: _Line, index: int) -> _Line:
+    return _Line(index, ln.text, ln.parsed, ln.entry, ln.status, ln.unit, ln.dose_lo,
+                 ln.dose_hi, ln.freq, ln.route, ln.daily, ln.mme, ln.daily_max)
+
+
+def _check_line_cached(run: _Run, ln: _Line) -> None:
+    key = (id(run.ref), ln.text, run.ctx)
+    hit = _LINE_CACHE.get(key)
+    if hit is None:
+        sub = _Run(run.ref, run.ctx, [_copy_line(ln, 0)])
+        _check_line(sub, sub.lines[0])
+        s0 = sub.lines[0]
+        hit = ((s0.status, s0.unit, s0.dose_lo, s0.dose_hi, s0.freq, s0.route, s0.daily),
+               _capture(sub))
+        if len(_LINE_CACHE) >= _CACHE_MAX:
+            _LINE_CACHE.clear()
+        _LINE_CACHE[key] = hit
+    (ln.status, ln.unit, ln.dose_lo, ln.dose_hi, ln.freq, ln.route, ln.daily) = hit[0]
+    _replay(run, hit[1], [ln.index])
+
+
 def _check_products(run: _Run) -> None:
     for eid, lines in sorted(_by_product(run).items()):
-        e = run.ref.entries[eid]
-        dosed = [ln for ln in lines if ln.daily is not None and ln.unit is not None]
-        _check_periods(run, e, lines, dosed)
-        _check_upper_limit(run, e, lines, dosed)
-        _check_bone(run, e, lines, dosed)
-        _check_duration(run, e, lines)
-        _check_context_rules(run, e, lines)
+        key = (id(run.ref), eid, tuple(ln.text for ln in lines), run.ctx)
+        hit = _PRODUCT_CACHE.get(key)
+        if hit is None:
+            sub = _Run(run.ref, run.ctx, [_copy_line(ln, i) for i, ln in enumerate(lines)])
+            _check_product(sub, run.ref.entries[eid], sub.lines)
+            hit = ([s.daily_max for s in sub.lines], _capture(sub))
+            if len(_PRODUCT_CACHE) >= _CACHE_MAX:
+                _PRODUCT_CACHE.clear()
+            _PRODUCT_CACHE[key] = hit
+        for ln, dm in zip(lines, hit[0], strict=True):
+            ln.daily_max = dm
+        _replay(run, hit[1], [ln.index for ln in lines])
+
+
+def _check_product(run: _Run, e: dict[str, Any], lines: list[_Line]) -> None:
+    dosed = [ln for ln in lines if ln.daily is not None and ln.unit is not None]
+    _check_periods(run, e, lines, dosed)
+    _check_upper_limit(run, e, lines, dosed)
+    _check_bone(run, e, lines, dosed)
+    _check_duration(run, e, lines)
+    _check_context_rules(run, e, lines)
 
 
 def _contrib(lines: list[_Line], days: float, unit: str) -> str:

@@ -118,3 +118,12 @@ def test_cli_batch_missing_input_is_usage_error(tmp_path: Path) -> None:
     assert "nope.jsonl" in res.stderr and "not found" in res.stderr
     assert not out.exists()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_record_json_equals_dict_dump() -> None:
+    """The fast JSONL serialisation is exactly the compact dump of to_dict()."""
+    for res in check_many([{"id": "x", "items": LINES}, {"id": 2, "items": LINES[:3]},
+                           {"id": None, "items": "bad"}]):
+        assert json.loads(res.to_json()) == res.to_dict()
+        assert res.to_json() == json.dumps(res.to_dict(), ensure_ascii=False,
+                                           separators=(",", ":"))
