@@ -32,6 +32,7 @@ MAX_LINE_CHARS = 2000
 _DASH_CHARS = "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d"
 _DASHES = dict.fromkeys(map(ord, _DASH_CHARS), "-")
 _DASHES.update({ord("\u00d7"): "x", ord("\u00b5"): "u", ord("\u03bc"): "u"})
+_SPACES = dict.fromkeys(map(ord, "\t\n\r\v\f\x1c\x1d\x1e\x1f\x85\u2028\u2029"), " ")
 
 
 def normalize(text: str) -> str:
@@ -41,6 +42,7 @@ def normalize(text: str) -> str:
     (``1,000``) is kept as a thousands separator, other commas become spaces.
     """
     s = unicodedata.normalize("NFKC", text).translate(_DASHES).casefold()
+    s = s.translate(_SPACES)
     if not s.isascii() or any(c < " " for c in s):
         s = "".join(c for c in s if unicodedata.category(c)[0] != "C")
     s = re.sub(r"(?<=\d),(?=\d{3}(?!\d))", "", s)
@@ -72,7 +74,11 @@ class Frequency:
             return 1
         if self.interval_min_h is not None:
             return max(1, math.ceil(days * 24 / self.interval_min_h - 1e-9))
-        return max(1, math.ceil(days / self.window_days - 1e-9)) * math.ceil(self.count_max)
+        count = math.ceil(self.count_max)
+        if days < self.window_days:
+            # "twice weekly": doses fall on separate days, so at most one a day
+            return max(1, min(count, math.ceil(days - 1e-9)))
+        return math.ceil(days / self.window_days - 1e-9) * count
 
     def min_in(self, days: float) -> float:
         """Fewest administrations expected within ``days`` (for the below-typical check)."""
@@ -249,6 +255,8 @@ def _duration(m: re.Match[str], p: ParsedLine) -> str | None:
     unit = m.group("u")
     if hi < lo or hi <= 0:
         return f"impossible duration {m.group(0)!r}"
+    if p.duration_days is not None or p.duration_doses is not None:
+        return f"a second duration {m.group(0)!r}"
     if unit.startswith("dose"):
         p.duration_doses = int(hi)
         return None
@@ -367,8 +375,13 @@ def _scale(p: ParsedLine, lo: float, hi: float | None, unit: str) -> str | None:
     return None
 
 
+def _end_boundary(rx: str) -> str:
+    """A final ``\\b`` fails after a dot (``b.i.d.``); use 'no word character follows'."""
+    return rx[:-2] + r"(?!\w)" if rx.endswith(r")\b") else rx
+
+
 _N = _NUM
-_DOSE_UNIT = (r"(?P<u>mg|mcg|ug|g|gm|gms|grams?|milligrams?|micrograms?|iu|i\.u\.|units?|ml|"
+_DOSE_UNIT = (r"(?P<u>mg|mgs|mcg|ug|g|gm|gms|grams?|milligrams?|micrograms?|iu|i\.u\.|units?|ml|"
               r"millilit(?:er|re)s?|%|patch(?:es)?|tabs?|tablets?|caps?|capsules?|softgels?|"
               r"puffs?|drops?|sprays?|injections?)")
 _COUNT_UNIT = (r"(?P<u>patch(?:es)?|tabs?|tablets?|caps?|capsules?|puffs?|drops?|sprays?|"
@@ -382,6 +395,7 @@ _RULES: list[tuple[str, _Handler]] = [
      _q_hours),
     (rf"every\s*(?P<a>\d+)\s*(?:-|to)\s*(?P<b>\d+)\s*{_HOURS}\b", _q_hours),
     (rf"(?:q|every)\s*(?P<a>\d+)(?P<b>)\s*{_HOURS}\b", _q_hours),
+    (r"(?P<a>\d+)(?:\s*(?:-|to)\s*(?P<b>\d+))?\s*(?:hourly|hrly)\b", _q_hours),
     (r"q(?P<a>\d+)d\b", _q_days),
     (r"(?:qd|daily|once daily)\s*(?:-|to|or)\s*(?:bid|twice daily)\b", _range_fixed(1, 2)),
     (r"bid\s*(?:-|to|or)\s*tid\b", _range_fixed(2, 3)),
@@ -391,9 +405,9 @@ _RULES: list[tuple[str, _Handler]] = [
      r"(?P<b>one|two|three|four|five|six|\d+)\s*(?:times|x)\s*" + _PER_DAY_WORDS, _count_daily),
     (r"(?P<a>one|two|three|four|five|six|\d+)(?P<b>)\s*(?:times|x)\s*" + _PER_DAY_WORDS,
      _count_daily),
-    (r"(?:bid|b\.i\.d\.|twice daily|twice a day|twice per day|q12h)\b", _fixed(2)),
-    (r"(?:tid|t\.i\.d\.|three times daily|three times a day|three times per day)\b", _fixed(3)),
-    (r"(?:qid|q\.i\.d\.|four times daily|four times a day|four times per day)\b", _fixed(4)),
+    (r"(?:bd|b\.d\.|bid|b\.i\.d\.|twice daily|twice a day|twice per day|q12h)\b", _fixed(2)),
+    (r"(?:tds|t\.d\.s\.|tid|t\.i\.d\.|three times daily|three times a day|three times per day)\b", _fixed(3)),
+    (r"(?:qds|q\.d\.s\.|qid|q\.i\.d\.|four times daily|four times a day|four times per day)\b", _fixed(4)),
     (r"(?:weekly|once weekly|once a week|once per week|every week|qw|qwk|q1w|q week|"
      r"1x weekly|one time weekly)\b", _fixed(1, 7)),
     (r"(?:twice weekly|twice a week|biw|2x weekly)\b", _fixed(2, 7)),
@@ -413,7 +427,7 @@ _RULES: list[tuple[str, _Handler]] = [
     (r"(?:once|single dose|one time|x ?1|stat|one dose|single injection)\b", _once),
     # prn
     (r"(?:prn|p\.r\.n\.|as needed|as required|when required|if needed|when needed|"
-     r"as necessary)(?![a-z])(?:\s+for\b)?", _prn),
+     r"as necessary|when necessary|if required|if necessary)(?![a-z])(?:\s+for\b)?", _prn),
     # "one 5% patch"
     (rf"(?P<a>one|two|three|a|an)\s+(?P<s>{_N})\s*%\s+(?P<u>patch(?:es)?)\b", _word_strength),
     # doses: "2 x 500 mg" (count x strength), "800mg", "400-800 mg", "1 to 2 g", "5%"
@@ -440,7 +454,7 @@ _RULES: list[tuple[str, _Handler]] = [
      r"at the fusion site|at surgical site|over 15 minutes|in divided doses|divided)\b",
      _ignore),
 ]
-_COMPILED = [(re.compile(rx), h) for rx, h in _RULES]
+_COMPILED = [(re.compile(_end_boundary(rx)), h) for rx, h in _RULES]
 _WORD = re.compile(r"\S+")
 _PRN_REASON_STOP = 8  # words of PRN reason we absorb before requiring known tokens again
 
