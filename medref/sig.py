@@ -406,8 +406,10 @@ _RULES: list[tuple[str, _Handler]] = [
     (r"(?P<a>one|two|three|four|five|six|\d+)(?P<b>)\s*(?:times|x)\s*" + _PER_DAY_WORDS,
      _count_daily),
     (r"(?:bd|b\.d\.|bid|b\.i\.d\.|twice daily|twice a day|twice per day|q12h)\b", _fixed(2)),
-    (r"(?:tds|t\.d\.s\.|tid|t\.i\.d\.|three times daily|three times a day|three times per day)\b", _fixed(3)),
-    (r"(?:qds|q\.d\.s\.|qid|q\.i\.d\.|four times daily|four times a day|four times per day)\b", _fixed(4)),
+    (r"(?:tds|t\.d\.s\.|tid|t\.i\.d\.|three times daily|three times a day|"
+     r"three times per day)\b", _fixed(3)),
+    (r"(?:qds|q\.d\.s\.|qid|q\.i\.d\.|four times daily|four times a day|"
+     r"four times per day)\b", _fixed(4)),
     (r"(?:weekly|once weekly|once a week|once per week|every week|qw|qwk|q1w|q week|"
      r"1x weekly|one time weekly)\b", _fixed(1, 7)),
     (r"(?:twice weekly|twice a week|biw|2x weekly)\b", _fixed(2, 7)),
