@@ -23,7 +23,9 @@ from medref.sig import ROUTES, UNIT_ALIASES, Frequency, ParsedLine, parse_line
 
 RESOLVE = load_reference().resolve
 
-EXTERNAL = Path("/work/shared/research/external")
+EXTERNAL = next((p for p in (Path(__file__).resolve().parents[2] / "shared/research/external",
+                             Path("/work/shared/research/external")) if p.is_dir()),
+                Path("/work/shared/research/external"))
 DOSEMINER_CSV = EXTERNAL / "doseminer" / "common_doses_textmining.csv"
 PARSIGS_JSON = EXTERNAL / "parsigs" / "latin_frequency.json"
 
