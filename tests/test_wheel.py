@@ -65,8 +65,10 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     # Make the running environment's dependencies importable; these paths come after the new
     # venv's own site-packages, so the installed wheel (not a source checkout) provides medref.
     (Path(purelib) / "_running_env.pth").write_text("\n".join(_running_env_paths()) + "\n")
+    # --ignore-installed: the running environment may already hold medref (CI installs it
+    # non-editable), which must not stop the wheel from going into this venv.
     install = _run([str(py), "-m", "pip", "install", "--no-deps", "--no-index",
-                    str(wheels[0])], cwd=base)
+                    "--ignore-installed", str(wheels[0])], cwd=base)
     assert install.returncode == 0, install.stdout + install.stderr
     return {"wheel": wheels[0], "venv": env_dir, "python": py,
             "medref": env_dir / BIN / "medref", "purelib": Path(purelib)}
