@@ -272,6 +272,9 @@ def check_table(result: CheckResult, tablefmt: str = "simple") -> str:
         tail += f"; opioids {fmt(s.mme_per_day)} MME/day ({s.mme_factor_table})"
     out.append("")
     out.append(tail)
+    if s.data.get("origin") == "custom":
+        out.append(f"data: custom copy at {s.data.get('path')} (version {s.data.get('version')}, "
+                   f"sha256 {str(s.data.get('sha256'))[:16]})")
     return "\n".join(out)
 
 

@@ -440,6 +440,9 @@ class Source(_Strict):
     citation: Text
 
 
+_CLASS_NAMES = frozenset(c.value for c in TherapeuticClass)
+
+
 class InteractionRule(Provenance):
     """A regimen-wide rule kept as data: an interaction, a duplicate or a timing rule.
 
@@ -465,13 +468,22 @@ class InteractionRule(Provenance):
 
     @model_validator(mode="after")
     def _shape(self) -> InteractionRule:
-        if self.kind == "pair" and (not self.a or not self.b or self.members):
-            raise ValueError("a pair rule needs a and b, and no members")
-        if self.kind == "group" and (not self.members or self.a or self.b):
-            raise ValueError("a group rule needs members, and no a or b")
-        for sel in (*self.a, *self.b, *self.members, *self.requires):
-            if sel.startswith("class:"):
-                TherapeuticClass(sel[6:])  # raises ValueError for an unknown class
+        if self.kind == "pair":
+            for name in ("a", "b"):
+                if not getattr(self, name):
+                    raise ValueError(f"{name}: a pair rule needs a and b")
+            if self.members:
+                raise ValueError("members: a pair rule takes a and b, not members")
+        if self.kind == "group":
+            if not self.members:
+                raise ValueError("members: a group rule needs members")
+            for name in ("a", "b"):
+                if getattr(self, name):
+                    raise ValueError(f"{name}: a group rule takes members, not a or b")
+        for name in ("a", "b", "members", "requires"):
+            for i, sel in enumerate(getattr(self, name)):
+                if sel.startswith("class:") and sel[6:] not in _CLASS_NAMES:
+                    raise ValueError(f"{name}[{i}]: unknown class {sel[6:]!r}")
         return self
 
 
