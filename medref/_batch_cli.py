@@ -126,7 +126,7 @@ def run_batch(input_path: str, output: str | None, *, jobs: int, chunk_size: int
                 _emit(out, process_chunk(kind, payload, start), totals, show)
         else:
             with ProcessPoolExecutor(jobs, initializer=_init_worker,
-                                     initargs=(data_dir, context)) as pool:
+                                     initargs=(data_dir, context, True)) as pool:
                 pending: deque[Future[ChunkOut]] = deque()
                 for payload, start in chunks:
                     pending.append(pool.submit(process_chunk, kind, payload, start))

@@ -73,7 +73,7 @@ def _finding_json(f: Finding) -> str:
     text = _FINDING_JSON.get(f)
     if text is None:
         text = _dumps(f.to_dict())
-        if len(_FINDING_JSON) >= 200_000:
+        if len(_FINDING_JSON) >= 20_000:
             _FINDING_JSON.clear()
         _FINDING_JSON[f] = text
     return text
@@ -308,10 +308,23 @@ _worker_ref: Reference | None = None
 _worker_ctx: Context | None = None
 
 
-def _init_worker(data_dir: str | None, ctx: Context | None) -> None:
+def _init_worker(data_dir: str | None, ctx: Context | None, child: bool = False) -> None:
     global _worker_ref, _worker_ctx
+    if child:
+        _die_with_parent()
     _worker_ref = load_reference(data_dir)
     _worker_ctx = ctx
+
+
+def _die_with_parent() -> None:
+    """Linux: a worker gets SIGTERM when the batch process dies (even by SIGKILL)."""
+    try:
+        import ctypes
+        import signal
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, int(signal.SIGTERM))  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
 
 
 def process_chunk(kind: str, payload: Any, start_line: int, header: list[str] | None = None

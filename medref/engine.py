@@ -253,7 +253,7 @@ def _parse(ref: Reference, text: str) -> ParsedLine:
             hit = parse_line(text, ref.resolve)
         except SigError as exc:
             hit = exc
-        if len(_PARSE_CACHE) > 100_000:
+        if len(_PARSE_CACHE) >= _CACHE_MAX:
             _PARSE_CACHE.clear()
         _PARSE_CACHE[key] = hit
     if isinstance(hit, SigError):
@@ -500,7 +500,8 @@ _Captured = tuple[list[tuple[str, str, str, tuple[str, ...], tuple[int, ...], st
 _LINE_CACHE: dict[tuple[int, str, Context], tuple[tuple[Any, ...], _Captured]] = {}
 _PRODUCT_CACHE: dict[tuple[int, str, tuple[str, ...], Context],
                      tuple[list[float | None], _Captured]] = {}
-_CACHE_MAX = 200_000
+_CACHE_MAX = 10_000
+"""Entries per memo (cleared when full): bounded memory, however long the batch."""
 
 
 def _capture(sub: _Run) -> _Captured:
@@ -846,7 +847,7 @@ def _rules_for(ref: Reference, products: frozenset[str]
         involved = _rule_hits(rule, sets, products)
         if involved:
             out.append((rule, tuple(sorted(involved))))
-    if len(_RULE_CACHE) > 200_000:
+    if len(_RULE_CACHE) >= _CACHE_MAX:
         _RULE_CACHE.clear()
     _RULE_CACHE[key] = out
     return out
