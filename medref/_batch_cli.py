@@ -20,25 +20,13 @@ from medref.batch import (
     read_csv,
     text_stream,
 )
-from medref.errors import InputError
+from medref.inputs import open_binary
 from medref.result import Context
 from medref.vocab import SEVERITIES, SEVERITY_RANK
 
 
 def _open_input(path: str) -> TextIO:
-    if path == "-":
-        return text_stream(sys.stdin.buffer)
-    if os.path.isdir(path):
-        raise InputError("is a directory, not a file", source=path)
-    try:
-        fh = open(path, "rb")  # noqa: SIM115 - closed by the caller
-    except FileNotFoundError:
-        raise InputError("file not found", source=path) from None
-    except PermissionError:
-        raise InputError("permission denied", source=path) from None
-    except OSError as exc:
-        raise InputError(f"cannot read file ({exc.strerror})", source=path) from None
-    return text_stream(fh)
+    return text_stream(open_binary(path))
 
 
 def _csv_chunks(stream: TextIO, ctx: Context, size: int) -> Iterator[tuple[list[Record], int]]:

@@ -12,7 +12,7 @@ import io
 import json
 import os
 import sys
-from typing import Any
+from typing import Any, BinaryIO
 
 from medref.errors import InputError
 
@@ -24,28 +24,41 @@ CSV_OPTIONAL = ("route", "prn", "prn_reason", "duration", "dose_max", "strength"
 MAX_JSON_DEPTH = 50
 
 
+def open_binary(path: str) -> BinaryIO:
+    """Open an input file for reading bytes (``-`` is stdin).
+
+    Raises:
+        InputError: missing file, a directory, or unreadable (one line naming the file).
+    """
+    if path == "-":
+        return sys.stdin.buffer
+    if os.path.isdir(path):
+        raise InputError("is a directory, not a file", source=path)
+    try:
+        return open(path, "rb")
+    except FileNotFoundError:
+        raise InputError("file not found", source=path) from None
+    except PermissionError:
+        raise InputError("permission denied", source=path) from None
+    except OSError as exc:
+        raise InputError(f"cannot read file ({exc.strerror})", source=path) from None
+
+
 def read_bytes(path: str) -> tuple[bytes, str]:
     """Read a file (``-`` for stdin). Returns the bytes and a display name.
 
     Raises:
         InputError: missing file, a directory, unreadable, or too large.
     """
-    if path == "-":
-        data = sys.stdin.buffer.read(MAX_INPUT_BYTES + 1)
-        name = "<stdin>"
-    else:
-        name = path
-        if os.path.isdir(path):
-            raise InputError("is a directory, not a file", source=name)
-        try:
-            with open(path, "rb") as fh:
-                data = fh.read(MAX_INPUT_BYTES + 1)
-        except FileNotFoundError:
-            raise InputError("file not found", source=name) from None
-        except PermissionError:
-            raise InputError("permission denied", source=name) from None
-        except OSError as exc:
-            raise InputError(f"cannot read file ({exc.strerror})", source=name) from None
+    name = "<stdin>" if path == "-" else path
+    fh = open_binary(path)
+    try:
+        data = fh.read(MAX_INPUT_BYTES + 1)
+    except OSError as exc:
+        raise InputError(f"cannot read file ({exc.strerror})", source=name) from None
+    finally:
+        if path != "-":
+            fh.close()
     if len(data) > MAX_INPUT_BYTES:
         raise InputError(f"larger than {MAX_INPUT_BYTES // (1024 * 1024)} MiB", source=name)
     return data, name
