@@ -20,6 +20,7 @@ from medref.batch import (
     read_csv,
     text_stream,
 )
+from medref.errors import InputError
 from medref.inputs import open_binary
 from medref.result import Context
 from medref.vocab import SEVERITIES, SEVERITY_RANK
@@ -88,7 +89,13 @@ def run_batch(input_path: str, output: str | None, *, jobs: int, chunk_size: int
     out: TextIO
     if output is not None:
         directory = os.path.dirname(os.path.abspath(output))
-        fd, tmp_path = tempfile.mkstemp(prefix=".medref-batch-", suffix=".tmp", dir=directory)
+        try:
+            fd, tmp_path = tempfile.mkstemp(prefix=".medref-batch-", suffix=".tmp",
+                                            dir=directory)
+        except OSError as exc:
+            stream.close()
+            raise InputError(f"cannot write output here ({exc.strerror})",
+                             source=output) from None
         out = os.fdopen(fd, "w", encoding="utf-8", newline="\n")
     else:
         out = sys.stdout
@@ -122,6 +129,8 @@ def run_batch(input_path: str, output: str | None, *, jobs: int, chunk_size: int
                         _emit(out, pending.popleft().result(), totals, show)
                 while pending:
                     _emit(out, pending.popleft().result(), totals, show)
+        if totals.records == 0:
+            raise InputError("no records in the input (it is empty)", source=input_path)
         out.flush()
         if tmp_path is not None and output is not None:
             os.fsync(out.fileno())

@@ -14,11 +14,12 @@ import csv
 import io
 import json
 import math
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, TextIO
 
-from medref.engine import check
+from medref.engine import check, clean_text
 from medref.errors import MedrefError
 from medref.reference import Reference, load_reference
 from medref.result import CheckResult, Context, Finding
@@ -113,6 +114,8 @@ def context_from(raw: Any, default: Context | None = None) -> Context:
             if not isinstance(v, bool):
                 raise ValueError(f"field 'context.{k}': must be true or false")
         else:
+            if isinstance(v, int) and not isinstance(v, bool) and abs(v) > 10**6:
+                raise ValueError(f"field 'context.{k}': out of range")
             if isinstance(v, str):
                 try:
                     v = float(v)
@@ -136,6 +139,12 @@ def record_from_obj(obj: Any, line: int, default: Context | None = None) -> Reco
     rid = obj.get("id")
     if isinstance(rid, dict | list):
         return Record(None, [], line=line, error="field 'id': must be a string or number")
+    if isinstance(rid, str):
+        rid = clean_text(rid)
+    elif isinstance(rid, int) and not isinstance(rid, bool) and abs(rid) > 10**18:
+        return Record(None, [], line=line, error="field 'id': number too large")
+    elif isinstance(rid, float) and not math.isfinite(rid):
+        return Record(None, [], line=line, error="field 'id': must be a finite number")
     for k in obj:
         if k not in ("id", "items", "context"):
             return Record(rid, [], line=line, error=f"field {k!r}: unknown (expected id, "
@@ -165,6 +174,9 @@ def read_jsonl(stream: Iterable[str], default: Context | None = None) -> Iterato
             continue
         if not text.strip():
             continue
+        if _BAD_BYTES.search(text):
+            yield Record(None, [], line=n, error="not valid UTF-8 text")
+            continue
         try:
             obj = json.loads(text)
         except ValueError as exc:
@@ -175,6 +187,9 @@ def read_jsonl(stream: Iterable[str], default: Context | None = None) -> Iterato
             yield Record(None, [], line=n, error="invalid JSON: nested too deeply")
             continue
         yield record_from_obj(obj, n, default)
+
+
+_BAD_BYTES = re.compile("[\udc80-\udcff]")
 
 
 _CSV_ITEM = ("sig", "name", "dose", "dose_max", "unit", "frequency", "route", "prn",
@@ -213,6 +228,10 @@ def read_csv(stream: TextIO, default: Context | None = None) -> Iterator[Record]
         except StopIteration:
             break
         except csv.Error as exc:
+            if items or error:
+                yield _csv_record(cur_id, items, ctx_raw, first_line, error, default)
+                items, ctx_raw, error = [], {}, None
+                cur_id = object()
             yield Record(None, [], line=reader.line_num, error=f"malformed CSV: {exc}")
             continue
         n = reader.line_num
@@ -311,6 +330,9 @@ _worker_ctx: Context | None = None
 def _init_worker(data_dir: str | None, ctx: Context | None, child: bool = False) -> None:
     global _worker_ref, _worker_ctx
     if child:
+        import signal
+        # the batch process's SIGTERM handler is inherited on fork; a worker just ends
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
         _die_with_parent()
     _worker_ref = load_reference(data_dir)
     _worker_ctx = ctx
@@ -386,5 +408,5 @@ def iter_chunks_jsonl(stream: TextIO, size: int) -> Iterator[tuple[list[str], in
 
 
 def text_stream(binary: Any) -> TextIO:
-    """Wrap a binary stream as UTF-8 text (BOM dropped; bad bytes replaced, then reported)."""
-    return io.TextIOWrapper(binary, encoding="utf-8-sig", errors="replace", newline=None)
+    """Wrap a binary stream as UTF-8 text (BOM dropped; bad bytes kept as surrogates, reported)."""
+    return io.TextIOWrapper(binary, encoding="utf-8-sig", errors="surrogateescape", newline=None)

@@ -158,12 +158,20 @@ def show(name: str, fmt: str, tablefmt: str, data_dir: str | None) -> None:
         click.echo(entries_table([entry], ref, OutputFormat.CSV))
 
 
+def _finite(ctx: click.Context, param: click.Parameter, value: float | None) -> float | None:
+    import math
+    if value is not None and not math.isfinite(value):
+        raise click.BadParameter("must be a finite number")
+    return value
+
+
 def _context_options(fn: F) -> F:
     fn = click.option("--weeks-since-surgery", type=click.FloatRange(0, 520), default=None,
+                      callback=_finite,
                       help="Weeks since fusion surgery (NSAID early-healing window).")(fn)
     fn = click.option("--hepatic-impairment/--no-hepatic-impairment", default=None,
                       help="Patient has (or has not) hepatic impairment.")(fn)
-    fn = click.option("--crcl", type=click.FloatRange(0, 250), default=None,
+    fn = click.option("--crcl", type=click.FloatRange(0, 250), default=None, callback=_finite,
                       help="Creatinine clearance, mL/min.")(fn)
     fn = click.option("--age", type=click.IntRange(0, 130), default=None,
                       help="Age in years (upper-limit bands, age-adjusted maxima).")(fn)
@@ -195,12 +203,16 @@ def check_cmd(lines: tuple[str, ...], file: str | None, fmt: str, tablefmt: str,
     from medref.result import Context
     items: list[Any] = list(lines)
     source = ""
+    numbers: list[int] | None = None
     if file is not None:
-        from medref.inputs import read_regimen
+        from medref.inputs import read_regimen_lines
         try:
-            items += read_regimen(file)
+            read, file_lines = read_regimen_lines(file)
         except MedrefError as exc:
             _fail(exc)
+        if file_lines is not None and not items:
+            numbers = file_lines
+        items += read
         source = "<stdin>" if file == "-" else file
     if not items:
         raise CliError("no regimen given: pass lines as arguments or --file PATH")
@@ -208,7 +220,7 @@ def check_cmd(lines: tuple[str, ...], file: str | None, fmt: str, tablefmt: str,
     ctx = Context(age=age, crcl=crcl, hepatic_impairment=hepatic_impairment,
                   weeks_since_surgery=weeks_since_surgery)
     try:
-        result = check(items, ctx, reference=ref, source=source)
+        result = check(items, ctx, reference=ref, source=source, line_numbers=numbers)
     except MedrefError as exc:
         _fail(exc)
     from medref import formatting

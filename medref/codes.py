@@ -18,6 +18,8 @@ CODES: dict[str, tuple[str, str, str]] = {
               "checked (the single dose was)."),
     "MR007": ("unparseable", "warning", "Part of a line was not understood; the rest was "
               "checked."),
+    "MR008": ("duplicate-therapy", "warning", "The same line appears more than once; each copy "
+              "is counted in the totals."),
     "MR101": ("dose-high", "error", "A single dose exceeds the labeled maximum per dose."),
     "MR102": ("daily-max", "error", "The worst-case total per day, week, month or year exceeds "
               "the labeled maximum."),

@@ -14,7 +14,7 @@ from typing import Any
 from medref.errors import InputError, SigError
 from medref.reference import Reference, load_reference
 from medref.result import CheckResult, Context, Finding, ItemResult, Summary
-from medref.sig import Frequency, ParsedLine, parse_line
+from medref.sig import Frequency, ParsedLine, normalize, parse_line
 from medref.units import comparable, convert
 from medref.vocab import SEVERITIES, SEVERITY_RANK
 
@@ -88,6 +88,15 @@ class _Run:
 
 # -- input --------------------------------------------------------------------------------
 
+def clean_text(text: str) -> str:
+    """Replace lone UTF-16 surrogates (which cannot be written as UTF-8) with U+FFFD."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return text
+
+
 def structured_to_line(item: Mapping[str, Any], where: str = "", line: int | None = None
                        ) -> str:
     """Turn a structured item into a sig line, validating each field.
@@ -105,8 +114,10 @@ def structured_to_line(item: Mapping[str, Any], where: str = "", line: int | Non
         if key not in allowed:
             raise InputError(f"unknown field (expected {', '.join(sorted(allowed))})",
                              source=where, line=line, field=str(key))
-    if isinstance(item.get("sig"), str):
-        return str(item["sig"])
+    if "sig" in item and item["sig"] is not None:
+        if not isinstance(item["sig"], str):
+            raise InputError("must be text (a sig line)", source=where, line=line, field="sig")
+        return clean_text(item["sig"])
     name = item.get("name")
     if not isinstance(name, str) or not name.strip():
         raise InputError("a name (text) is required", source=where, line=line, field="name")
@@ -177,6 +188,8 @@ def _num_field(item: Mapping[str, Any], key: str, where: str, line: int | None) 
         except ValueError:
             raise InputError(f"not a number: {text[:40]!r}", source=where, line=line,
                              field=key) from None
+    if isinstance(v, int) and abs(v) > 10**15:
+        raise InputError("implausibly large", source=where, line=line, field=key)
     if not isinstance(v, int | float) or not math.isfinite(v):
         raise InputError("must be a finite number", source=where, line=line, field=key)
     if v <= 0:
@@ -203,7 +216,8 @@ def _text_field(item: Mapping[str, Any], key: str, where: str, line: int | None)
 # -- the check ----------------------------------------------------------------------------
 
 def check(items: Iterable[Item], context: Context | None = None, *,
-          reference: Reference | None = None, source: str = "") -> CheckResult:
+          reference: Reference | None = None, source: str = "",
+          line_numbers: list[int] | None = None) -> CheckResult:
     """Check a regimen: every dose and limit, then the regimen-wide rules.
 
     Args:
@@ -212,6 +226,7 @@ def check(items: Iterable[Item], context: Context | None = None, *,
         context: patient context (age, CrCl, hepatic impairment, weeks since surgery).
         reference: the reference to check against; default the bundled data.
         source: where the items came from (a file name), used in error messages.
+        line_numbers: the file line of each item, used in error messages.
 
     Returns:
         A :class:`CheckResult`: one item per input in input order, and the findings sorted
@@ -225,15 +240,23 @@ def check(items: Iterable[Item], context: Context | None = None, *,
     texts = []
     for i, it in enumerate(items):
         if isinstance(it, str):
-            texts.append(it)
+            texts.append(clean_text(it))
         elif isinstance(it, Mapping):
-            texts.append(structured_to_line(it, source, i + 1))
+            if line_numbers is not None and i < len(line_numbers):
+                texts.append(structured_to_line(it, source, line_numbers[i]))
+                continue
+            try:
+                texts.append(structured_to_line(it, source, None))
+            except InputError as exc:
+                raise InputError(f"item {i + 1}: {exc.reason}", source=source,
+                                 field=exc.field) from None
         else:
             raise InputError(f"item {i + 1} must be a string or a mapping, not "
                              f"{type(it).__name__}", source=source, line=i + 1)
     run = _Run(ref, ctx, [_read_line(ref, i, t) for i, t in enumerate(texts)])
     for ln in run.lines:
         _check_line_cached(run, ln)
+    _check_duplicate_lines(run)
     _check_products(run)
     _check_rules(run)
     _check_mme(run)
@@ -259,6 +282,19 @@ def _parse(ref: Reference, text: str) -> ParsedLine:
     if isinstance(hit, SigError):
         raise hit
     return hit
+
+
+def _check_duplicate_lines(run: _Run) -> None:
+    seen: dict[str, list[_Line]] = {}
+    for ln in run.lines:
+        seen.setdefault(normalize(ln.text), []).append(ln)
+    for key, group in seen.items():
+        if len(group) < 2 or not key:
+            continue
+        ids = [ln.entry["id"] for ln in group[:1] if ln.entry is not None]
+        where = ", ".join(str(ln.index + 1) for ln in group)
+        run.add("MR008", "duplicate-therapy", "warning", ids, [ln.index for ln in group],
+                f"lines {where} are the same ({key[:60]!r}); each was counted in the totals")
 
 
 def _read_line(ref: Reference, index: int, text: str) -> _Line:

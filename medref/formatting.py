@@ -231,6 +231,13 @@ def _all_sources(obj: Any) -> Iterable[str]:
 
 # -- check reports ----------------------------------------------------------------------------
 
+def safe(text: str) -> str:
+    """Text for a terminal: control and bidi characters shown as \\uXXXX, never emitted."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else f"\\u{ord(c):04x}" for c in text)
+
+
 def _pct(x: float | None) -> str:
     return "-" if x is None else f"{x:g}%"
 
@@ -248,7 +255,8 @@ def check_table(result: CheckResult, tablefmt: str = "simple") -> str:
         product = it.product or f"? ({it.status})"
         if it.product and it.status != "checked":
             product += f" ({it.status})"
-        rows.append([it.line + 1, it.input, product, dose, it.frequency or "-", daily,
+        shown = it.input if len(it.input) <= 80 else it.input[:77] + "..."
+        rows.append([it.line + 1, safe(shown), product, dose, it.frequency or "-", daily,
                      _pct(it.percent_of_max)])
     out = [_tabulate(rows, ["#", "input", "product", "dose", "frequency", "worst/day", "% max"],
                      tablefmt, [3, 30, 18, 12, 14, 12, 7])]
@@ -260,7 +268,8 @@ def check_table(result: CheckResult, tablefmt: str = "simple") -> str:
             head = f"{f.severity.upper():<7} {f.code} {f.category}" + (
                 f" (line {where})" if where else "")
             out.append(head)
-            out += ["        " + ln for ln in textwrap.wrap(f.message, WIDTH - 8)]
+            msg = f.message if len(f.message) <= 2000 else f.message[:1997] + "..."
+            out += ["        " + ln for ln in textwrap.wrap(safe(msg), WIDTH - 8)]
     else:
         out.append("No findings.")
     s = result.summary

@@ -22,6 +22,8 @@ MAX_INPUT_BYTES = 64 * 1024 * 1024
 CSV_REQUIRED = ("name", "dose", "unit", "frequency")
 CSV_OPTIONAL = ("route", "prn", "prn_reason", "duration", "dose_max", "strength", "form")
 MAX_JSON_DEPTH = 50
+LAST_LINES: list[int] = []
+"""File line of each item of the last CSV or JSON list read (names lines in errors)."""
 
 
 def open_binary(path: str) -> BinaryIO:
@@ -134,6 +136,11 @@ def _parse_json(text: str, name: str) -> list[str | dict[str, Any]]:
     except json.JSONDecodeError as exc:
         raise InputError(f"invalid JSON: {exc.msg} (column {exc.colno})", source=name,
                          line=exc.lineno) from None
+    except (ValueError, RecursionError) as exc:
+        raise InputError(f"invalid JSON: {str(exc)[:80]}", source=name) from None
+    LAST_LINES.clear()
+    if isinstance(doc, list):
+        LAST_LINES.extend(_element_lines(text))
     if isinstance(doc, dict) and "items" in doc:
         doc = doc["items"]
     if not isinstance(doc, list):
@@ -146,6 +153,25 @@ def _parse_json(text: str, name: str) -> list[str | dict[str, Any]]:
         else:
             raise InputError(f"item {i} must be a string or an object, not "
                              f"{type(it).__name__}", source=name, field=f"items[{i}]")
+    return out
+
+
+def _element_lines(text: str) -> list[int]:
+    """File line on which each element of a top-level JSON list starts."""
+    dec = json.JSONDecoder()
+    pos = text.index("[") + 1
+    out: list[int] = []
+    n = len(text)
+    line, counted = 1, 0
+    while pos < n:
+        while pos < n and text[pos] in " \t\r\n,":
+            pos += 1
+        if pos >= n or text[pos] == "]":
+            break
+        line += text.count("\n", counted, pos)
+        counted = pos
+        out.append(line)
+        _, pos = dec.raw_decode(text, pos)
     return out
 
 
@@ -170,6 +196,7 @@ def _parse_csv(text: str, name: str) -> list[str | dict[str, Any]]:
     if len(set(cols)) != len(cols):
         raise InputError("duplicate CSV column", source=name, line=1)
     out: list[str | dict[str, Any]] = []
+    LAST_LINES.clear()
     try:
         for row in reader:
             if not row or all(not c.strip() for c in row):
@@ -178,6 +205,7 @@ def _parse_csv(text: str, name: str) -> list[str | dict[str, Any]]:
                 raise InputError(f"expected {len(cols)} fields, got {len(row)}", source=name,
                                  line=reader.line_num)
             out.append({c: v.strip() for c, v in zip(cols, row, strict=True) if v.strip()})
+            LAST_LINES.append(reader.line_num)
     except csv.Error as exc:
         raise InputError(f"malformed CSV: {exc}", source=name, line=reader.line_num) from None
     return out
@@ -189,6 +217,15 @@ def read_regimen(path: str, fmt: str | None = None) -> list[str | dict[str, Any]
     Raises:
         InputError: naming the file, line and field.
     """
+    return read_regimen_lines(path, fmt)[0]
+
+
+def read_regimen_lines(path: str, fmt: str | None = None
+                       ) -> tuple[list[str | dict[str, Any]], list[int] | None]:
+    """Like :func:`read_regimen`, with the file line of each item for CSV files (else None)."""
     data, name = read_bytes(path)
     text = decode(data, name)
-    return parse_text(text, name, fmt or guess_format(name, text))
+    kind = fmt or guess_format(name, text)
+    items = parse_text(text, name, kind)
+    lines = list(LAST_LINES) if kind in ("csv", "json") else []
+    return items, (lines if len(lines) == len(items) else None)

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 from medref.errors import SigError
 
-MAX_LINE_CHARS = 2000
+MAX_LINE_CHARS = 500
 """Longer lines are rejected as unparseable without being scanned (bounded work per line)."""
 
 _DASH_CHARS = "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d"
@@ -458,6 +458,7 @@ _RULES: list[tuple[str, _Handler]] = [
 ]
 _COMPILED = [(re.compile(_end_boundary(rx)), h) for rx, h in _RULES]
 _WORD = re.compile(r"\S+")
+_MAX_UNPARSED = 12  # a line with more unknown words than this is not a sig: stop reading it
 _PRN_REASON_STOP = 8  # words of PRN reason we absorb before requiring known tokens again
 
 
@@ -485,6 +486,9 @@ def parse_rest(rest: str, p: ParsedLine) -> None:
                 reason.append(word)
             else:
                 p.unparsed.append(word)
+                if len(p.unparsed) > _MAX_UNPARSED:
+                    p.problems.append(f"more than {_MAX_UNPARSED} words not understood")
+                    break
             pos += len(word)
     if reason:
         p.prn_reason = " ".join(reason)
@@ -518,7 +522,7 @@ def split_name(norm: str, resolve: Callable[[str], str | None],
             return cand, pid, " ".join(words[k:])
     # unknown: take words up to the first that starts with a digit or is a known token
     name_words: list[str] = []
-    for i, w in enumerate(words):
+    for i, w in enumerate(words[:max_words * 2]):
         if _NAME_END.match(w) or (i > 0 and _is_known_token(w)):
             break
         name_words.append(w)

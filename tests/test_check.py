@@ -97,6 +97,8 @@ RULES: list[tuple[str, list[str], Context | None, list[str], Context | None]] = 
      ["ibuprofen 400 mg tid", "acetaminophen 500 mg q6h"], None),
     ("MR303", ["tramadol 50 mg q6h", "fluoxetine 20 mg daily"], None,
      ["acetaminophen 500 mg q6h", "fluoxetine 20 mg daily"], None),
+    ("MR008", ["calcium 500 mg daily", "calcium 500 mg daily"], None,
+     ["calcium 500 mg daily", "vitamin D 1000 IU daily"], None),
     ("MR304", ["alendronate 70 mg weekly", "calcium citrate 500 mg bid"], None,
      ["calcium citrate 500 mg bid", "vitamin D 1000 IU daily"], None),
     ("MR305", ["oxycodone 5 mg q6h", "hydromorphone 2 mg q6h"], None,
