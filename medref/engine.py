@@ -57,6 +57,7 @@ class _Line:
     daily: float | None = None
     mme: float | None = None
     daily_max: float | None = None
+    error: SigError | None = None  # why the line could not be read
 
     def period_total(self, days: float) -> float | None:
         """Worst-case amount within a window of ``days`` (None when not computable)."""
@@ -303,10 +304,7 @@ def _read_line(ref: Reference, index: int, text: str) -> _Line:
         ln.parsed = _parse(ref, text)
     except SigError as exc:
         ln.status = "unparseable"
-        ln.parsed = None
-        ln.text = text
-        ln.entry = None
-        ln.unit = exc.part  # reused as the reason holder below
+        ln.error = exc
         return ln
     p = ln.parsed
     if p.product is not None:
@@ -321,12 +319,10 @@ def _src(run: _Run, obj: Mapping[str, Any]) -> str:
 def _check_line(run: _Run, ln: _Line) -> None:
     p, e = ln.parsed, ln.entry
     if p is None:
-        reason = ln.unit or ""
-        ln.unit = None
+        why = f"{ln.error}" if ln.error is not None else "not understood"
+        part = f" ({ln.error.part!r})" if ln.error is not None and ln.error.part else ""
         run.add("MR001", "unparseable", "warning", (), (ln.index,),
-                f"line {ln.index + 1} could not be read"
-                + (f": {reason!r} not understood" if reason else "")
-                + "; nothing on it was checked")
+                f"the line could not be read: {why}{part}; nothing on it was checked")
         return
     if e is None:
         ln.status = "unknown"
@@ -559,7 +555,7 @@ def _replay(run: _Run, captured: _Captured, index_map: list[int]) -> None:
 
 def _copy_line(ln: _Line, index: int) -> _Line:
     return _Line(index, ln.text, ln.parsed, ln.entry, ln.status, ln.unit, ln.dose_lo,
-                 ln.dose_hi, ln.freq, ln.route, ln.daily, ln.mme, ln.daily_max)
+                 ln.dose_hi, ln.freq, ln.route, ln.daily, ln.mme, ln.daily_max, ln.error)
 
 
 def _check_line_cached(run: _Run, ln: _Line) -> None:
@@ -607,7 +603,9 @@ def _contrib(lines: list[_Line], days: float, unit: str) -> str:
     parts = []
     for ln in lines:
         total = ln.period_total(days) or 0.0
-        parts.append(f"line {ln.index + 1} {fmt(total)} {unit}")
+        # memoised per product: name each line by its text, not its (relative) position
+        text = ln.text if len(ln.text) <= 40 else ln.text[:37] + "..."
+        parts.append(f"{fmt(total)} {unit} from {text!r}")
     return " + ".join(parts)
 
 
@@ -788,7 +786,7 @@ def _check_bone(run: _Run, e: Mapping[str, Any], lines: list[_Line],
             reasons.append(f"{fmt(weeks)} weeks since surgery is inside the early healing "
                            f"window of {fmt(window)} weeks")
     why = ("; severity raised: " + "; ".join(reasons)) if reasons else ""
-    rationale = str(bh.get("rationale", "")).rstrip(".") + "." if why else bh.get("rationale", "")
+    rationale = str(bh.get("rationale", ""))
     if why:
         rationale = rationale.rstrip(".")
     src = _src(run, bh)

@@ -252,9 +252,9 @@ def _load(base: Path, *, custom: bool, validate: bool | None) -> Reference:
     if validate or (validate is None and not trusted):
         from medref._validate import validate_raw
         validate_raw(raw, base)
-    version = (manifest or {}).get("version", "unversioned") if trusted else (
-        (manifest or {}).get("version", "custom") if manifest and manifest.get("files") == per_file
-        else "custom")
+    # a manifest's version names the data only when it describes exactly these bytes
+    matches = manifest is not None and manifest.get("files") == per_file
+    version = manifest.get("version", "unversioned") if matches and manifest else "custom"
     info = DataInfo(version=str(version), sha256=combined_digest(per_file),
                     origin="custom" if custom else "bundled", path=str(base))
     return Reference(raw, info)

@@ -776,3 +776,19 @@ def test_fail_on_threshold(fail_on: str, code: int) -> None:
     # a warning (MR201) and infos, no error
     result = cli_run("check", "ibuprofen 400 mg tid", "--fail-on", fail_on)
     assert result.exit_code == code
+
+
+def test_memoised_messages_do_not_carry_another_regimens_positions() -> None:
+    """Line and product checks are memoised; their messages must hold for any line position."""
+    first = run(["acetaminophen 650 mg q6h", "Tylenol 500 mg q6h"])
+    later = run(["ibuprofen 400 mg tid", "gabapentin 300 mg tid", "acetaminophen 650 mg q6h",
+                 "vitamin D 1000 IU daily", "Tylenol 500 mg q6h"])
+    (a,) = of(first, "MR301")
+    (b,) = of(later, "MR301")
+    assert a.lines == (0, 1) and b.lines == (2, 4)
+    assert a.message == b.message
+    assert "2,600 mg from 'acetaminophen 650 mg q6h'" in b.message
+    assert "2,000 mg from 'Tylenol 500 mg q6h'" in b.message
+    bad = run(["ibuprofen 400 mg tid", ""])
+    (f,) = of(bad, "MR001")
+    assert f.lines == (1,) and "line 1" not in f.message
