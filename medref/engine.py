@@ -6,9 +6,11 @@ that returns findings and never prints; its code is listed in :data:`medref.code
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Any
 
 from medref.errors import InputError, SigError
@@ -66,31 +68,97 @@ class _Line:
         return self.dose_hi * self.freq.max_in(days)
 
 
+class _Tmpl:
+    """A finding without its line indexes, interned: the same finding recurs across regimens.
+
+    ``key`` orders findings (most severe first, then code, items; then lines and message, as
+    :meth:`Finding.sort_key`); :meth:`json_parts` is its compact JSON split around the line
+    list, built once.
+    """
+
+    __slots__ = (
+        "_json",
+        "category",
+        "code",
+        "items",
+        "key",
+        "message",
+        "rank",
+        "rule",
+        "severity",
+        "source",
+    )
+
+    def __init__(self, code: str, category: str, severity: str, items: tuple[str, ...],
+                 message: str, source: str | None, rule: str | None) -> None:
+        self.code, self.category, self.severity = code, category, severity
+        self.items, self.message, self.source, self.rule = items, message, source, rule
+        self.rank = SEVERITY_RANK[severity]
+        self.key = (-self.rank, code, items)
+        self._json: tuple[bytes, bytes] | None = None
+
+    def finding(self, lines: tuple[int, ...]) -> Finding:
+        """The finding at these line indexes."""
+        return Finding(self.code, self.category, self.severity, self.items, lines, self.message,
+                       self.source, self.rule)
+
+    def json_parts(self) -> tuple[bytes, bytes]:
+        """UTF-8 JSON of the finding before and after the numbers of its ``lines`` list."""
+        if self._json is None:
+            text = json.dumps(self.finding(()).to_dict(), ensure_ascii=False,
+                              separators=(",", ":"))
+            pre, _, post = text.partition('"lines":[]')
+            self._json = ((pre + '"lines":[').encode(), ("]" + post).encode())
+        return self._json
+
+
+_TMPLS: dict[tuple[Any, ...], _Tmpl] = {}
+
+
+def _tmpl(code: str, category: str, severity: str, items: tuple[str, ...], message: str,
+          source: str | None = None, rule: str | None = None) -> _Tmpl:
+    key = (code, category, severity, items, message, source, rule)
+    t = _TMPLS.get(key)
+    if t is None:
+        if len(_TMPLS) >= 4 * _CACHE_MAX:
+            _TMPLS.clear()
+        t = _TMPLS[key] = _Tmpl(code, category, severity, items, message, source, rule)
+    return t
+
+
+Placed = tuple[_Tmpl, tuple[int, ...]]
+"""A finding template at its (sorted) line indexes."""
+Need = tuple[str, str, tuple[int, ...]]
+"""A context value a rule needed but was not given: (what, purpose, line indexes)."""
+
+
 @dataclass(slots=True)
 class _Run:
-    """State of one check run."""
+    """State of one check run (one line, one product's lines, or a regimen)."""
 
     ref: Reference
     ctx: Context
     lines: list[_Line]
-    findings: list[Finding] = field(default_factory=list)
-    needs: dict[str, dict[str, set[int]]] = field(default_factory=dict)
+    findings: list[Placed] = field(default_factory=list)
+    needs: list[Need] = field(default_factory=list)
 
     def add(self, code: str, category: str, severity: str, items: Iterable[str],
             lines: Iterable[int], message: str, source: str | None = None,
             rule: str | None = None) -> None:
-        self.findings.append(Finding(code, category, severity, tuple(sorted(set(items))),
-                                     tuple(sorted(set(lines))), message, source, rule))
+        self.findings.append((_tmpl(code, category, severity, tuple(sorted(set(items))),
+                                    message, source, rule), tuple(sorted(set(lines)))))
 
     def need(self, what: str, purpose: str, lines: Iterable[int]) -> None:
         """Record that a rule needed a context value that was not given."""
-        self.needs.setdefault(what, {}).setdefault(purpose, set()).update(lines)
+        self.needs.append((what, purpose, tuple(lines)))
 
 
 # -- input --------------------------------------------------------------------------------
 
 def clean_text(text: str) -> str:
     """Replace lone UTF-16 surrogates (which cannot be written as UTF-8) with U+FFFD."""
+    if text.isascii():
+        return text
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
@@ -238,6 +306,17 @@ def check(items: Iterable[Item], context: Context | None = None, *,
     """
     ref = reference if reference is not None else load_reference()
     ctx = context if context is not None else Context()
+    texts = texts_of(items, source, line_numbers)
+    return _result(ref, ctx, assess(ref, ctx, texts))
+
+
+def texts_of(items: Iterable[Item], source: str = "", line_numbers: list[int] | None = None
+             ) -> list[str]:
+    """The sig line of each item (structured items converted and validated).
+
+    Raises:
+        InputError: a structured item has a missing or wrongly typed field.
+    """
     texts = []
     for i, it in enumerate(items):
         if isinstance(it, str):
@@ -254,54 +333,13 @@ def check(items: Iterable[Item], context: Context | None = None, *,
         else:
             raise InputError(f"item {i + 1} must be a string or a mapping, not "
                              f"{type(it).__name__}", source=source, line=i + 1)
-    run = _Run(ref, ctx, [_read_line(ref, i, t) for i, t in enumerate(texts)])
-    for ln in run.lines:
-        _check_line_cached(run, ln)
-    _check_duplicate_lines(run)
-    _check_products(run)
-    _check_rules(run)
-    _check_mme(run)
-    _report_needs(run)
-    return _result(run)
-
-
-_PARSE_CACHE: dict[tuple[int, str], ParsedLine | SigError] = {}
-
-
-def _parse(ref: Reference, text: str) -> ParsedLine:
-    """parse_line with a bounded cache (parsed lines are never modified after parsing)."""
-    key = (id(ref), text)
-    hit = _PARSE_CACHE.get(key)
-    if hit is None:
-        try:
-            hit = parse_line(text, ref.resolve)
-        except SigError as exc:
-            hit = exc
-        if len(_PARSE_CACHE) >= _CACHE_MAX:
-            _PARSE_CACHE.clear()
-        _PARSE_CACHE[key] = hit
-    if isinstance(hit, SigError):
-        raise hit
-    return hit
-
-
-def _check_duplicate_lines(run: _Run) -> None:
-    seen: dict[str, list[_Line]] = {}
-    for ln in run.lines:
-        seen.setdefault(normalize(ln.text), []).append(ln)
-    for key, group in seen.items():
-        if len(group) < 2 or not key:
-            continue
-        ids = [ln.entry["id"] for ln in group[:1] if ln.entry is not None]
-        where = ", ".join(str(ln.index + 1) for ln in group)
-        run.add("MR008", "duplicate-therapy", "warning", ids, [ln.index for ln in group],
-                f"lines {where} are the same ({key[:60]!r}); each was counted in the totals")
+    return texts
 
 
 def _read_line(ref: Reference, index: int, text: str) -> _Line:
     ln = _Line(index, text)
     try:
-        ln.parsed = _parse(ref, text)
+        ln.parsed = parse_line(text, ref.resolve)
     except SigError as exc:
         ln.status = "unparseable"
         ln.error = exc
@@ -517,40 +555,76 @@ def _check_typical(run: _Run, ln: _Line, e: Mapping[str, Any]) -> None:
                 f"range of {rng}", "seed document")
 
 
-def _by_product(run: _Run) -> dict[str, list[_Line]]:
-    out: dict[str, list[_Line]] = {}
-    for ln in run.lines:
-        if ln.entry is not None and ln.parsed is not None and not ln.parsed.problems:
-            out.setdefault(ln.entry["id"], []).append(ln)
-    return out
+# -- memoised line and product checks -------------------------------------------------------
+# A line's checks depend only on its text and the context fields its entry's rules read, and
+# a product's checks only on its lines' texts and those fields: both are memoised per
+# reference, so screening many regimens does not redo them for lines that recur.
 
-
-# Line and product checks depend only on (text, context): their outcome is memoised so that
-# batch screening does not redo them for the many lines that repeat across regimens.
-_Captured = tuple[list[tuple[str, str, str, tuple[str, ...], tuple[int, ...], str, str | None,
-                             str | None]], list[tuple[str, str, tuple[int, ...]]]]
-_LINE_CACHE: dict[tuple[int, str, Context], tuple[tuple[Any, ...], _Captured]] = {}
-_PRODUCT_CACHE: dict[tuple[int, str, tuple[str, ...], Context],
-                     tuple[list[float | None], _Captured]] = {}
 _CACHE_MAX = 10_000
-"""Entries per memo (cleared when full): bounded memory, however long the batch."""
+"""Memo entries per reference and kind (all cleared when full): bounded memory."""
+
+_CTX_FIELDS = {"min_age": "age", "max_age": "age", "crcl_below": "crcl",
+               "hepatic_impairment": "hepatic_impairment"}
 
 
-def _capture(sub: _Run) -> _Captured:
-    finds = [(f.code, f.category, f.severity, f.items, f.lines, f.message, f.source, f.rule)
-             for f in sub.findings]
-    needs = [(what, purpose, tuple(sorted(idx))) for what, d in sub.needs.items()
-             for purpose, idx in d.items()]
-    return finds, needs
+@dataclass(frozen=True, slots=True)
+class _ProductCheck:
+    """Outcome of the product checks for one product's lines (indexes relative to them)."""
+
+    findings: tuple[Placed, ...]
+    needs: tuple[Need, ...]
+    daily_max: tuple[float | None, ...]
 
 
-def _replay(run: _Run, captured: _Captured, index_map: list[int]) -> None:
-    finds, needs = captured
-    for code, cat, sev, items, rel, msg, src, rule in finds:
-        run.findings.append(Finding(code, cat, sev, items, tuple(index_map[i] for i in rel),
-                                    msg, src, rule))
-    for what, purpose, rel in needs:
-        run.need(what, purpose, (index_map[i] for i in rel))
+@dataclass(frozen=True, slots=True)
+class _LineCheck:
+    """Outcome of one line's own checks; ``line`` is its state at index 0 (never modified)."""
+
+    line: _Line
+    group: str | None  # the product id when the line takes part in product and regimen rules
+    norm: str  # normalized text, to spot identical lines
+    findings: tuple[_Tmpl, ...]  # at the line's own index
+    needs: tuple[tuple[str, str], ...]
+    solo: _ProductCheck | None  # the product checks when it is its product's only line
+
+
+class _Memo:
+    __slots__ = ("getters", "index", "lines", "products", "rule_tmpls", "rules", "tails")
+
+    def __init__(self, ref: Reference) -> None:
+        self.lines: dict[str, tuple[_Line, Any, dict[Any, _LineCheck]]] = {}
+        self.products: dict[tuple[Any, ...], _ProductCheck] = {}
+        self.rules: dict[frozenset[str], list[tuple[dict[str, Any], tuple[str, ...]]]] = {}
+        self.rule_tmpls: dict[tuple[int, tuple[str, ...]], _Tmpl] = {}
+        self.getters: dict[str, Any] = {eid: _ctx_getter(e) for eid, e in ref.entries.items()}
+        self.tails: dict[Context, bytes] = {}
+        index: dict[str, list[int]] = {}
+        for n, (_, sets) in enumerate(ref.rule_sets):
+            for eid in frozenset().union(*sets.values()):
+                index.setdefault(eid, []).append(n)
+        self.index = {eid: tuple(v) for eid, v in index.items()}
+
+
+def _memo(ref: Reference) -> _Memo:
+    m = ref.memo.get("engine")
+    if m is None:
+        m = ref.memo["engine"] = _Memo(ref)
+    assert isinstance(m, _Memo)
+    return m
+
+
+def _ctx_getter(e: Mapping[str, Any]) -> Any:
+    """The context fields an entry's checks can read, as a key function (None: none)."""
+    fields: set[str] = set()
+    for obj in (*e.get("limits", ()), *e.get("context_rules", ())):
+        for k, v in (obj.get("when") or {}).items():
+            if v is not None and k in _CTX_FIELDS:
+                fields.add(_CTX_FIELDS[k])
+    if e.get("kind") == "supplement":
+        fields.add("age")  # upper-intake age bands
+    if "nsaid" in e.get("classes", ()):
+        fields.add("weeks_since_surgery")  # early-healing window
+    return attrgetter(*sorted(fields)) if fields else None
 
 
 def _copy_line(ln: _Line, index: int) -> _Line:
@@ -558,36 +632,141 @@ def _copy_line(ln: _Line, index: int) -> _Line:
                  ln.dose_hi, ln.freq, ln.route, ln.daily, ln.mme, ln.daily_max, ln.error)
 
 
-def _check_line_cached(run: _Run, ln: _Line) -> None:
-    key = (id(run.ref), ln.text, run.ctx)
-    hit = _LINE_CACHE.get(key)
+def _line_check(ref: Reference, memo: _Memo, ctx: Context, text: str) -> _LineCheck:
+    slot = memo.lines.get(text)
+    if slot is None:
+        base = _read_line(ref, 0, text)
+        getter = memo.getters[base.entry["id"]] if base.entry is not None else None
+        if len(memo.lines) >= _CACHE_MAX:
+            memo.lines.clear()
+        slot = memo.lines[text] = (base, getter, {})
+    base, getter, by_ctx = slot
+    key = getter(ctx) if getter is not None else None
+    hit = by_ctx.get(key)
     if hit is None:
-        sub = _Run(run.ref, run.ctx, [_copy_line(ln, 0)])
-        _check_line(sub, sub.lines[0])
-        s0 = sub.lines[0]
-        hit = ((s0.status, s0.unit, s0.dose_lo, s0.dose_hi, s0.freq, s0.route, s0.daily),
-               _capture(sub))
-        if len(_LINE_CACHE) >= _CACHE_MAX:
-            _LINE_CACHE.clear()
-        _LINE_CACHE[key] = hit
-    (ln.status, ln.unit, ln.dose_lo, ln.dose_hi, ln.freq, ln.route, ln.daily) = hit[0]
-    _replay(run, hit[1], [ln.index])
+        hit = _new_line_check(ref, ctx, base)
+        if len(by_ctx) >= 256:
+            by_ctx.clear()
+        by_ctx[key] = hit
+    return hit
 
 
-def _check_products(run: _Run) -> None:
-    for eid, lines in sorted(_by_product(run).items()):
-        key = (id(run.ref), eid, tuple(ln.text for ln in lines), run.ctx)
-        hit = _PRODUCT_CACHE.get(key)
-        if hit is None:
-            sub = _Run(run.ref, run.ctx, [_copy_line(ln, i) for i, ln in enumerate(lines)])
-            _check_product(sub, run.ref.entries[eid], sub.lines)
-            hit = ([s.daily_max for s in sub.lines], _capture(sub))
-            if len(_PRODUCT_CACHE) >= _CACHE_MAX:
-                _PRODUCT_CACHE.clear()
-            _PRODUCT_CACHE[key] = hit
-        for ln, dm in zip(lines, hit[0], strict=True):
-            ln.daily_max = dm
-        _replay(run, hit[1], [ln.index for ln in lines])
+def _new_line_check(ref: Reference, ctx: Context, base: _Line) -> _LineCheck:
+    sub = _Run(ref, ctx, [_copy_line(base, 0)])
+    ln = sub.lines[0]
+    _check_line(sub, ln)
+    _line_mme(sub, ln)
+    e = ln.entry
+    group = e["id"] if e is not None and ln.parsed is not None and not ln.parsed.problems \
+        else None
+    solo = None
+    if group is not None and e is not None:
+        psub = _Run(ref, ctx, [_copy_line(ln, 0)])
+        _check_product(psub, e, psub.lines)
+        solo = _ProductCheck(tuple(psub.findings), tuple(psub.needs),
+                             (psub.lines[0].daily_max,))
+    return _LineCheck(ln, group, normalize(ln.text), tuple(t for t, _ in sub.findings),
+                      tuple((w, p) for w, p, _ in sub.needs), solo)
+
+
+def _product_check(ref: Reference, memo: _Memo, ctx: Context, eid: str,
+                   checks: list[_LineCheck]) -> _ProductCheck:
+    getter = memo.getters[eid]
+    key = (eid, tuple(lc.line.text for lc in checks), getter(ctx) if getter else None)
+    hit = memo.products.get(key)
+    if hit is None:
+        sub = _Run(ref, ctx, [_copy_line(lc.line, i) for i, lc in enumerate(checks)])
+        _check_product(sub, ref.entries[eid], sub.lines)
+        hit = _ProductCheck(tuple(sub.findings), tuple(sub.needs),
+                            tuple(s.daily_max for s in sub.lines))
+        if len(memo.products) >= _CACHE_MAX:
+            memo.products.clear()
+        memo.products[key] = hit
+    return hit
+
+
+@dataclass(frozen=True, slots=True)
+class Assessment:
+    """The findings for a regimen before they are rendered (internal to medref).
+
+    ``findings`` are sorted as :meth:`Finding.sort_key`; ``checks[i].line`` holds what was read
+    from line ``i``; ``daily_max[i]`` is the enforced per-day maximum for that line.
+    """
+
+    checks: list[_LineCheck]
+    findings: list[Placed]
+    daily_max: list[float | None]
+    mme: float | None
+
+
+def _placed_key(f: Placed) -> tuple[Any, ...]:
+    return (f[0].key, f[1], f[0].message)
+
+
+def assess(ref: Reference, ctx: Context, texts: list[str]) -> Assessment:
+    """Run every check on a regimen's lines (the core behind :func:`check` and batch)."""
+    memo = _memo(ref)
+    checks = [_line_check(ref, memo, ctx, t) for t in texts]
+    findings: list[Placed] = []
+    needs: list[Need] = []
+    groups: dict[str, list[int]] = {}
+    for i, lc in enumerate(checks):
+        if lc.findings:
+            at = (i,)
+            findings.extend([(t, at) for t in lc.findings])
+            if lc.needs:
+                needs.extend([(w, p, at) for w, p in lc.needs])
+        elif lc.needs:
+            needs.extend([(w, p, (i,)) for w, p in lc.needs])
+        if lc.group is not None:
+            g = groups.get(lc.group)
+            if g is None:
+                groups[lc.group] = [i]
+            else:
+                g.append(i)
+    daily_max: list[float | None] = [None] * len(checks)
+    for eid, idx in groups.items():
+        if len(idx) == 1:
+            i = idx[0]
+            pc = checks[i].solo
+            assert pc is not None
+            at = (i,)
+            findings.extend([(t, at) for t, _ in pc.findings])
+            needs.extend([(w, p, at) for w, p, _ in pc.needs])
+            daily_max[i] = pc.daily_max[0]
+            continue
+        pc = _product_check(ref, memo, ctx, eid, [checks[i] for i in idx])
+        findings.extend([(t, tuple([idx[r] for r in rel])) for t, rel in pc.findings])
+        needs.extend([(w, p, tuple([idx[r] for r in rel])) for w, p, rel in pc.needs])
+        for r, dm in enumerate(pc.daily_max):
+            daily_max[idx[r]] = dm
+    if len(checks) > 1:
+        _check_duplicate_lines(checks, findings)
+    if len(groups) > 1:
+        _check_rules(ref, memo, groups, findings)
+    mme = _check_mme(ref, checks, findings)
+    if needs:
+        _report_needs(needs, findings)
+    findings.sort(key=_placed_key)
+    return Assessment(checks, findings, daily_max, mme)
+
+
+def _check_duplicate_lines(checks: list[_LineCheck], findings: list[Placed]) -> None:
+    norms = [lc.norm for lc in checks]
+    if len(set(norms)) == len(norms):
+        return
+    seen: dict[str, list[int]] = {}
+    for i, key in enumerate(norms):
+        seen.setdefault(key, []).append(i)
+    for key, group in seen.items():
+        if len(group) < 2 or not key:
+            continue
+        first = checks[group[0]].line.entry
+        where = ", ".join(str(i + 1) for i in group)
+        findings.append((_tmpl("MR008", "duplicate-therapy", "warning",
+                               (first["id"],) if first is not None else (),
+                               f"lines {where} are the same ({key[:60]!r}); each was counted "
+                               "in the totals"), tuple(group)))
 
 
 def _check_product(run: _Run, e: dict[str, Any], lines: list[_Line]) -> None:
@@ -852,38 +1031,47 @@ _CATEGORY_CODE = {"duplicate-therapy": "MR302", "interaction": "MR303",
                   "administration": "MR304"}
 
 
-def _check_rules(run: _Run) -> None:
-    products = _by_product(run)
-    if len(products) < 2:
-        return
-    for rule, involved in _rules_for(run.ref, frozenset(products)):
-        lines = [ln.index for eid in involved for ln in products[eid]]
-        names = ", ".join(run.ref.entries[i]["name"] for i in involved)
-        src = _src(run, rule)
-        run.add(_CATEGORY_CODE[rule["category"]], rule["category"], rule["severity"],
-                involved, lines,
-                f"{rule['title']} ({names}; {rule['level']}): {rule['mechanism']} "
-                f"Action: {rule['action']}", src, rule["id"])
+def _check_rules(ref: Reference, memo: _Memo, groups: dict[str, list[int]],
+                 findings: list[Placed]) -> None:
+    for rule, involved in _rules_for(ref, memo, frozenset(groups)):
+        key = (id(rule), involved)
+        t = memo.rule_tmpls.get(key)
+        if t is None:
+            names = ", ".join(ref.entries[i]["name"] for i in involved)
+            src = ref.source_label(rule.get("sources", ()), bool(rule.get("verified", True)))
+            t = _tmpl(_CATEGORY_CODE[rule["category"]], rule["category"], rule["severity"],
+                      involved, f"{rule['title']} ({names}; {rule['level']}): "
+                      f"{rule['mechanism']} Action: {rule['action']}", src, rule["id"])
+            if len(memo.rule_tmpls) >= _CACHE_MAX:
+                memo.rule_tmpls.clear()
+            memo.rule_tmpls[key] = t
+        lines = [i for eid in involved for i in groups[eid]]
+        lines.sort()
+        findings.append((t, tuple(lines)))
 
 
-_RULE_CACHE: dict[tuple[int, frozenset[str]], list[tuple[dict[str, Any], tuple[str, ...]]]] = {}
-
-
-def _rules_for(ref: Reference, products: frozenset[str]
+def _rules_for(ref: Reference, memo: _Memo, products: frozenset[str]
                ) -> list[tuple[dict[str, Any], tuple[str, ...]]]:
     """The rules that fire for a set of products, with the products involved (cached)."""
-    key = (id(ref), products)
-    hit = _RULE_CACHE.get(key)
+    hit = memo.rules.get(products)
     if hit is not None:
         return hit
+    # a rule can fire only when two or more of the products are named in it (min_count >= 2)
+    touched: dict[int, int] = {}
+    for eid in products:
+        for n in memo.index.get(eid, ()):
+            touched[n] = touched.get(n, 0) + 1
     out = []
-    for rule, sets in ref.rule_sets:
+    for n in sorted(touched):
+        if touched[n] < 2:
+            continue
+        rule, sets = ref.rule_sets[n]
         involved = _rule_hits(rule, sets, products)
         if involved:
             out.append((rule, tuple(sorted(involved))))
-    if len(_RULE_CACHE) >= _CACHE_MAX:
-        _RULE_CACHE.clear()
-    _RULE_CACHE[key] = out
+    if len(memo.rules) >= _CACHE_MAX:
+        memo.rules.clear()
+    memo.rules[products] = out
     return out
 
 
@@ -913,69 +1101,87 @@ def _rule_hits(rule: Mapping[str, Any], sets: Mapping[str, frozenset[str]],
 
 # -- opioid MME -----------------------------------------------------------------------------
 
-def _check_mme(run: _Run) -> None:
-    parts: list[tuple[str, float, _Line]] = []
-    for ln in run.lines:
-        e = ln.entry
-        if e is None or not e.get("mme_factor") or ln.parsed is None or ln.parsed.problems:
-            continue
-        factor = e["mme_factor"]["value"]
-        if ln.route not in (None, "po"):
-            run.add("MR307", "unverifiable", "warning", (e["id"],), (ln.index,),
-                    f"{e['name']}: MME not computed for route {ln.route!r}: the CDC factors "
-                    "are for oral dosing")
-            continue
-        if ln.daily is None or ln.unit != "mg":
-            if ln.status == "checked" or ln.freq is None:
-                run.add("MR307", "unverifiable", "warning", (e["id"],), (ln.index,),
-                        f"{e['name']}: MME/day not computed (no dose or frequency on the line); "
-                        "the opioid total is incomplete")
-            continue
-        ln.mme = ln.daily * factor
-        parts.append((e["id"], ln.mme, ln))
-    if not parts:
+def _line_mme(run: _Run, ln: _Line) -> None:
+    """Set an opioid line's MME/day, or say why it cannot be computed (MR307)."""
+    e = ln.entry
+    if e is None or not e.get("mme_factor") or ln.parsed is None or ln.parsed.problems:
         return
-    total = sum(m for _, m, _ in parts)
-    pol = run.ref.policy
+    if ln.route not in (None, "po"):
+        run.add("MR307", "unverifiable", "warning", (e["id"],), (ln.index,),
+                f"{e['name']}: MME not computed for route {ln.route!r}: the CDC factors "
+                "are for oral dosing")
+        return
+    if ln.daily is None or ln.unit != "mg":
+        if ln.status == "checked" or ln.freq is None:
+            run.add("MR307", "unverifiable", "warning", (e["id"],), (ln.index,),
+                    f"{e['name']}: MME/day not computed (no dose or frequency on the line); "
+                    "the opioid total is incomplete")
+        return
+    ln.mme = ln.daily * e["mme_factor"]["value"]
+
+
+def _check_mme(ref: Reference, checks: list[_LineCheck], findings: list[Placed]
+               ) -> float | None:
+    """The regimen's worst-case MME/day (None without a computable opioid line)."""
+    parts = [(i, lc.line) for i, lc in enumerate(checks) if lc.line.mme is not None]
+    if not parts:
+        return None
+    total = sum(ln.mme or 0.0 for _, ln in parts)
+    pol = ref.policy
     warn, high = pol["mme_warning"]["value"], pol["mme_high"]["value"]
-    table = pol["mme_factor_table"]["name"]
-    detail = " + ".join(f"{run.ref.entries[i]['name'].lower()} {fmt(m)}" for i, m, _ in parts)
-    ids = [i for i, _, _ in parts]
-    idx = [ln.index for _, _, ln in parts]
-    if total >= high:
-        src = _src(run, pol["mme_high"])
-        run.add("MR306", "opioid-mme", "error", ids, idx,
-                f"opioids: worst case {fmt(total)} MME/day ({detail}) is at or above "
-                f"{fmt(high)} MME/day: avoid or carefully justify ({table}; {src})", src)
-    elif total >= warn:
-        src = _src(run, pol["mme_warning"])
-        run.add("MR305", "opioid-mme", "warning", ids, idx,
-                f"opioids: worst case {fmt(total)} MME/day ({detail}) is at or above "
-                f"{fmt(warn)} MME/day: reassess benefit and risk, consider naloxone "
-                f"({table}; {src})", src)
+    if total >= warn:
+        table = pol["mme_factor_table"]["name"]
+        detail = " + ".join(f"{(ln.entry or {}).get('name', '').lower()} {fmt(ln.mme or 0.0)}"
+                            for _, ln in parts)
+        ids = tuple(sorted({(ln.entry or {}).get("id", "") for _, ln in parts}))
+        idx = tuple(i for i, _ in parts)
+        lim = pol["mme_high"] if total >= high else pol["mme_warning"]
+        src = ref.source_label(lim.get("sources", ()), bool(lim.get("verified", True)))
+        if total >= high:
+            t = _tmpl("MR306", "opioid-mme", "error", ids,
+                      f"opioids: worst case {fmt(total)} MME/day ({detail}) is at or above "
+                      f"{fmt(high)} MME/day: avoid or carefully justify ({table}; {src})", src)
+        else:
+            t = _tmpl("MR305", "opioid-mme", "warning", ids,
+                      f"opioids: worst case {fmt(total)} MME/day ({detail}) is at or above "
+                      f"{fmt(warn)} MME/day: reassess benefit and risk, consider naloxone "
+                      f"({table}; {src})", src)
+        findings.append((t, idx))
+    return _round(total)
 
 
-def _report_needs(run: _Run) -> None:
-    labels = {"age": "age (--age)", "crcl": "creatinine clearance (--crcl)",
-              "hepatic-impairment": "hepatic function (--hepatic-impairment)",
-              "weeks-since-surgery": "weeks since surgery (--weeks-since-surgery)"}
-    for what, purposes in sorted(run.needs.items()):
-        lines = sorted({i for s in purposes.values() for i in s})
-        items = sorted({p.split(" ")[0] for p in purposes})
-        run.add("MR602", "unverifiable", "info", items, lines,
-                f"{labels.get(what, what)} not given: could not check "
-                + ", ".join(sorted(purposes)))
+_NEED_LABELS = {"age": "age (--age)", "crcl": "creatinine clearance (--crcl)",
+                "hepatic-impairment": "hepatic function (--hepatic-impairment)",
+                "weeks-since-surgery": "weeks since surgery (--weeks-since-surgery)"}
 
 
-def _result(run: _Run) -> CheckResult:
+def _report_needs(needs: list[Need], findings: list[Placed]) -> None:
+    agg: dict[str, tuple[set[str], set[int]]] = {}
+    for what, purpose, at in needs:
+        slot = agg.get(what)
+        if slot is None:
+            slot = agg[what] = (set(), set())
+        slot[0].add(purpose)
+        slot[1].update(at)
+    for what in sorted(agg):
+        purposes, lines = agg[what]
+        findings.append((_tmpl("MR602", "unverifiable", "info",
+                               tuple(sorted({p.split(" ")[0] for p in purposes})),
+                               f"{_NEED_LABELS.get(what, what)} not given: could not check "
+                               + ", ".join(sorted(purposes))), tuple(sorted(lines))))
+
+
+def _result(ref: Reference, ctx: Context, a: Assessment) -> CheckResult:
     items = []
-    for ln in run.lines:
+    for i, lc in enumerate(a.checks):
+        ln = lc.line
         p, e = ln.parsed, ln.entry
+        dmax = a.daily_max[i]
         pct = None
-        if ln.daily is not None and ln.daily_max:
-            pct = round(100 * ln.daily / ln.daily_max, 1)
+        if ln.daily is not None and dmax:
+            pct = round(100 * ln.daily / dmax, 1)
         items.append(ItemResult(
-            line=ln.index, input=ln.text, product=e["id"] if e else None, status=ln.status,
+            line=i, input=ln.text, product=e["id"] if e else None, status=ln.status,
             name=e["name"] if e else (p.name if p else None), kind=e["kind"] if e else None,
             dose=p.dose if p else None, dose_max=p.dose_max if p else None,
             unit=p.unit if p else None, route=ln.route if e else (p.route if p else None),
@@ -985,26 +1191,29 @@ def _result(run: _Run) -> CheckResult:
             prn=bool(p and p.prn), prn_reason=p.prn_reason if p else None,
             duration_days=p.duration_days if p else None,
             daily_total=_round(ln.daily), daily_unit=ln.unit if ln.daily is not None else None,
-            daily_max=ln.daily_max, percent_of_max=pct, mme_per_day=_round(ln.mme),
+            daily_max=dmax, percent_of_max=pct, mme_per_day=_round(ln.mme),
             unparsed=tuple(p.unparsed) if p else ()))
-    findings = tuple(sorted(run.findings, key=Finding.sort_key))
+    findings = tuple(t.finding(lines) for t, lines in a.findings)
+    by_sev, by_cat, statuses = tally(a)
+    summary = Summary(items=len(items), checked=statuses["checked"], statuses=statuses,
+                      findings=len(findings), by_severity=by_sev, by_category=by_cat,
+                      highest_severity=findings[0].severity if findings else None,
+                      mme_per_day=a.mme, mme_factor_table=ref.policy["mme_factor_table"]
+                      ["version"], context=ctx, data=ref.info.to_dict())
+    return CheckResult(tuple(items), findings, summary)
+
+
+def tally(a: Assessment) -> tuple[dict[str, int], dict[str, int], dict[str, int]]:
+    """Findings by severity (info, warning, error), by category (sorted), items by status."""
     by_sev = dict.fromkeys(SEVERITIES, 0)
     by_cat: dict[str, int] = {}
-    for f in findings:
-        by_sev[f.severity] += 1
-        by_cat[f.category] = by_cat.get(f.category, 0) + 1
+    for t, _ in a.findings:
+        by_sev[t.severity] += 1
+        by_cat[t.category] = by_cat.get(t.category, 0) + 1
     statuses = dict.fromkeys(("checked", "unverifiable", "unparseable", "unknown"), 0)
-    for it in items:
-        statuses[it.status] += 1
-    mmes = [ln.mme for ln in run.lines if ln.mme is not None]
-    highest = max(findings, key=lambda f: f.rank).severity if findings else None
-    summary = Summary(items=len(items), checked=statuses["checked"], statuses=statuses,
-                      findings=len(findings), by_severity=by_sev,
-                      by_category=dict(sorted(by_cat.items())), highest_severity=highest,
-                      mme_per_day=_round(sum(mmes)) if mmes else None,
-                      mme_factor_table=run.ref.policy["mme_factor_table"]["version"],
-                      context=run.ctx, data=run.ref.info.to_dict())
-    return CheckResult(tuple(items), findings, summary)
+    for lc in a.checks:
+        statuses[lc.line.status] += 1
+    return by_sev, dict(sorted(by_cat.items())), statuses
 
 
 def _round(x: float | None) -> float | None:

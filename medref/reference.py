@@ -71,6 +71,8 @@ class Reference:
             for alias in e.get("aliases", ()):
                 self._index[normalize(alias)] = eid
         self._models: dict[str, Any] = {}
+        self.memo: dict[str, Any] = {}
+        """Per-reference memo for the check engine (bounded; see medref.engine)."""
         self._suggest_cache: dict[str, tuple[str, ...]] = {}
         self.rule_sets: list[tuple[dict[str, Any], dict[str, frozenset[str]]]] = [
             (r, {k: self._select(r.get(k, ())) for k in ("a", "b", "members", "requires")})
