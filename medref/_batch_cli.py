@@ -9,7 +9,7 @@ import tempfile
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
-from typing import Any, TextIO
+from typing import Any, BinaryIO, TextIO
 
 from medref.batch import (
     ChunkOut,
@@ -24,10 +24,6 @@ from medref.errors import InputError
 from medref.inputs import open_binary
 from medref.result import Context
 from medref.vocab import SEVERITIES, SEVERITY_RANK
-
-
-def _open_input(path: str) -> TextIO:
-    return text_stream(open_binary(path))
 
 
 def _csv_chunks(stream: TextIO, ctx: Context, size: int) -> Iterator[tuple[list[Record], int]]:
@@ -83,10 +79,20 @@ def run_batch(input_path: str, output: str | None, *, jobs: int, chunk_size: int
     fmt = in_format
     if fmt == "auto":
         fmt = "csv" if input_path.lower().endswith(".csv") else "jsonl"
-    stream = _open_input(input_path)
+    binary = open_binary(input_path)
+    chunks: Iterator[tuple[Any, int]]
+    if fmt == "csv":
+        text = text_stream(binary)
+        stream: TextIO | BinaryIO = text
+        chunks = _csv_chunks(text, context, chunk_size)
+        kind = "records"
+    else:
+        stream = binary
+        chunks = iter_chunks_jsonl(binary, chunk_size)
+        kind = "jsonl"
     show = progress if progress is not None else sys.stderr.isatty()
     tmp_path: str | None = None
-    out: TextIO
+    out: BinaryIO
     if output is not None:
         directory = os.path.dirname(os.path.abspath(output))
         try:
@@ -96,9 +102,10 @@ def run_batch(input_path: str, output: str | None, *, jobs: int, chunk_size: int
             stream.close()
             raise InputError(f"cannot write output here ({exc.strerror})",
                              source=output) from None
-        out = os.fdopen(fd, "w", encoding="utf-8", newline="\n")
+        out = os.fdopen(fd, "wb")
     else:
-        out = sys.stdout
+        sys.stdout.flush()
+        out = sys.stdout.buffer
     totals = _Totals()
     previous = signal.getsignal(signal.SIGTERM)
 
@@ -108,13 +115,6 @@ def run_batch(input_path: str, output: str | None, *, jobs: int, chunk_size: int
     signal.signal(signal.SIGTERM, _on_term)
     ok = False
     try:
-        chunks: Iterator[tuple[Any, int]]
-        if fmt == "csv":
-            chunks = _csv_chunks(stream, context, chunk_size)
-            kind = "records"
-        else:
-            chunks = iter_chunks_jsonl(stream, chunk_size)
-            kind = "jsonl"
         if jobs == 1:
             _init_worker(data_dir, context)
             for payload, start in chunks:
@@ -156,7 +156,7 @@ def run_batch(input_path: str, output: str | None, *, jobs: int, chunk_size: int
     return 1 if totals.worst >= SEVERITY_RANK[fail_on] else 0
 
 
-def _emit(out: TextIO, chunk: ChunkOut, totals: _Totals, show: bool) -> None:
+def _emit(out: BinaryIO, chunk: ChunkOut, totals: _Totals, show: bool) -> None:
     out.write(chunk.text)
     totals.add(chunk)
     if show:

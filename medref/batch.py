@@ -17,12 +17,23 @@ import math
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, TextIO
+from typing import Any, BinaryIO, TextIO
 
-from medref.engine import check, clean_text
+from medref.engine import (
+    TALLY_CATEGORIES,
+    TALLY_FIELD_BITS,
+    Assessment,
+    Placed,
+    assess,
+    check,
+    clean_text,
+    texts_of,
+    unpack_counts,
+)
 from medref.errors import MedrefError
 from medref.reference import Reference, load_reference
 from medref.result import CheckResult, Context, Finding
+from medref.vocab import SEVERITIES
 
 MAX_RECORD_CHARS = 1_000_000
 """A JSONL record longer than this is reported as an error without being parsed."""
@@ -64,6 +75,10 @@ class RecordResult:
 
 def _dumps(obj: Any) -> str:
     return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+
+
+_encode_str: Any = json.encoder.encode_basestring
+"""JSON string literal of a str (C implementation; as json.dumps with ensure_ascii=False)."""
 
 
 _FINDING_JSON: dict[Finding, str] = {}
@@ -158,11 +173,33 @@ def record_from_obj(obj: Any, line: int, default: Context | None = None) -> Reco
         if not isinstance(it, str | Mapping):
             return Record(rid, [], line=line,
                           error=f"field 'items[{i}]': must be a string or an object")
-    try:
-        ctx = context_from(obj.get("context"), default)
-    except ValueError as exc:
-        return Record(rid, [], line=line, error=str(exc))
+    ctx = _context_cached(obj.get("context"), default)
+    if isinstance(ctx, str):
+        return Record(rid, [], line=line, error=ctx)
     return Record(rid, items, ctx, line)
+
+
+_CONTEXTS: dict[Any, Context | str] = {}
+
+
+def _context_cached(raw: Any, default: Context | None) -> Context | str:
+    """:func:`context_from`, memoised (records share few contexts); an error is a str."""
+    try:
+        key = (default, None if raw is None else
+               tuple([(k, type(v), v) for k, v in raw.items()]))
+        hit = _CONTEXTS.get(key)
+    except (TypeError, AttributeError):  # unhashable values, or not a mapping
+        key, hit = None, None
+    if hit is None:
+        try:
+            hit = context_from(raw, default)
+        except ValueError as exc:
+            hit = str(exc)
+        if key is not None:
+            if len(_CONTEXTS) >= 10_000:
+                _CONTEXTS.clear()
+            _CONTEXTS[key] = hit
+    return hit
 
 
 def read_jsonl(stream: Iterable[str], default: Context | None = None) -> Iterator[Record]:
@@ -313,7 +350,7 @@ def check_many(records: Iterable[Record | Mapping[str, Any] | list[Any]], *,
 class ChunkOut:
     """A processed chunk: JSONL text and tallies for the summary."""
 
-    text: str
+    text: bytes
     records: int
     items: int
     errors: int
@@ -351,54 +388,210 @@ def _die_with_parent() -> None:
 
 def process_chunk(kind: str, payload: Any, start_line: int, header: list[str] | None = None
                   ) -> ChunkOut:
-    """Check a chunk: ``kind`` 'jsonl' (payload = list of lines) or 'records'."""
+    """Check a chunk: ``kind`` 'jsonl' (payload = raw lines, bytes or str) or 'records'."""
     ref = _worker_ref or load_reference()
+    ctx = _worker_ctx
+    acc = _ChunkAcc()
+    out: list[bytes] = []
     if kind == "jsonl":
-        recs: Iterable[Record] = (
-            Record(r.id, r.items, r.context, r.line + start_line - 1, r.error)
-            for r in read_jsonl(payload, _worker_ctx))
+        n = start_line - 1
+        for raw in payload:
+            n += 1
+            if isinstance(raw, bytes):
+                if b"\r" in raw.rstrip(b"\r\n"):
+                    # a bare CR ends a line too (as in text mode): read each part
+                    for part in raw.splitlines():
+                        rec = _record_from_raw(part, n, ctx)
+                        if rec is not None:
+                            out.append(_record_json(rec, ref, acc))
+                        n += 1
+                    n -= 1
+                    continue
+                rec = _record_from_raw(raw, n, ctx)
+            else:
+                rec = _record_from_text(raw, n, ctx)
+            if rec is not None:
+                out.append(_record_json(rec, ref, acc))
     else:
-        recs = payload
-    out = []
-    n_rec = n_items = n_err = 0
-    err_lines: list[int] = []
-    by_sev: dict[str, int] = {}
-    by_cat: dict[str, int] = {}
-    worst = -1
-    for rec in recs:
-        res = check_record(rec, ref)
-        n_rec += 1
-        if res.result is None:
-            n_err += 1
-            err_lines.append(res.line)
+        for rec in payload:
+            out.append(_record_json(rec, ref, acc))
+    text = b"\n".join(out) + (b"\n" if out else b"")
+    cats, sevs = unpack_counts(acc.packed)
+    by_sev = dict(zip(SEVERITIES, sevs, strict=True))
+    by_cat = {c: n for c, n in zip(TALLY_CATEGORIES, cats, strict=True) if n}
+    return ChunkOut(text, acc.records, acc.items, acc.errors, tuple(acc.error_lines), by_sev,
+                    by_cat, acc.worst)
+
+
+class _ChunkAcc:
+    __slots__ = ("error_lines", "errors", "items", "packed", "records", "worst")
+
+    def __init__(self) -> None:
+        self.records = self.items = self.errors = 0
+        self.worst = -1
+        self.packed = 0  # findings by category and severity (see _class_bits)
+        self.error_lines: list[int] = []
+
+
+def _record_from_raw(raw: bytes, n: int, ctx: Context | None) -> Record | None:
+    """A record from one raw JSONL line (None for a blank line)."""
+    if len(raw) > MAX_RECORD_CHARS:
+        try:
+            long = len(raw.decode("utf-8", "surrogateescape")) > MAX_RECORD_CHARS
+        except UnicodeDecodeError:  # pragma: no cover - surrogateescape never fails
+            long = True
+        if long:
+            return Record(None, [], line=n, error=f"record longer than {MAX_RECORD_CHARS:,} "
+                          "characters")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return Record(None, [], line=n, error="not valid UTF-8 text")
+    return _record_from_text(text, n, ctx)
+
+
+def _record_from_text(text: str, n: int, ctx: Context | None) -> Record | None:
+    if len(text) > MAX_RECORD_CHARS:
+        return Record(None, [], line=n, error=f"record longer than {MAX_RECORD_CHARS:,} "
+                      "characters")
+    if _BAD_BYTES.search(text):
+        return Record(None, [], line=n, error="not valid UTF-8 text")
+    try:
+        obj = json.loads(text)
+    except ValueError as exc:
+        if not text.strip():
+            return None
+        msg = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
+        return Record(None, [], line=n, error=f"invalid JSON: {msg}")
+    except RecursionError:
+        return Record(None, [], line=n, error="invalid JSON: nested too deeply")
+    return record_from_obj(obj, n, ctx)
+
+
+def _id_json(rid: Any) -> bytes:
+    if isinstance(rid, str):
+        return str(_encode_str(rid)).encode()
+    if rid is None:
+        return b"null"
+    return _dumps(rid).encode()
+
+
+def _record_json(rec: Record, ref: Reference, acc: _ChunkAcc) -> bytes:
+    """One JSONL output line for a record (equal to ``check_record(...).to_json()``)."""
+    acc.records += 1
+    if rec.error is None:
+        try:
+            texts = texts_of(rec.items)
+            a = assess(ref, rec.context or Context(), texts)
+        except MedrefError as exc:
+            rec = Record(rec.id, [], line=rec.line, error=str(exc).splitlines()[0])
+        except RecursionError:
+            rec = Record(rec.id, [], line=rec.line, error="record nested too deeply")
         else:
-            n_items += len(res.result.items)
-            for f in res.result.findings:
-                by_sev[f.severity] = by_sev.get(f.severity, 0) + 1
-                by_cat[f.category] = by_cat.get(f.category, 0) + 1
-                worst = max(worst, f.rank)
-        out.append(res.to_json())
-    text = "\n".join(out) + ("\n" if out else "")
-    return ChunkOut(text, n_rec, n_items, n_err, tuple(err_lines), by_sev, by_cat, worst)
+            return _result_json(rec, a, ref, acc)
+    acc.errors += 1
+    acc.error_lines.append(rec.line)
+    return _dumps({"id": rec.id, "line": rec.line, "error": rec.error}).encode()
 
 
-def iter_chunks_jsonl(stream: TextIO, size: int) -> Iterator[tuple[list[str], int]]:
-    """Raw JSONL lines in chunks of ``size`` with the 1-based line number of the first."""
-    buf: list[str] = []
+_SEV_JSON = (b'"info"', b'"warning"', b'"error"')
+_CAT_FMT = [f'"{c}":%d'.encode() for c in TALLY_CATEGORIES]
+_FIELD = TALLY_FIELD_BITS
+_MASK = (1 << _FIELD) - 1
+_SEV_SHIFT = _FIELD * len(TALLY_CATEGORIES)
+_CAT_BITS = (1 << _SEV_SHIFT) - 1
+
+
+def _counts_json(findings: list[Placed]) -> tuple[bytes, int, int]:
+    """Summary counts of sorted findings: JSON, worst rank, and the packed counts."""
+    packed = sum([f[2].cbit for f in findings])
+    worst = findings[0][2].rank if findings else -1
+    sev = packed >> _SEV_SHIFT
+    cats = packed & _CAT_BITS
+    parts = []
+    i = 0
+    while cats:
+        n = cats & _MASK
+        if n:
+            parts.append(_CAT_FMT[i] % n)
+        cats >>= _FIELD
+        i += 1
+    text = (b'"findings":%d,"by_severity":{"info":%d,"warning":%d,"error":%d},'
+            b'"by_category":{%s},"highest_severity":%s,'
+            % (len(findings), sev & _MASK, sev >> _FIELD & _MASK, sev >> 2 * _FIELD,
+               b",".join(parts), _SEV_JSON[worst] if worst >= 0 else b"null"))
+    return text, worst, packed
+
+
+_STATUSES: dict[tuple[str, ...], bytes] = {}
+
+
+def _statuses_json(statuses: tuple[str, ...]) -> bytes:
+    hit = _STATUSES.get(statuses)
+    if hit is None:
+        st = {"checked": 0, "unverifiable": 0, "unparseable": 0, "unknown": 0}
+        for x in statuses:
+            st[x] += 1
+        hit = (f'"items":{len(statuses)},"checked":{st["checked"]},"statuses":{_dumps(st)},'
+               ).encode()
+        if len(_STATUSES) >= 10_000:
+            _STATUSES.clear()
+        _STATUSES[statuses] = hit
+    return hit
+
+
+def _result_json(rec: Record, a: Assessment, ref: Reference, acc: _ChunkAcc) -> bytes:
+    findings = a.findings
+    counts, worst, packed = _counts_json(findings)
+    acc.items += len(a.checks)
+    acc.packed += packed
+    if worst > acc.worst:
+        acc.worst = worst
+    return b"".join((
+        b'{"id":', _id_json(rec.id), b',"findings":[', b",".join([f[3] for f in findings]),
+        b'],"summary":{', _statuses_json(tuple([lc.line.status for lc in a.checks])), counts,
+        b'"mme_per_day":', b"null" if a.mme is None else repr(a.mme).encode(), b",",
+        _summary_tail(ref, rec.context or Context())))
+
+
+def _summary_tail(ref: Reference, ctx: Context) -> bytes:
+    """The end of a result line: factor table, context and data (memoised per context)."""
+    tails: dict[int, tuple[Context, bytes]] = ref.memo.setdefault("batch-tails", {})
+    hit = tails.get(id(ctx))  # the context is kept alive beside its tail, so ids are unique
+    if hit is None or hit[0] is not ctx:
+        tail = (f'"mme_factor_table":{_dumps(ref.policy["mme_factor_table"]["version"])},'
+                f'"context":{_dumps(ctx.to_dict())},"data":{_dumps(ref.info.to_dict())}}}}}'
+                ).encode()
+        if len(tails) >= 10_000:
+            tails.clear()
+        hit = tails[id(ctx)] = (ctx, tail)
+    return hit[1]
+
+
+def iter_chunks_jsonl(stream: BinaryIO, size: int) -> Iterator[tuple[list[bytes], int]]:
+    """Raw JSONL lines (bytes) in chunks of ``size`` with the 1-based line number of the first.
+
+    A line longer than a record can be is cut short (the rest is skipped, never held in
+    memory) and reported as too long; a UTF-8 byte order mark at the start is dropped.
+    """
+    limit = 4 * MAX_RECORD_CHARS + 2
+    buf: list[bytes] = []
     start = 1
     n = 0
+    readline = stream.readline
     while True:
-        line = stream.readline(MAX_RECORD_CHARS + 2)
+        line = readline(limit)
         if not line:
             break
+        if n == 0 and line.startswith(b"\xef\xbb\xbf"):
+            line = line[3:]
         n += 1
-        if len(line) > MAX_RECORD_CHARS and not line.endswith("\n"):
-            # an over-long record: skip the rest of the physical line, keep counting lines
+        if len(line) >= limit and not line.endswith(b"\n"):
             while True:
-                more = stream.readline(1 << 20)
-                if not more or more.endswith("\n"):
+                more = readline(1 << 20)
+                if not more or more.endswith(b"\n"):
                     break
-            line = " " * (MAX_RECORD_CHARS + 1)
+            line = b" " * (MAX_RECORD_CHARS + 1)
         buf.append(line)
         if len(buf) >= size:
             yield buf, start

@@ -18,7 +18,7 @@ from medref.reference import Reference, load_reference
 from medref.result import CheckResult, Context, Finding, ItemResult, Summary
 from medref.sig import Frequency, ParsedLine, normalize, parse_line
 from medref.units import comparable, convert
-from medref.vocab import SEVERITIES, SEVERITY_RANK
+from medref.vocab import CATEGORIES, SEVERITIES, SEVERITY_RANK
 
 PERIOD_DAYS = {"day": 1, "week": 7, "month": 30, "year": 365}
 """Days in each limit period (month = 30, year = 365; worst-case counts use ceilings)."""
@@ -68,17 +68,43 @@ class _Line:
         return self.dose_hi * self.freq.max_in(days)
 
 
+# -- findings as interned templates ------------------------------------------------------
+
+TALLY_CATEGORIES = sorted(CATEGORIES)
+"""Category order of packed counts (sorted, as ``by_category``)."""
+TALLY_FIELD_BITS = 32
+_FIELD = TALLY_FIELD_BITS
+_MASK = (1 << _FIELD) - 1
+_NCAT = len(TALLY_CATEGORIES)
+
+
+def _class_bits(severity: str, category: str) -> int:
+    """A finding's contribution to packed counts: one 32-bit field per category, then one per
+    severity (sums of these count findings by category and severity at once)."""
+    return (1 << (_FIELD * TALLY_CATEGORIES.index(category))
+            | 1 << (_FIELD * (_NCAT + SEVERITIES.index(severity))))
+
+
+def unpack_counts(packed: int) -> tuple[list[int], list[int]]:
+    """Counts by category (in ``TALLY_CATEGORIES`` order) and by severity from a packed sum."""
+    counts = [(packed >> (_FIELD * i)) & _MASK for i in range(_NCAT + len(SEVERITIES))]
+    return counts[:_NCAT], counts[_NCAT:]
+
+
+
 class _Tmpl:
     """A finding without its line indexes, interned: the same finding recurs across regimens.
 
     ``key`` orders findings (most severe first, then code, items; then lines and message, as
-    :meth:`Finding.sort_key`); :meth:`json_parts` is its compact JSON split around the line
-    list, built once.
+    :meth:`Finding.sort_key`); :meth:`json_at` is its compact UTF-8 JSON at given lines,
+    built once per placement.
     """
 
     __slots__ = (
         "_json",
+        "_placed",
         "category",
+        "cbit",
         "code",
         "items",
         "key",
@@ -95,7 +121,13 @@ class _Tmpl:
         self.items, self.message, self.source, self.rule = items, message, source, rule
         self.rank = SEVERITY_RANK[severity]
         self.key = (-self.rank, code, items)
+        self.cbit = _class_bits(severity, category)  # packed counts (batch tallies)
         self._json: tuple[bytes, bytes] | None = None
+        self._placed: dict[tuple[int, ...], bytes] = {}
+
+    def __lt__(self, other: _Tmpl) -> bool:
+        """Ties in (key, lines) are broken by message (as :meth:`Finding.sort_key`)."""
+        return self.message < other.message
 
     def finding(self, lines: tuple[int, ...]) -> Finding:
         """The finding at these line indexes."""
@@ -110,6 +142,16 @@ class _Tmpl:
             pre, _, post = text.partition('"lines":[]')
             self._json = ((pre + '"lines":[').encode(), ("]" + post).encode())
         return self._json
+
+    def json_at(self, lines: tuple[int, ...]) -> bytes:
+        """UTF-8 compact JSON of the finding at these lines (memoised)."""
+        hit = self._placed.get(lines)
+        if hit is None:
+            pre, post = self.json_parts()
+            hit = pre + ",".join(map(str, lines)).encode() + post
+            if len(self._placed) < 64:
+                self._placed[lines] = hit
+        return hit
 
 
 _TMPLS: dict[tuple[Any, ...], _Tmpl] = {}
@@ -126,8 +168,13 @@ def _tmpl(code: str, category: str, severity: str, items: tuple[str, ...], messa
     return t
 
 
-Placed = tuple[_Tmpl, tuple[int, ...]]
-"""A finding template at its (sorted) line indexes."""
+Placed = tuple[tuple[int, str, tuple[str, ...]], tuple[int, ...], _Tmpl, bytes]
+"""A finding template at its (sorted) line indexes, led by its sort key and followed by its
+JSON: a list of these sorts as :meth:`Finding.sort_key` orders findings."""
+
+
+def _place(t: _Tmpl, lines: tuple[int, ...]) -> Placed:
+    return (t.key, lines, t, t.json_at(lines))
 Need = tuple[str, str, tuple[int, ...]]
 """A context value a rule needed but was not given: (what, purpose, line indexes)."""
 
@@ -145,8 +192,8 @@ class _Run:
     def add(self, code: str, category: str, severity: str, items: Iterable[str],
             lines: Iterable[int], message: str, source: str | None = None,
             rule: str | None = None) -> None:
-        self.findings.append((_tmpl(code, category, severity, tuple(sorted(set(items))),
-                                    message, source, rule), tuple(sorted(set(lines)))))
+        self.findings.append(_place(_tmpl(code, category, severity, tuple(sorted(set(items))),
+                                          message, source, rule), tuple(sorted(set(lines)))))
 
     def need(self, what: str, purpose: str, lines: Iterable[int]) -> None:
         """Record that a rule needed a context value that was not given."""
@@ -578,31 +625,62 @@ class _ProductCheck:
 
 @dataclass(frozen=True, slots=True)
 class _LineCheck:
-    """Outcome of one line's own checks; ``line`` is its state at index 0 (never modified)."""
+    """Outcome of one line's own checks; ``line`` is its state at index 0 (never modified).
+
+    ``own`` are the line's findings; ``solo`` adds its product's findings for when it is the
+    product's only line (the usual case). Both are memoised per line index (``at``).
+    """
 
     line: _Line
     group: str | None  # the product id when the line takes part in product and regimen rules
     norm: str  # normalized text, to spot identical lines
-    findings: tuple[_Tmpl, ...]  # at the line's own index
-    needs: tuple[tuple[str, str], ...]
-    solo: _ProductCheck | None  # the product checks when it is its product's only line
+    own: tuple[_Tmpl, ...]
+    own_needs: tuple[tuple[str, str], ...]
+    solo: tuple[_Tmpl, ...]
+    solo_needs: tuple[tuple[str, str], ...]
+    solo_daily_max: float | None
+    mme: float | None  # worst-case MME/day of an opioid line
+    at: dict[int, tuple[tuple[Placed, ...], tuple[Need, ...]]]
+
+    def placed(self, index: int, alone: bool) -> tuple[tuple[Placed, ...], tuple[Need, ...]]:
+        """Findings and needs at line ``index`` (with the product's own when ``alone``)."""
+        hit = self.at.get(2 * index + alone)
+        if hit is None:
+            ts, ns = (self.solo, self.solo_needs) if alone else (self.own, self.own_needs)
+            at = (index,)
+            hit = (tuple(_place(t, at) for t in ts),
+                   tuple((w, p, (index,)) for w, p in ns))
+            if len(self.at) < 64:
+                self.at[2 * index + alone] = hit
+        return hit
 
 
 class _Memo:
-    __slots__ = ("getters", "index", "lines", "products", "rule_tmpls", "rules", "tails")
+    __slots__ = ("bits", "getters", "line_tuples", "lines", "mme", "products", "rule_bits",
+                 "rule_masks", "rule_tmpls")
 
     def __init__(self, ref: Reference) -> None:
         self.lines: dict[str, tuple[_Line, Any, dict[Any, _LineCheck]]] = {}
         self.products: dict[tuple[Any, ...], _ProductCheck] = {}
-        self.rules: dict[frozenset[str], list[tuple[dict[str, Any], tuple[str, ...]]]] = {}
-        self.rule_tmpls: dict[tuple[int, tuple[str, ...]], _Tmpl] = {}
+        self.rule_tmpls: dict[tuple[int, int], _Tmpl] = {}
+        self.line_tuples: dict[int, tuple[int, ...]] = {}
+        self.mme: dict[tuple[tuple[str | None, float | None], ...],
+                       tuple[float, _Tmpl | None]] = {}
         self.getters: dict[str, Any] = {eid: _ctx_getter(e) for eid, e in ref.entries.items()}
-        self.tails: dict[Context, bytes] = {}
-        index: dict[str, list[int]] = {}
-        for n, (_, sets) in enumerate(ref.rule_sets):
+        self.bits = {eid: 1 << k for k, eid in enumerate(ref.entries)}
+        self.rule_bits: dict[str, int] = {}
+        # per rule: (pair?, a or members, b or requires, (min_count, has requires))
+        self.rule_masks: list[tuple[bool, int, int, tuple[int, bool]]] = []
+        for n, (rule, sets) in enumerate(ref.rule_sets):
             for eid in frozenset().union(*sets.values()):
-                index.setdefault(eid, []).append(n)
-        self.index = {eid: tuple(v) for eid, v in index.items()}
+                self.rule_bits[eid] = self.rule_bits.get(eid, 0) | 1 << n
+            mask = {k: sum(self.bits[e] for e in v) for k, v in sets.items()}
+            if rule["kind"] == "pair":
+                self.rule_masks.append((True, mask["a"], mask["b"], (0, False)))
+            else:
+                self.rule_masks.append((False, mask["members"], mask["requires"],
+                                        (int(rule.get("min_count", 2)),
+                                         bool(rule.get("requires")))))
 
 
 def _memo(ref: Reference) -> _Memo:
@@ -659,14 +737,17 @@ def _new_line_check(ref: Reference, ctx: Context, base: _Line) -> _LineCheck:
     e = ln.entry
     group = e["id"] if e is not None and ln.parsed is not None and not ln.parsed.problems \
         else None
-    solo = None
+    own = tuple(f[2] for f in sub.findings)
+    own_needs = tuple((w, p) for w, p, _ in sub.needs)
+    solo, solo_needs, dmax = own, own_needs, None
     if group is not None and e is not None:
         psub = _Run(ref, ctx, [_copy_line(ln, 0)])
         _check_product(psub, e, psub.lines)
-        solo = _ProductCheck(tuple(psub.findings), tuple(psub.needs),
-                             (psub.lines[0].daily_max,))
-    return _LineCheck(ln, group, normalize(ln.text), tuple(t for t, _ in sub.findings),
-                      tuple((w, p) for w, p, _ in sub.needs), solo)
+        solo = own + tuple(f[2] for f in psub.findings)
+        solo_needs = own_needs + tuple((w, p) for w, p, _ in psub.needs)
+        dmax = psub.lines[0].daily_max
+    return _LineCheck(ln, group, normalize(ln.text), own, own_needs, solo, solo_needs, dmax,
+                      ln.mme, {})
 
 
 def _product_check(ref: Reference, memo: _Memo, ctx: Context, eid: str,
@@ -699,55 +780,64 @@ class Assessment:
     mme: float | None
 
 
-def _placed_key(f: Placed) -> tuple[Any, ...]:
-    return (f[0].key, f[1], f[0].message)
-
-
 def assess(ref: Reference, ctx: Context, texts: list[str]) -> Assessment:
     """Run every check on a regimen's lines (the core behind :func:`check` and batch)."""
     memo = _memo(ref)
-    checks = [_line_check(ref, memo, ctx, t) for t in texts]
-    findings: list[Placed] = []
-    needs: list[Need] = []
+    lines_memo = memo.lines
+    checks = []
+    for text in texts:
+        slot = lines_memo.get(text)
+        if slot is None:
+            checks.append(_line_check(ref, memo, ctx, text))
+            continue
+        getter = slot[1]
+        lc = slot[2].get(getter(ctx) if getter is not None else None)
+        checks.append(lc if lc is not None else _line_check(ref, memo, ctx, text))
     groups: dict[str, list[int]] = {}
     for i, lc in enumerate(checks):
-        if lc.findings:
-            at = (i,)
-            findings.extend([(t, at) for t in lc.findings])
-            if lc.needs:
-                needs.extend([(w, p, at) for w, p in lc.needs])
-        elif lc.needs:
-            needs.extend([(w, p, (i,)) for w, p in lc.needs])
-        if lc.group is not None:
-            g = groups.get(lc.group)
-            if g is None:
-                groups[lc.group] = [i]
+        g = lc.group
+        if g is not None:
+            if g in groups:
+                groups[g].append(i)
             else:
-                g.append(i)
+                groups[g] = [i]
+    findings: list[Placed] = []
+    needs: list[Need] = []
     daily_max: list[float | None] = [None] * len(checks)
-    for eid, idx in groups.items():
-        if len(idx) == 1:
-            i = idx[0]
-            pc = checks[i].solo
-            assert pc is not None
-            at = (i,)
-            findings.extend([(t, at) for t, _ in pc.findings])
-            needs.extend([(w, p, at) for w, p, _ in pc.needs])
-            daily_max[i] = pc.daily_max[0]
-            continue
-        pc = _product_check(ref, memo, ctx, eid, [checks[i] for i in idx])
-        findings.extend([(t, tuple([idx[r] for r in rel])) for t, rel in pc.findings])
-        needs.extend([(w, p, tuple([idx[r] for r in rel])) for w, p, rel in pc.needs])
-        for r, dm in enumerate(pc.daily_max):
-            daily_max[idx[r]] = dm
+    multi = False
+    opioids = []
+    for i, lc in enumerate(checks):
+        if lc.mme is not None:
+            opioids.append(i)
+        g = lc.group
+        alone = g is None or len(groups[g]) == 1
+        if not alone:
+            multi = True
+        f, n = lc.placed(i, alone)
+        if f:
+            findings.extend(f)
+        if n:
+            needs.extend(n)
+        if g is not None and alone:
+            daily_max[i] = lc.solo_daily_max
+    if multi:
+        for eid, idx in groups.items():
+            if len(idx) == 1:
+                continue
+            pc = _product_check(ref, memo, ctx, eid, [checks[i] for i in idx])
+            findings.extend([_place(f[2], tuple([idx[r] for r in rel]))
+                             for f in pc.findings for rel in (f[1],)])
+            needs.extend([(w, p, tuple([idx[r] for r in rel])) for w, p, rel in pc.needs])
+            for r, dm in enumerate(pc.daily_max):
+                daily_max[idx[r]] = dm
     if len(checks) > 1:
         _check_duplicate_lines(checks, findings)
     if len(groups) > 1:
         _check_rules(ref, memo, groups, findings)
-    mme = _check_mme(ref, checks, findings)
+    mme = _check_mme(ref, memo, checks, opioids, findings) if opioids else None
     if needs:
         _report_needs(needs, findings)
-    findings.sort(key=_placed_key)
+    findings.sort()
     return Assessment(checks, findings, daily_max, mme)
 
 
@@ -763,10 +853,10 @@ def _check_duplicate_lines(checks: list[_LineCheck], findings: list[Placed]) -> 
             continue
         first = checks[group[0]].line.entry
         where = ", ".join(str(i + 1) for i in group)
-        findings.append((_tmpl("MR008", "duplicate-therapy", "warning",
-                               (first["id"],) if first is not None else (),
-                               f"lines {where} are the same ({key[:60]!r}); each was counted "
-                               "in the totals"), tuple(group)))
+        findings.append(_place(_tmpl("MR008", "duplicate-therapy", "warning",
+                                     (first["id"],) if first is not None else (),
+                                     f"lines {where} are the same ({key[:60]!r}); each was "
+                                     "counted in the totals"), tuple(group)))
 
 
 def _check_product(run: _Run, e: dict[str, Any], lines: list[_Line]) -> None:
@@ -1033,70 +1123,77 @@ _CATEGORY_CODE = {"duplicate-therapy": "MR302", "interaction": "MR303",
 
 def _check_rules(ref: Reference, memo: _Memo, groups: dict[str, list[int]],
                  findings: list[Placed]) -> None:
-    for rule, involved in _rules_for(ref, memo, frozenset(groups)):
-        key = (id(rule), involved)
-        t = memo.rule_tmpls.get(key)
-        if t is None:
-            names = ", ".join(ref.entries[i]["name"] for i in involved)
-            src = ref.source_label(rule.get("sources", ()), bool(rule.get("verified", True)))
-            t = _tmpl(_CATEGORY_CODE[rule["category"]], rule["category"], rule["severity"],
-                      involved, f"{rule['title']} ({names}; {rule['level']}): "
-                      f"{rule['mechanism']} Action: {rule['action']}", src, rule["id"])
-            if len(memo.rule_tmpls) >= _CACHE_MAX:
-                memo.rule_tmpls.clear()
-            memo.rule_tmpls[key] = t
-        lines = [i for eid in involved for i in groups[eid]]
-        lines.sort()
-        findings.append((t, tuple(lines)))
+    """Interaction, duplicate-therapy and timing rules over the regimen's products.
 
-
-def _rules_for(ref: Reference, memo: _Memo, products: frozenset[str]
-               ) -> list[tuple[dict[str, Any], tuple[str, ...]]]:
-    """The rules that fire for a set of products, with the products involved (cached)."""
-    hit = memo.rules.get(products)
-    if hit is not None:
-        return hit
-    # a rule can fire only when two or more of the products are named in it (min_count >= 2)
-    touched: dict[int, int] = {}
-    for eid in products:
-        for n in memo.index.get(eid, ()):
-            touched[n] = touched.get(n, 0) + 1
-    out = []
-    for n in sorted(touched):
-        if touched[n] < 2:
+    Products, lines and rules are bits of ints: a rule can fire only when two or more of the
+    products are named in it (``min_count`` >= 2), so only those rules are evaluated.
+    """
+    bits = memo.bits
+    rule_bits = memo.rule_bits
+    present = once = twice = 0
+    line_bits: dict[int, int] = {}
+    for eid, idx in groups.items():
+        b = bits[eid]
+        present |= b
+        r = rule_bits.get(eid, 0)
+        twice |= once & r
+        once |= r
+        lm = 0
+        for i in idx:
+            lm |= 1 << i
+        line_bits[b] = lm
+    while twice:
+        low = twice & -twice
+        twice ^= low
+        n = low.bit_length() - 1
+        pair, sel_a, sel_b, needs_req = memo.rule_masks[n]
+        if pair:
+            a = present & sel_a
+            b = present & sel_b
+            if not a or not b:
+                continue
+            # x in a pairs with some y != x in b (and the other way round)
+            hits = (a if b & (b - 1) else a & ~b) | (b if a & (a - 1) else b & ~a)
+        else:
+            hits = present & sel_a
+            if hits.bit_count() < needs_req[0]:
+                continue
+            if needs_req[1]:
+                req = present & sel_b
+                if not req:
+                    continue
+                hits |= req
+        if not hits:
             continue
-        rule, sets = ref.rule_sets[n]
-        involved = _rule_hits(rule, sets, products)
-        if involved:
-            out.append((rule, tuple(sorted(involved))))
-    if len(memo.rules) >= _CACHE_MAX:
-        memo.rules.clear()
-    memo.rules[products] = out
-    return out
+        t = memo.rule_tmpls.get((n, hits))
+        if t is None:
+            t = _rule_tmpl(ref, memo, n, hits)
+        lm = 0
+        h = hits
+        while h:
+            low = h & -h
+            h ^= low
+            lm |= line_bits[low]
+        lines = memo.line_tuples.get(lm)
+        if lines is None:
+            lines = tuple(i for i in range(lm.bit_length()) if lm >> i & 1)
+            if len(memo.line_tuples) < _CACHE_MAX:
+                memo.line_tuples[lm] = lines
+        findings.append((t.key, lines, t, t.json_at(lines)))
 
 
-def _rule_hits(rule: Mapping[str, Any], sets: Mapping[str, frozenset[str]],
-               products: frozenset[str]) -> set[str]:
-    if rule["kind"] == "pair":
-        a = products & sets["a"]
-        b = products & sets["b"]
-        if not a or not b or (len(a) == 1 and a == b):
-            return set()
-        hits: set[str] = set()
-        for x in a:
-            for y in b:
-                if x != y:
-                    hits.update((x, y))
-        return hits
-    members = set(products & sets["members"])
-    if len(members) < rule.get("min_count", 2):
-        return set()
-    if rule.get("requires"):
-        req = products & sets["requires"]
-        if not req:
-            return set()
-        members |= req
-    return members
+def _rule_tmpl(ref: Reference, memo: _Memo, n: int, hits: int) -> _Tmpl:
+    rule = ref.rule_sets[n][0]
+    involved = tuple(sorted(eid for eid, b in memo.bits.items() if hits & b))
+    names = ", ".join(ref.entries[i]["name"] for i in involved)
+    src = ref.source_label(rule.get("sources", ()), bool(rule.get("verified", True)))
+    t = _tmpl(_CATEGORY_CODE[rule["category"]], rule["category"], rule["severity"], involved,
+              f"{rule['title']} ({names}; {rule['level']}): {rule['mechanism']} "
+              f"Action: {rule['action']}", src, rule["id"])
+    if len(memo.rule_tmpls) >= _CACHE_MAX:
+        memo.rule_tmpls.clear()
+    memo.rule_tmpls[(n, hits)] = t
+    return t
 
 
 # -- opioid MME -----------------------------------------------------------------------------
@@ -1120,34 +1217,46 @@ def _line_mme(run: _Run, ln: _Line) -> None:
     ln.mme = ln.daily * e["mme_factor"]["value"]
 
 
-def _check_mme(ref: Reference, checks: list[_LineCheck], findings: list[Placed]
-               ) -> float | None:
-    """The regimen's worst-case MME/day (None without a computable opioid line)."""
-    parts = [(i, lc.line) for i, lc in enumerate(checks) if lc.line.mme is not None]
-    if not parts:
-        return None
-    total = sum(ln.mme or 0.0 for _, ln in parts)
+def _check_mme(ref: Reference, memo: _Memo, checks: list[_LineCheck], opioids: list[int],
+               findings: list[Placed]) -> float:
+    """The regimen's worst-case MME/day over its opioid lines, with MR305/MR306."""
+    parts = tuple([(checks[i].group, checks[i].mme) for i in opioids])
+    hit = memo.mme.get(parts)
+    if hit is None:
+        hit = _mme_total(ref, parts)
+        if len(memo.mme) >= _CACHE_MAX:
+            memo.mme.clear()
+        memo.mme[parts] = hit
+    total, t = hit
+    if t is not None:
+        at = tuple(opioids)
+        findings.append((t.key, at, t, t.json_at(at)))
+    return total
+
+
+def _mme_total(ref: Reference, parts: tuple[tuple[str | None, float | None], ...]
+               ) -> tuple[float, _Tmpl | None]:
+    total = sum(m or 0.0 for _, m in parts)
     pol = ref.policy
     warn, high = pol["mme_warning"]["value"], pol["mme_high"]["value"]
-    if total >= warn:
-        table = pol["mme_factor_table"]["name"]
-        detail = " + ".join(f"{(ln.entry or {}).get('name', '').lower()} {fmt(ln.mme or 0.0)}"
-                            for _, ln in parts)
-        ids = tuple(sorted({(ln.entry or {}).get("id", "") for _, ln in parts}))
-        idx = tuple(i for i, _ in parts)
-        lim = pol["mme_high"] if total >= high else pol["mme_warning"]
-        src = ref.source_label(lim.get("sources", ()), bool(lim.get("verified", True)))
-        if total >= high:
-            t = _tmpl("MR306", "opioid-mme", "error", ids,
-                      f"opioids: worst case {fmt(total)} MME/day ({detail}) is at or above "
-                      f"{fmt(high)} MME/day: avoid or carefully justify ({table}; {src})", src)
-        else:
-            t = _tmpl("MR305", "opioid-mme", "warning", ids,
-                      f"opioids: worst case {fmt(total)} MME/day ({detail}) is at or above "
-                      f"{fmt(warn)} MME/day: reassess benefit and risk, consider naloxone "
-                      f"({table}; {src})", src)
-        findings.append((t, idx))
-    return _round(total)
+    if total < warn:
+        return _round(total) or 0.0, None
+    table = pol["mme_factor_table"]["name"]
+    detail = " + ".join(f"{ref.entries[eid or ''].get('name', '').lower()} {fmt(m or 0.0)}"
+                        for eid, m in parts)
+    ids = tuple(sorted({eid or "" for eid, _ in parts}))
+    lim = pol["mme_high"] if total >= high else pol["mme_warning"]
+    src = ref.source_label(lim.get("sources", ()), bool(lim.get("verified", True)))
+    if total >= high:
+        t = _tmpl("MR306", "opioid-mme", "error", ids,
+                  f"opioids: worst case {fmt(total)} MME/day ({detail}) is at or above "
+                  f"{fmt(high)} MME/day: avoid or carefully justify ({table}; {src})", src)
+    else:
+        t = _tmpl("MR305", "opioid-mme", "warning", ids,
+                  f"opioids: worst case {fmt(total)} MME/day ({detail}) is at or above "
+                  f"{fmt(warn)} MME/day: reassess benefit and risk, consider naloxone "
+                  f"({table}; {src})", src)
+    return _round(total) or 0.0, t
 
 
 _NEED_LABELS = {"age": "age (--age)", "crcl": "creatinine clearance (--crcl)",
@@ -1156,19 +1265,29 @@ _NEED_LABELS = {"age": "age (--age)", "crcl": "creatinine clearance (--crcl)",
 
 
 def _report_needs(needs: list[Need], findings: list[Placed]) -> None:
-    agg: dict[str, tuple[set[str], set[int]]] = {}
+    agg: dict[str, tuple[list[str], list[int]]] = {}
     for what, purpose, at in needs:
         slot = agg.get(what)
         if slot is None:
-            slot = agg[what] = (set(), set())
-        slot[0].add(purpose)
-        slot[1].update(at)
-    for what in sorted(agg):
-        purposes, lines = agg[what]
-        findings.append((_tmpl("MR602", "unverifiable", "info",
-                               tuple(sorted({p.split(" ")[0] for p in purposes})),
-                               f"{_NEED_LABELS.get(what, what)} not given: could not check "
-                               + ", ".join(sorted(purposes))), tuple(sorted(lines))))
+            agg[what] = ([purpose], list(at))
+        else:
+            slot[0].append(purpose)
+            slot[1].extend(at)
+    for what, (purposes, lines) in agg.items():
+        key = (what, tuple(sorted(set(purposes))))
+        t = _NEED_TMPLS.get(key)
+        if t is None:
+            t = _tmpl("MR602", "unverifiable", "info",
+                      tuple(sorted({p.split(" ")[0] for p in key[1]})),
+                      f"{_NEED_LABELS.get(what, what)} not given: could not check "
+                      + ", ".join(key[1]))
+            if len(_NEED_TMPLS) >= _CACHE_MAX:
+                _NEED_TMPLS.clear()
+            _NEED_TMPLS[key] = t
+        findings.append(_place(t, tuple(sorted(set(lines)))))
+
+
+_NEED_TMPLS: dict[tuple[str, tuple[str, ...]], _Tmpl] = {}
 
 
 def _result(ref: Reference, ctx: Context, a: Assessment) -> CheckResult:
@@ -1193,7 +1312,7 @@ def _result(ref: Reference, ctx: Context, a: Assessment) -> CheckResult:
             daily_total=_round(ln.daily), daily_unit=ln.unit if ln.daily is not None else None,
             daily_max=dmax, percent_of_max=pct, mme_per_day=_round(ln.mme),
             unparsed=tuple(p.unparsed) if p else ()))
-    findings = tuple(t.finding(lines) for t, lines in a.findings)
+    findings = tuple(f[2].finding(f[1]) for f in a.findings)
     by_sev, by_cat, statuses = tally(a)
     summary = Summary(items=len(items), checked=statuses["checked"], statuses=statuses,
                       findings=len(findings), by_severity=by_sev, by_category=by_cat,
@@ -1207,7 +1326,8 @@ def tally(a: Assessment) -> tuple[dict[str, int], dict[str, int], dict[str, int]
     """Findings by severity (info, warning, error), by category (sorted), items by status."""
     by_sev = dict.fromkeys(SEVERITIES, 0)
     by_cat: dict[str, int] = {}
-    for t, _ in a.findings:
+    for f in a.findings:
+        t = f[2]
         by_sev[t.severity] += 1
         by_cat[t.category] = by_cat.get(t.category, 0) + 1
     statuses = dict.fromkeys(("checked", "unverifiable", "unparseable", "unknown"), 0)
