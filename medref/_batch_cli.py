@@ -16,6 +16,7 @@ from medref.batch import (
     Record,
     _init_worker,
     iter_chunks_jsonl,
+    process_and_write,
     process_chunk,
     read_csv,
     text_stream,
@@ -120,15 +121,7 @@ def run_batch(input_path: str, output: str | None, *, jobs: int, chunk_size: int
             for payload, start in chunks:
                 _emit(out, process_chunk(kind, payload, start), totals, show)
         else:
-            with ProcessPoolExecutor(jobs, initializer=_init_worker,
-                                     initargs=(data_dir, context, True)) as pool:
-                pending: deque[Future[ChunkOut]] = deque()
-                for payload, start in chunks:
-                    pending.append(pool.submit(process_chunk, kind, payload, start))
-                    while len(pending) >= jobs * 2:
-                        _emit(out, pending.popleft().result(), totals, show)
-                while pending:
-                    _emit(out, pending.popleft().result(), totals, show)
+            _run_workers(out, chunks, kind, jobs, data_dir, context, totals, show)
         if totals.records == 0:
             raise InputError("no records in the input (it is empty)", source=input_path)
         out.flush()
@@ -156,8 +149,50 @@ def run_batch(input_path: str, output: str | None, *, jobs: int, chunk_size: int
     return 1 if totals.worst >= SEVERITY_RANK[fail_on] else 0
 
 
+def _run_workers(out: BinaryIO, chunks: Iterator[tuple[Any, int]], kind: str, jobs: int,
+                 data_dir: str | None, context: Context, totals: _Totals, show: bool) -> None:
+    """Spread chunks over worker processes, a bounded number in flight.
+
+    Where processes fork (Linux), each worker appends its chunk's output to the inherited
+    output file itself, in chunk order (a shared turn counter), so the results never travel
+    through the batch process; elsewhere the batch process writes what workers return.
+    """
+    import multiprocessing
+    out.flush()
+    if "fork" in multiprocessing.get_all_start_methods():
+        mp: Any = multiprocessing.get_context("fork")
+        turn = mp.Value("q", 0, lock=False)
+        cond = mp.Condition()
+        shared: tuple[int, Any, Any] | None = (out.fileno(), turn, cond)
+    else:  # pragma: no cover - not Linux
+        mp = multiprocessing.get_context()
+        shared = None
+    pool = ProcessPoolExecutor(jobs, mp_context=mp, initializer=_init_worker,
+                               initargs=(data_dir, context, True, shared))
+    pending: deque[Future[ChunkOut]] = deque()
+    try:
+        for seq, (payload, start) in enumerate(chunks):
+            if shared is not None:
+                pending.append(pool.submit(process_and_write, kind, payload, start, seq))
+            else:  # pragma: no cover - not Linux
+                pending.append(pool.submit(process_chunk, kind, payload, start))
+            while len(pending) >= jobs * 2:
+                _emit(out, pending.popleft().result(), totals, show)
+        while pending:
+            _emit(out, pending.popleft().result(), totals, show)
+    except BaseException:
+        if shared is not None:
+            with shared[2]:
+                shared[1].value = -1  # waiting workers give up their turn
+                shared[2].notify_all()
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+
+
 def _emit(out: BinaryIO, chunk: ChunkOut, totals: _Totals, show: bool) -> None:
-    out.write(chunk.text)
+    if chunk.text:
+        out.write(chunk.text)
     totals.add(chunk)
     if show:
         sys.stderr.write(f"\r{totals.records:,} records, {totals.errors:,} errors")

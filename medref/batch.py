@@ -14,6 +14,7 @@ import csv
 import io
 import json
 import math
+import os
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -362,10 +363,12 @@ class ChunkOut:
 
 _worker_ref: Reference | None = None
 _worker_ctx: Context | None = None
+_worker_out: tuple[int, Any, Any] | None = None  # (fd, next sequence number, condition)
 
 
-def _init_worker(data_dir: str | None, ctx: Context | None, child: bool = False) -> None:
-    global _worker_ref, _worker_ctx
+def _init_worker(data_dir: str | None, ctx: Context | None, child: bool = False,
+                 out: tuple[int, Any, Any] | None = None) -> None:
+    global _worker_ref, _worker_ctx, _worker_out
     if child:
         import signal
         # the batch process's SIGTERM handler is inherited on fork; a worker just ends
@@ -373,6 +376,50 @@ def _init_worker(data_dir: str | None, ctx: Context | None, child: bool = False)
         _die_with_parent()
     _worker_ref = load_reference(data_dir)
     _worker_ctx = ctx
+    _worker_out = out
+    _tune_gc()
+
+
+def _tune_gc() -> None:
+    """Batch work allocates many short-lived objects beside large, long-lived memos: collect
+    the young generation less often, and leave what exists now (reference, modules) out of
+    the full collections."""
+    import gc
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 100)
+
+
+class _Aborted(Exception):
+    """The batch was abandoned while this worker waited for its turn to write."""
+
+
+def process_and_write(kind: str, payload: Any, start_line: int, seq: int) -> ChunkOut:
+    """Worker side of ``--jobs N``: check a chunk, then append its output to the shared output
+    file when every earlier chunk has been written (chunk ``seq`` waits for ``seq - 1``).
+
+    The text never travels back to the batch process; only the tallies do.
+    """
+    chunk = process_chunk(kind, payload, start_line)
+    assert _worker_out is not None
+    fd, turn, cond = _worker_out
+    with cond:
+        while turn.value != seq:
+            if turn.value < 0:
+                raise _Aborted
+            cond.wait(0.5)
+        write_all(fd, chunk.text)
+        turn.value = seq + 1
+        cond.notify_all()
+    return ChunkOut(b"", chunk.records, chunk.items, chunk.errors, chunk.error_lines,
+                    chunk.by_severity, chunk.by_category, chunk.worst)
+
+
+def write_all(fd: int, data: bytes) -> None:
+    """os.write until every byte is written."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
 
 
 def _die_with_parent() -> None:
