@@ -159,12 +159,16 @@ def _run_workers(out: BinaryIO, chunks: Iterator[tuple[Any, int]], kind: str, jo
     """
     import multiprocessing
     out.flush()
-    if "fork" in multiprocessing.get_all_start_methods():
+    try:
+        fd: int | None = out.fileno()
+    except (OSError, ValueError, AttributeError):  # an in-memory stream (tests, embedding)
+        fd = None
+    if fd is not None and "fork" in multiprocessing.get_all_start_methods():
         mp: Any = multiprocessing.get_context("fork")
         turn = mp.Value("q", 0, lock=False)
         cond = mp.Condition()
-        shared: tuple[int, Any, Any] | None = (out.fileno(), turn, cond)
-    else:  # pragma: no cover - not Linux
+        shared: tuple[int, Any, Any] | None = (fd, turn, cond)
+    else:
         mp = multiprocessing.get_context()
         shared = None
     pool = ProcessPoolExecutor(jobs, mp_context=mp, initializer=_init_worker,
@@ -174,7 +178,7 @@ def _run_workers(out: BinaryIO, chunks: Iterator[tuple[Any, int]], kind: str, jo
         for seq, (payload, start) in enumerate(chunks):
             if shared is not None:
                 pending.append(pool.submit(process_and_write, kind, payload, start, seq))
-            else:  # pragma: no cover - not Linux
+            else:
                 pending.append(pool.submit(process_chunk, kind, payload, start))
             while len(pending) >= jobs * 2:
                 _emit(out, pending.popleft().result(), totals, show)

@@ -127,3 +127,117 @@ def test_record_json_equals_dict_dump() -> None:
         assert json.loads(res.to_json()) == res.to_dict()
         assert res.to_json() == json.dumps(res.to_dict(), ensure_ascii=False,
                                            separators=(",", ":"))
+
+
+# -- the fast batch path: raw bytes in, JSON bytes out, memoised checks ----------------------
+
+def _generated(n: int, seed: int) -> list[bytes]:
+    import subprocess
+    import sys
+    gen = Path(__file__).resolve().parent.parent / "benchmarks" / "make_regimens.py"
+    out = subprocess.run([sys.executable, str(gen), "--records", str(n), "--seed", str(seed),
+                          "--malformed-records", "0.02"], capture_output=True, check=True)
+    return out.stdout.splitlines(keepends=True)
+
+
+def _slow_line(raw: bytes, line: int) -> bytes:
+    """The reference output for one record, computed with empty memos: read_jsonl + check +
+    json.dumps(to_dict())."""
+    from medref.batch import check_record
+    from medref.reference import load_reference
+    load_reference().memo.clear()
+    recs = list(read_jsonl([raw.decode()]))
+    assert len(recs) == 1
+    rec = recs[0]
+    res = check_record(Record(rec.id, rec.items, rec.context, line, rec.error), load_reference())
+    return json.dumps(res.to_dict(), ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def test_fast_batch_output_equals_check_per_record_on_generated_regimens() -> None:
+    """Every batch output line is byte-identical to json.dumps of check()'s result, record by
+    record, on generated regimens (contexts, malformed lines and records), whatever the order
+    the memos were filled in: forwards, then shuffled, then with the memos cleared."""
+    import random
+
+    from medref import batch
+    from medref.reference import load_reference
+    lines = _generated(600, seed=5)
+    expected = [_slow_line(raw, n) for n, raw in enumerate(lines, 1)]
+    batch._init_worker(None, None)
+    ref = load_reference()
+    for attempt in range(3):
+        order = list(range(len(lines)))
+        if attempt == 1:
+            random.Random(3).shuffle(order)
+        if attempt == 2:
+            ref.memo.clear()
+        for i in order:
+            got = batch.process_chunk("jsonl", [lines[i]], i + 1).text
+            assert got == expected[i] + b"\n", (attempt, lines[i])
+
+
+CONTEXTS_FULL = st.builds(
+    Context, age=st.one_of(st.none(), st.integers(0, 130)),
+    crcl=st.one_of(st.none(), st.sampled_from([10, 29.5, 30, 60, 90.0])),
+    hepatic_impairment=st.one_of(st.none(), st.booleans()),
+    weeks_since_surgery=st.one_of(st.none(), st.integers(0, 60), st.just(25.5)))
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.lists(st.sampled_from(LINES), min_size=1, max_size=8),
+                          CONTEXTS_FULL), min_size=1, max_size=4))
+def test_memoised_checks_equal_fresh_checks(recs: list[tuple[list[str], Context]]) -> None:
+    """A check served from memos filled by other regimens and contexts equals the same check
+    computed with empty memos (the memo keys hold everything a result depends on)."""
+    from medref.reference import load_reference
+    ref = load_reference()
+    warm = [check(items, ctx).to_dict() for items, ctx in recs]
+    for (items, ctx), got in zip(recs, warm, strict=True):
+        ref.memo.clear()
+        assert check(items, ctx).to_dict() == got
+
+
+def test_cli_batch_jobs_2_output_is_identical_to_jobs_1(tmp_path: Path) -> None:
+    """Workers append their chunks themselves, in order: the file equals the --jobs 1 file,
+    with many small chunks; the summaries agree too."""
+    inp = tmp_path / "in.jsonl"
+    inp.write_bytes(b"".join(_generated(700, seed=9)))
+    outs, errs = [], []
+    for jobs in ("1", "2", "3"):
+        out = tmp_path / f"out{jobs}.jsonl"
+        res = CliRunner().invoke(cli, ["batch", str(inp), "-o", str(out), "--jobs", jobs,
+                                       "--chunk-size", "13"])
+        assert res.exit_code == 2  # the generator writes a few malformed records
+        outs.append(out.read_bytes())
+        errs.append(res.stderr)
+    assert outs[0] == outs[1] == outs[2]
+    assert len(outs[0].splitlines()) == 700
+    assert errs[0] == errs[1] == errs[2]
+
+
+def test_cli_batch_jobs_2_to_an_in_memory_stdout() -> None:
+    """--jobs 2 with a stdout that has no file descriptor still writes every result in order."""
+    text = "".join(json.dumps({"id": i, "items": [LINES[i % len(LINES)]]}) + "\n"
+                   for i in range(40))
+    res = CliRunner().invoke(cli, ["batch", "-", "--jobs", "2", "--chunk-size", "3"],
+                             input=text)
+    assert res.exit_code in (0, 1)
+    assert [json.loads(x)["id"] for x in res.stdout.splitlines()] == list(range(40))
+
+
+def test_cli_batch_reads_raw_bytes_like_text_mode(tmp_path: Path) -> None:
+    """BOM, CRLF and bare-CR line ends, blank lines, invalid UTF-8 and an over-long line: each
+    record keeps its line number, bad ones become errors and the rest are checked."""
+    good = json.dumps({"id": "a", "items": ["ibuprofen 400 mg tid"]}).encode()
+    data = (b"\xef\xbb\xbf" + good + b"\r\n" + b"\r\n" + good.replace(b'"a"', b'"b"') + b"\r"
+            + good.replace(b'"a"', b'"c"') + b"\n" + b'{"id": "d", "items": ["\xff"]}\n'
+            + b"x" * 1_000_005 + b"\n" + good.replace(b'"a"', b'"e"'))
+    inp = tmp_path / "in.jsonl"
+    inp.write_bytes(data)
+    res = CliRunner().invoke(cli, ["batch", str(inp)])
+    assert res.exit_code == 2
+    rows = [json.loads(x) for x in res.stdout.splitlines()]
+    assert [r.get("id") for r in rows] == ["a", "b", "c", None, None, "e"]
+    assert rows[3] == {"id": None, "line": 5, "error": "not valid UTF-8 text"}
+    assert rows[4]["line"] == 6 and "longer than" in rows[4]["error"]
+    assert "findings" in rows[5]
