@@ -571,6 +571,7 @@ def _counts_json(findings: list[Placed]) -> tuple[bytes, int, int]:
 
 
 _STATUSES: dict[tuple[str, ...], bytes] = {}
+_LINES_JSON: dict[tuple[int, ...], bytes] = {}
 
 
 def _statuses_json(statuses: tuple[str, ...]) -> bytes:
@@ -594,8 +595,17 @@ def _result_json(rec: Record, a: Assessment, ref: Reference, acc: _ChunkAcc) -> 
     acc.packed += packed
     if worst > acc.worst:
         acc.worst = worst
+    parts = []
+    for _, lines, t in findings:
+        pre, post = t.parts or t.json_parts()
+        lj = _LINES_JSON.get(lines)
+        if lj is None:
+            lj = ",".join(map(str, lines)).encode()
+            if len(_LINES_JSON) < 10_000:
+                _LINES_JSON[lines] = lj
+        parts.append(pre + lj + post)
     return b"".join((
-        b'{"id":', _id_json(rec.id), b',"findings":[', b",".join([f[3] for f in findings]),
+        b'{"id":', _id_json(rec.id), b',"findings":[', b",".join(parts),
         b'],"summary":{', _statuses_json(tuple([lc.line.status for lc in a.checks])), counts,
         b'"mme_per_day":', b"null" if a.mme is None else repr(a.mme).encode(), b",",
         _summary_tail(ref, rec.context or Context())))

@@ -96,19 +96,18 @@ class _Tmpl:
     """A finding without its line indexes, interned: the same finding recurs across regimens.
 
     ``key`` orders findings (most severe first, then code, items; then lines and message, as
-    :meth:`Finding.sort_key`); :meth:`json_at` is its compact UTF-8 JSON at given lines,
-    built once per placement.
+    :meth:`Finding.sort_key`); ``parts`` (see :meth:`json_parts`) is its compact UTF-8 JSON
+    before and after the numbers of its ``lines`` list, built once.
     """
 
     __slots__ = (
-        "_json",
-        "_placed",
         "category",
         "cbit",
         "code",
         "items",
         "key",
         "message",
+        "parts",
         "rank",
         "rule",
         "severity",
@@ -122,8 +121,7 @@ class _Tmpl:
         self.rank = SEVERITY_RANK[severity]
         self.key = (-self.rank, code, items)
         self.cbit = _class_bits(severity, category)  # packed counts (batch tallies)
-        self._json: tuple[bytes, bytes] | None = None
-        self._placed: dict[tuple[int, ...], bytes] = {}
+        self.parts: tuple[bytes, bytes] | None = None
 
     def __lt__(self, other: _Tmpl) -> bool:
         """Ties in (key, lines) are broken by message (as :meth:`Finding.sort_key`)."""
@@ -136,22 +134,12 @@ class _Tmpl:
 
     def json_parts(self) -> tuple[bytes, bytes]:
         """UTF-8 JSON of the finding before and after the numbers of its ``lines`` list."""
-        if self._json is None:
+        if self.parts is None:
             text = json.dumps(self.finding(()).to_dict(), ensure_ascii=False,
                               separators=(",", ":"))
             pre, _, post = text.partition('"lines":[]')
-            self._json = ((pre + '"lines":[').encode(), ("]" + post).encode())
-        return self._json
-
-    def json_at(self, lines: tuple[int, ...]) -> bytes:
-        """UTF-8 compact JSON of the finding at these lines (memoised)."""
-        hit = self._placed.get(lines)
-        if hit is None:
-            pre, post = self.json_parts()
-            hit = pre + ",".join(map(str, lines)).encode() + post
-            if len(self._placed) < 64:
-                self._placed[lines] = hit
-        return hit
+            self.parts = ((pre + '"lines":[').encode(), ("]" + post).encode())
+        return self.parts
 
 
 _TMPLS: dict[tuple[Any, ...], _Tmpl] = {}
@@ -162,19 +150,19 @@ def _tmpl(code: str, category: str, severity: str, items: tuple[str, ...], messa
     key = (code, category, severity, items, message, source, rule)
     t = _TMPLS.get(key)
     if t is None:
-        if len(_TMPLS) >= 4 * _CACHE_MAX:
+        if len(_TMPLS) >= _CACHE_MAX:
             _TMPLS.clear()
         t = _TMPLS[key] = _Tmpl(code, category, severity, items, message, source, rule)
     return t
 
 
-Placed = tuple[tuple[int, str, tuple[str, ...]], tuple[int, ...], _Tmpl, bytes]
-"""A finding template at its (sorted) line indexes, led by its sort key and followed by its
-JSON: a list of these sorts as :meth:`Finding.sort_key` orders findings."""
+Placed = tuple[tuple[int, str, tuple[str, ...]], tuple[int, ...], _Tmpl]
+"""A finding template at its (sorted) line indexes, led by its sort key: a list of these
+sorts as :meth:`Finding.sort_key` orders findings."""
 
 
 def _place(t: _Tmpl, lines: tuple[int, ...]) -> Placed:
-    return (t.key, lines, t, t.json_at(lines))
+    return (t.key, lines, t)
 Need = tuple[str, str, tuple[int, ...]]
 """A context value a rule needed but was not given: (what, purpose, line indexes)."""
 
@@ -656,14 +644,22 @@ class _LineCheck:
 
 
 class _Memo:
-    __slots__ = ("bits", "getters", "line_tuples", "lines", "mme", "products", "rule_bits",
-                 "rule_masks", "rule_tmpls")
+    __slots__ = ("bits", "getters", "line_checks", "line_tuples", "lines", "mme", "products",
+                 "rule_bits", "rule_masks", "rule_tmpls", "totals", "totals_kind")
 
     def __init__(self, ref: Reference) -> None:
         self.lines: dict[str, tuple[_Line, Any, dict[Any, _LineCheck]]] = {}
         self.products: dict[tuple[Any, ...], _ProductCheck] = {}
         self.rule_tmpls: dict[tuple[int, int], _Tmpl] = {}
         self.line_tuples: dict[int, tuple[int, ...]] = {}
+        self.line_checks = 0  # line checks held in ``lines``
+        self.totals: dict[tuple[Any, ...], _ProductCheck] = {}
+        # entries with upper-intake or bone-healing checks: (reads age, reads weeks)
+        self.totals_kind = {
+            eid: (e.get("kind") == "supplement", "nsaid" in e.get("classes", ()))
+            for eid, e in ref.entries.items()
+            if e.get("kind") == "supplement"
+            or (e.get("bone_healing") or {}).get("concern", "none") != "none"}
         self.mme: dict[tuple[tuple[str | None, float | None], ...],
                        tuple[float, _Tmpl | None]] = {}
         self.getters: dict[str, Any] = {eid: _ctx_getter(e) for eid, e in ref.entries.items()}
@@ -692,16 +688,14 @@ def _memo(ref: Reference) -> _Memo:
 
 
 def _ctx_getter(e: Mapping[str, Any]) -> Any:
-    """The context fields an entry's checks can read, as a key function (None: none)."""
+    """The context fields an entry's line and product checks read (the conditions of its
+    limits and context rules), as a key function (None: none). Upper intake levels (age)
+    and bone healing (weeks since surgery) are checked apart, see :func:`_totals_check`."""
     fields: set[str] = set()
     for obj in (*e.get("limits", ()), *e.get("context_rules", ())):
         for k, v in (obj.get("when") or {}).items():
             if v is not None and k in _CTX_FIELDS:
                 fields.add(_CTX_FIELDS[k])
-    if e.get("kind") == "supplement":
-        fields.add("age")  # upper-intake age bands
-    if "nsaid" in e.get("classes", ()):
-        fields.add("weeks_since_surgery")  # early-healing window
     return attrgetter(*sorted(fields)) if fields else None
 
 
@@ -717,15 +711,19 @@ def _line_check(ref: Reference, memo: _Memo, ctx: Context, text: str) -> _LineCh
         getter = memo.getters[base.entry["id"]] if base.entry is not None else None
         if len(memo.lines) >= _CACHE_MAX:
             memo.lines.clear()
+            memo.line_checks = 0
         slot = memo.lines[text] = (base, getter, {})
     base, getter, by_ctx = slot
     key = getter(ctx) if getter is not None else None
     hit = by_ctx.get(key)
     if hit is None:
         hit = _new_line_check(ref, ctx, base)
-        if len(by_ctx) >= 256:
-            by_ctx.clear()
+        if memo.line_checks >= _CACHE_MAX:
+            for _, _, held in memo.lines.values():
+                held.clear()
+            memo.line_checks = 0
         by_ctx[key] = hit
+        memo.line_checks += 1
     return hit
 
 
@@ -763,6 +761,31 @@ def _product_check(ref: Reference, memo: _Memo, ctx: Context, eid: str,
         if len(memo.products) >= _CACHE_MAX:
             memo.products.clear()
         memo.products[key] = hit
+    return hit
+
+
+def _totals_check(ref: Reference, memo: _Memo, ctx: Context, eid: str,
+                  kind: tuple[bool, bool], checks: list[_LineCheck]) -> _ProductCheck:
+    """Upper intake level and bone-healing checks for one product's lines, memoised on the
+    lines' texts and only the context they read: age for a supplement, and for an NSAID the
+    weeks since surgery when inside the early-healing window (outside it they change
+    nothing)."""
+    by_age, by_weeks = kind
+    weeks: Any = None
+    if by_weeks and ctx.weeks_since_surgery is not None:
+        window = ref.policy["nsaid_early_window_weeks"]["value"]
+        weeks = ctx.weeks_since_surgery if ctx.weeks_since_surgery < window else "outside"
+    key = (eid, checks[0].line.text if len(checks) == 1 else
+           tuple(lc.line.text for lc in checks), ctx.age if by_age else None,
+           by_weeks and ctx.weeks_since_surgery is None, weeks)
+    hit = memo.totals.get(key)
+    if hit is None:
+        sub = _Run(ref, ctx, [_copy_line(lc.line, i) for i, lc in enumerate(checks)])
+        _check_totals(sub, ref.entries[eid], sub.lines)
+        hit = _ProductCheck(tuple(sub.findings), tuple(sub.needs), ())
+        if len(memo.totals) >= _CACHE_MAX:
+            memo.totals.clear()
+        memo.totals[key] = hit
     return hit
 
 
@@ -825,11 +848,27 @@ def assess(ref: Reference, ctx: Context, texts: list[str]) -> Assessment:
             if len(idx) == 1:
                 continue
             pc = _product_check(ref, memo, ctx, eid, [checks[i] for i in idx])
-            findings.extend([_place(f[2], tuple([idx[r] for r in rel]))
-                             for f in pc.findings for rel in (f[1],)])
+            findings.extend([_place(f[2], tuple([idx[r] for r in f[1]]))
+                             for f in pc.findings])
             needs.extend([(w, p, tuple([idx[r] for r in rel])) for w, p, rel in pc.needs])
             for r, dm in enumerate(pc.daily_max):
                 daily_max[idx[r]] = dm
+    totals = memo.totals_kind
+    for eid, idx in groups.items():
+        kind = totals.get(eid)
+        if kind is None:
+            continue
+        tc = _totals_check(ref, memo, ctx, eid, kind, [checks[i] for i in idx])
+        if len(idx) == 1:
+            at = (idx[0],)
+            if tc.findings:
+                findings.extend([(f[0], at, f[2]) for f in tc.findings])
+            if tc.needs:
+                needs.extend([(w, p, at) for w, p, _ in tc.needs])
+        else:
+            findings.extend([_place(f[2], tuple([idx[r] for r in f[1]]))
+                             for f in tc.findings])
+            needs.extend([(w, p, tuple([idx[r] for r in rel])) for w, p, rel in tc.needs])
     if len(checks) > 1:
         _check_duplicate_lines(checks, findings)
     if len(groups) > 1:
@@ -862,10 +901,15 @@ def _check_duplicate_lines(checks: list[_LineCheck], findings: list[Placed]) -> 
 def _check_product(run: _Run, e: dict[str, Any], lines: list[_Line]) -> None:
     dosed = [ln for ln in lines if ln.daily is not None and ln.unit is not None]
     _check_periods(run, e, lines, dosed)
-    _check_upper_limit(run, e, lines, dosed)
-    _check_bone(run, e, lines, dosed)
     _check_duration(run, e, lines)
     _check_context_rules(run, e, lines)
+
+
+def _check_totals(run: _Run, e: dict[str, Any], lines: list[_Line]) -> None:
+    """The product checks that read age (upper intake levels) or weeks since surgery."""
+    dosed = [ln for ln in lines if ln.daily is not None and ln.unit is not None]
+    _check_upper_limit(run, e, lines, dosed)
+    _check_bone(run, e, lines, dosed)
 
 
 def _contrib(lines: list[_Line], days: float, unit: str) -> str:
@@ -1179,7 +1223,7 @@ def _check_rules(ref: Reference, memo: _Memo, groups: dict[str, list[int]],
             lines = tuple(i for i in range(lm.bit_length()) if lm >> i & 1)
             if len(memo.line_tuples) < _CACHE_MAX:
                 memo.line_tuples[lm] = lines
-        findings.append((t.key, lines, t, t.json_at(lines)))
+        findings.append((t.key, lines, t))
 
 
 def _rule_tmpl(ref: Reference, memo: _Memo, n: int, hits: int) -> _Tmpl:
@@ -1230,7 +1274,7 @@ def _check_mme(ref: Reference, memo: _Memo, checks: list[_LineCheck], opioids: l
     total, t = hit
     if t is not None:
         at = tuple(opioids)
-        findings.append((t.key, at, t, t.json_at(at)))
+        findings.append((t.key, at, t))
     return total
 
 
