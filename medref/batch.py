@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any, BinaryIO, TextIO
 
 from medref.engine import (
+    _CACHE_MAX,
     TALLY_CATEGORIES,
     TALLY_FIELD_BITS,
     Assessment,
@@ -197,7 +198,7 @@ def _context_cached(raw: Any, default: Context | None) -> Context | str:
         except ValueError as exc:
             hit = str(exc)
         if key is not None:
-            if len(_CONTEXTS) >= 10_000:
+            if len(_CONTEXTS) >= _CACHE_MAX:
                 _CONTEXTS.clear()
             _CONTEXTS[key] = hit
     return hit
@@ -582,7 +583,7 @@ def _statuses_json(statuses: tuple[str, ...]) -> bytes:
             st[x] += 1
         hit = (f'"items":{len(statuses)},"checked":{st["checked"]},"statuses":{_dumps(st)},'
                ).encode()
-        if len(_STATUSES) >= 10_000:
+        if len(_STATUSES) >= _CACHE_MAX:
             _STATUSES.clear()
         _STATUSES[statuses] = hit
     return hit
@@ -601,7 +602,7 @@ def _result_json(rec: Record, a: Assessment, ref: Reference, acc: _ChunkAcc) -> 
         lj = _LINES_JSON.get(lines)
         if lj is None:
             lj = ",".join(map(str, lines)).encode()
-            if len(_LINES_JSON) < 10_000:
+            if len(_LINES_JSON) < _CACHE_MAX:
                 _LINES_JSON[lines] = lj
         parts.append(pre + lj + post)
     return b"".join((
@@ -619,7 +620,7 @@ def _summary_tail(ref: Reference, ctx: Context) -> bytes:
         tail = (f'"mme_factor_table":{_dumps(ref.policy["mme_factor_table"]["version"])},'
                 f'"context":{_dumps(ctx.to_dict())},"data":{_dumps(ref.info.to_dict())}}}}}'
                 ).encode()
-        if len(tails) >= 10_000:
+        if len(tails) >= _CACHE_MAX:
             tails.clear()
         hit = tails[id(ctx)] = (ctx, tail)
     return hit[1]

@@ -595,7 +595,7 @@ def _check_typical(run: _Run, ln: _Line, e: Mapping[str, Any]) -> None:
 # a product's checks only on its lines' texts and those fields: both are memoised per
 # reference, so screening many regimens does not redo them for lines that recur.
 
-_CACHE_MAX = 10_000
+_CACHE_MAX = 2_000
 """Memo entries per reference and kind (all cleared when full): bounded memory."""
 
 _CTX_FIELDS = {"min_age": "age", "max_age": "age", "crcl_below": "crcl",
