@@ -644,11 +644,13 @@ class _LineCheck:
 
 
 class _Memo:
-    __slots__ = ("bits", "getters", "line_checks", "line_tuples", "lines", "mme", "products",
-                 "rule_bits", "rule_masks", "rule_tmpls", "totals", "totals_kind")
+    __slots__ = ("bits", "conditions", "getters", "line_checks", "line_tuples", "lines", "mme",
+                 "products", "rule_bits", "rule_masks", "rule_tmpls", "totals", "totals_kind")
 
     def __init__(self, ref: Reference) -> None:
-        self.lines: dict[str, tuple[_Line, Any, dict[Any, _LineCheck]]] = {}
+        # text -> (line as read, context key function, checks by context, checks by class)
+        self.lines: dict[str, tuple[_Line, Any, dict[Any, _LineCheck],
+                                    dict[Any, _LineCheck]]] = {}
         self.products: dict[tuple[Any, ...], _ProductCheck] = {}
         self.rule_tmpls: dict[tuple[int, int], _Tmpl] = {}
         self.line_tuples: dict[int, tuple[int, ...]] = {}
@@ -663,6 +665,7 @@ class _Memo:
         self.mme: dict[tuple[tuple[str | None, float | None], ...],
                        tuple[float, _Tmpl | None]] = {}
         self.getters: dict[str, Any] = {eid: _ctx_getter(e) for eid, e in ref.entries.items()}
+        self.conditions = {eid: _ctx_conditions(e) for eid, e in ref.entries.items()}
         self.bits = {eid: 1 << k for k, eid in enumerate(ref.entries)}
         self.rule_bits: dict[str, int] = {}
         # per rule: (pair?, a or members, b or requires, (min_count, has requires))
@@ -699,6 +702,35 @@ def _ctx_getter(e: Mapping[str, Any]) -> Any:
     return attrgetter(*sorted(fields)) if fields else None
 
 
+def _ctx_conditions(e: Mapping[str, Any]) -> tuple[dict[str, Any], ...]:
+    """The distinct ``when`` conditions of an entry's limits and context rules that read the
+    patient context."""
+    out: list[dict[str, Any]] = []
+    for obj in (*e.get("limits", ()), *e.get("context_rules", ())):
+        when = obj.get("when") or {}
+        if any(when.get(k) is not None for k in _CTX_FIELDS) and when not in out:
+            out.append(when)
+    return tuple(out)
+
+
+def _ctx_class(conditions: tuple[dict[str, Any], ...], ctx: Context) -> tuple[Any, ...]:
+    """How a context meets each condition (None: a value it needs is not given). Line and
+    product checks read the context only through these outcomes (see :func:`_applies`), so
+    contexts with the same outcomes share one memoised result."""
+    out: list[Any] = []
+    for w in conditions:
+        if w.get("min_age") is not None or w.get("max_age") is not None:
+            out.append(None if ctx.age is None else
+                       ((w.get("min_age") is None or ctx.age >= w["min_age"])
+                        and (w.get("max_age") is None or ctx.age <= w["max_age"])))
+        if w.get("crcl_below") is not None:
+            out.append(None if ctx.crcl is None else ctx.crcl < w["crcl_below"])
+        if w.get("hepatic_impairment") is not None:
+            out.append(None if ctx.hepatic_impairment is None else
+                       ctx.hepatic_impairment == w["hepatic_impairment"])
+    return tuple(out)
+
+
 def _copy_line(ln: _Line, index: int) -> _Line:
     return _Line(index, ln.text, ln.parsed, ln.entry, ln.status, ln.unit, ln.dose_lo,
                  ln.dose_hi, ln.freq, ln.route, ln.daily, ln.mme, ln.daily_max, ln.error)
@@ -712,18 +744,26 @@ def _line_check(ref: Reference, memo: _Memo, ctx: Context, text: str) -> _LineCh
         if len(memo.lines) >= _CACHE_MAX:
             memo.lines.clear()
             memo.line_checks = 0
-        slot = memo.lines[text] = (base, getter, {})
-    base, getter, by_ctx = slot
+        slot = memo.lines[text] = (base, getter, {}, {})
+    base, getter, by_ctx, by_class = slot
     key = getter(ctx) if getter is not None else None
     hit = by_ctx.get(key)
     if hit is None:
-        hit = _new_line_check(ref, ctx, base)
-        if memo.line_checks >= _CACHE_MAX:
-            for _, _, held in memo.lines.values():
-                held.clear()
-            memo.line_checks = 0
+        # contexts that meet the entry's conditions alike share one line check
+        cls = (_ctx_class(memo.conditions[base.entry["id"]], ctx)
+               if base.entry is not None and getter is not None else None)
+        hit = by_class.get(cls)
+        if hit is None:
+            if memo.line_checks >= _CACHE_MAX:
+                for held in memo.lines.values():
+                    held[2].clear()
+                    held[3].clear()
+                memo.line_checks = 0
+            hit = by_class[cls] = _new_line_check(ref, ctx, base)
+            memo.line_checks += 1
+        if len(by_ctx) >= 1024:
+            by_ctx.clear()
         by_ctx[key] = hit
-        memo.line_checks += 1
     return hit
 
 
@@ -750,8 +790,8 @@ def _new_line_check(ref: Reference, ctx: Context, base: _Line) -> _LineCheck:
 
 def _product_check(ref: Reference, memo: _Memo, ctx: Context, eid: str,
                    checks: list[_LineCheck]) -> _ProductCheck:
-    getter = memo.getters[eid]
-    key = (eid, tuple(lc.line.text for lc in checks), getter(ctx) if getter else None)
+    key = (eid, tuple(lc.line.text for lc in checks),
+           _ctx_class(memo.conditions[eid], ctx) if memo.getters[eid] else None)
     hit = memo.products.get(key)
     if hit is None:
         sub = _Run(ref, ctx, [_copy_line(lc.line, i) for i, lc in enumerate(checks)])
