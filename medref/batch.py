@@ -27,9 +27,9 @@ from medref.engine import (
     Assessment,
     Placed,
     assess,
-    check,
     clean_text,
     texts_of,
+    to_result,
     unpack_counts,
 )
 from medref.errors import MedrefError
@@ -315,13 +315,20 @@ def check_record(rec: Record, reference: Reference) -> RecordResult:
     """Check one record; a record that cannot be read gives a result with ``error`` set."""
     if rec.error is not None:
         return RecordResult(rec.id, rec.line, error=rec.error)
+    a = _assess_record(rec, reference)
+    if isinstance(a, str):
+        return RecordResult(rec.id, rec.line, error=a)
+    return RecordResult(rec.id, rec.line, to_result(reference, rec.context or Context(), a))
+
+
+def _assess_record(rec: Record, ref: Reference) -> Assessment | str:
+    """Run the checks on a readable record; a str is the one-line reason it failed."""
     try:
-        return RecordResult(rec.id, rec.line, check(rec.items, rec.context,
-                                                    reference=reference))
+        return assess(ref, rec.context or Context(), texts_of(rec.items))
     except MedrefError as exc:
-        return RecordResult(rec.id, rec.line, error=str(exc).splitlines()[0])
+        return str(exc).splitlines()[0]
     except RecursionError:
-        return RecordResult(rec.id, rec.line, error="record nested too deeply")
+        return "record nested too deeply"
 
 
 def check_many(records: Iterable[Record | Mapping[str, Any] | list[Any]], *,
@@ -527,19 +534,15 @@ def _id_json(rid: Any) -> bytes:
 def _record_json(rec: Record, ref: Reference, acc: _ChunkAcc) -> bytes:
     """One JSONL output line for a record (equal to ``check_record(...).to_json()``)."""
     acc.records += 1
-    if rec.error is None:
-        try:
-            texts = texts_of(rec.items)
-            a = assess(ref, rec.context or Context(), texts)
-        except MedrefError as exc:
-            rec = Record(rec.id, [], line=rec.line, error=str(exc).splitlines()[0])
-        except RecursionError:
-            rec = Record(rec.id, [], line=rec.line, error="record nested too deeply")
-        else:
+    error = rec.error
+    if error is None:
+        a = _assess_record(rec, ref)
+        if not isinstance(a, str):
             return _result_json(rec, a, ref, acc)
+        error = a
     acc.errors += 1
     acc.error_lines.append(rec.line)
-    return _dumps({"id": rec.id, "line": rec.line, "error": rec.error}).encode()
+    return _dumps({"id": rec.id, "line": rec.line, "error": error}).encode()
 
 
 _SEV_JSON = (b'"info"', b'"warning"', b'"error"')

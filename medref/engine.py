@@ -342,7 +342,7 @@ def check(items: Iterable[Item], context: Context | None = None, *,
     ref = reference if reference is not None else load_reference()
     ctx = context if context is not None else Context()
     texts = texts_of(items, source, line_numbers)
-    return _result(ref, ctx, assess(ref, ctx, texts))
+    return to_result(ref, ctx, assess(ref, ctx, texts))
 
 
 def texts_of(items: Iterable[Item], source: str = "", line_numbers: list[int] | None = None
@@ -664,8 +664,8 @@ class _Memo:
             or (e.get("bone_healing") or {}).get("concern", "none") != "none"}
         self.mme: dict[tuple[tuple[str | None, float | None], ...],
                        tuple[float, _Tmpl | None]] = {}
-        self.getters: dict[str, Any] = {eid: _ctx_getter(e) for eid, e in ref.entries.items()}
         self.conditions = {eid: _ctx_conditions(e) for eid, e in ref.entries.items()}
+        self.getters: dict[str, Any] = {eid: _ctx_getter(c) for eid, c in self.conditions.items()}
         self.bits = {eid: 1 << k for k, eid in enumerate(ref.entries)}
         self.rule_bits: dict[str, int] = {}
         # per rule: (pair?, a or members, b or requires, (min_count, has requires))
@@ -690,18 +690,6 @@ def _memo(ref: Reference) -> _Memo:
     return m
 
 
-def _ctx_getter(e: Mapping[str, Any]) -> Any:
-    """The context fields an entry's line and product checks read (the conditions of its
-    limits and context rules), as a key function (None: none). Upper intake levels (age)
-    and bone healing (weeks since surgery) are checked apart, see :func:`_totals_check`."""
-    fields: set[str] = set()
-    for obj in (*e.get("limits", ()), *e.get("context_rules", ())):
-        for k, v in (obj.get("when") or {}).items():
-            if v is not None and k in _CTX_FIELDS:
-                fields.add(_CTX_FIELDS[k])
-    return attrgetter(*sorted(fields)) if fields else None
-
-
 def _ctx_conditions(e: Mapping[str, Any]) -> tuple[dict[str, Any], ...]:
     """The distinct ``when`` conditions of an entry's limits and context rules that read the
     patient context."""
@@ -711,6 +699,15 @@ def _ctx_conditions(e: Mapping[str, Any]) -> tuple[dict[str, Any], ...]:
         if any(when.get(k) is not None for k in _CTX_FIELDS) and when not in out:
             out.append(when)
     return tuple(out)
+
+
+def _ctx_getter(conditions: tuple[dict[str, Any], ...]) -> Any:
+    """The context fields those conditions read, as a key function (None: none). Upper intake
+    levels (age) and bone healing (weeks since surgery) are checked apart, see
+    :func:`_totals_check`."""
+    fields = {_CTX_FIELDS[k] for w in conditions for k, v in w.items()
+              if v is not None and k in _CTX_FIELDS}
+    return attrgetter(*sorted(fields)) if fields else None
 
 
 def _ctx_class(conditions: tuple[dict[str, Any], ...], ctx: Context) -> tuple[Any, ...]:
@@ -1374,7 +1371,8 @@ def _report_needs(needs: list[Need], findings: list[Placed]) -> None:
 _NEED_TMPLS: dict[tuple[str, tuple[str, ...]], _Tmpl] = {}
 
 
-def _result(ref: Reference, ctx: Context, a: Assessment) -> CheckResult:
+def to_result(ref: Reference, ctx: Context, a: Assessment) -> CheckResult:
+    """The :class:`CheckResult` of an assessment (what :func:`check` returns)."""
     items = []
     for i, lc in enumerate(a.checks):
         ln = lc.line
