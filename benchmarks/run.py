@@ -9,6 +9,8 @@ the targets are ratios):
   tabulate"` (target <= 1.25x);
 - throughput: `medref batch` over N records vs plain Python reading the file and json.loads-ing
   every line (target <= 5x), with items per second;
+- output floor: the time to write the batch's output bytes alone (no checking), to show how
+  much of the throughput ratio the size of the output sets by itself;
 - scaling: --jobs 2 vs --jobs 1 (target >= 1.6x faster), 5N vs N records (target <= 5.5x),
   peak memory for 5N vs 10k records (target <= 1.2x).
 """
@@ -60,6 +62,24 @@ def _baseline_read(path: Path) -> list[str]:
     return [sys.executable, "-c", code, str(path)]
 
 
+def _write_floor(src: Path, dst: Path) -> tuple[float, int]:
+    """Seconds to write ``src``'s bytes to ``dst`` (1 MiB writes, then fsync, as batch): the
+    least any run producing that output can take on this disk, before any work."""
+    data = src.read_bytes()
+    view = memoryview(data)
+    t = time.perf_counter()
+    fd = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    try:
+        while view:
+            view = view[os.write(fd, view[:1 << 20]):]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    wall = time.perf_counter() - t
+    dst.unlink()
+    return wall, len(data)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description="medref benchmarks")
     ap.add_argument("--quick", action="store_true", help="smaller inputs")
@@ -104,6 +124,10 @@ def main() -> None:
               f"--jobs 2 {t2:.1f} s; plain read+json.loads {base:.2f} s -> "
               f"{t1 / base:.1f}x (jobs 1), {t2 / base:.1f}x (jobs 2) (target <= 5x); "
               f"{items / t1:,.0f} items/s (jobs 1), {items / t2:,.0f} items/s (jobs 2)")
+        floor, size = _write_floor(d / "o1.jsonl", d / "floor.jsonl")
+        print(f"output floor: writing the {size / 1e6:,.0f} MB of results alone (no reading, no "
+              f"checking; same directory, fsync as batch does) {floor:.2f} s -> "
+              f"{floor / base:.1f}x the plain read")
         print(f"scaling: --jobs 2 is {t1 / t2:.2f}x faster than --jobs 1 (target >= 1.6x)")
 
         tb, rss_big, _ = _run([MEDREF, "batch", str(large), "-o", str(d / "o3.jsonl"),

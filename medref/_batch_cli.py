@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import sys
@@ -73,6 +74,15 @@ def _summary(t: _Totals) -> str:
     return text
 
 
+def _chmod_like_new_file(fd: int) -> None:
+    """Give the temporary output the mode a newly created file would have (0666 less the
+    umask), not mkstemp's private 0600, since it becomes the output file."""
+    mask = os.umask(0)
+    os.umask(mask)
+    with contextlib.suppress(OSError, AttributeError):  # no fchmod (Windows): keep 0600
+        os.fchmod(fd, 0o666 & ~mask)
+
+
 def run_batch(input_path: str, output: str | None, *, jobs: int, chunk_size: int,
               fail_on: str, in_format: str, progress: bool | None, context: Context,
               data_dir: str | None) -> int:
@@ -103,6 +113,7 @@ def run_batch(input_path: str, output: str | None, *, jobs: int, chunk_size: int
             stream.close()
             raise InputError(f"cannot write output here ({exc.strerror})",
                              source=output) from None
+        _chmod_like_new_file(fd)
         out = os.fdopen(fd, "wb")
     else:
         sys.stdout.flush()

@@ -599,7 +599,7 @@ def _result_json(rec: Record, a: Assessment, ref: Reference, acc: _ChunkAcc) -> 
     acc.packed += packed
     if worst > acc.worst:
         acc.worst = worst
-    parts = []
+    out = [b'{"id":', _id_json(rec.id), b',"findings":[']
     for _, lines, t in findings:
         pre, post = t.parts or t.json_parts()
         lj = _LINES_JSON.get(lines)
@@ -607,12 +607,13 @@ def _result_json(rec: Record, a: Assessment, ref: Reference, acc: _ChunkAcc) -> 
             lj = ",".join(map(str, lines)).encode()
             if len(_LINES_JSON) < _CACHE_MAX:
                 _LINES_JSON[lines] = lj
-        parts.append(pre + lj + post)
-    return b"".join((
-        b'{"id":', _id_json(rec.id), b',"findings":[', b",".join(parts),
-        b'],"summary":{', _statuses_json(tuple([lc.line.status for lc in a.checks])), counts,
-        b'"mme_per_day":', b"null" if a.mme is None else repr(a.mme).encode(), b",",
-        _summary_tail(ref, rec.context or Context())))
+        out += (pre, lj, post, b",")
+    if findings:
+        out.pop()  # no comma after the last finding
+    out += (b'],"summary":{', _statuses_json(tuple([lc.line.status for lc in a.checks])),
+            counts, b'"mme_per_day":', b"null" if a.mme is None else repr(a.mme).encode(),
+            b",", _summary_tail(ref, rec.context or Context()))
+    return b"".join(out)
 
 
 def _summary_tail(ref: Reference, ctx: Context) -> bytes:

@@ -253,7 +253,7 @@ def schema(which: str) -> None:
               help="Write JSONL here (appears complete or not at all). Default stdout.")
 @click.option("--jobs", "-j", type=click.IntRange(1, 64), default=1, show_default=True,
               help="Worker processes (output order is kept).")
-@click.option("--chunk-size", type=click.IntRange(1, 100_000), default=2000, show_default=True,
+@click.option("--chunk-size", type=click.IntRange(1, 100_000), default=500, show_default=True,
               help="Records per unit of work.")
 @click.option("--fail-on", type=click.Choice(["info", "warning", "error"]), default="warning",
               show_default=True, help="Exit 1 when a finding reaches this severity.")

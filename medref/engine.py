@@ -466,39 +466,41 @@ def _route_ok(lim: Mapping[str, Any], route: str | None) -> bool:
     return not routes or (route is not None and route in routes)
 
 
+def context_outcomes(when: Mapping[str, Any], ctx: Context) -> list[tuple[str, bool | None]]:
+    """How a patient context meets each context field of a limit's ``when`` condition, in a
+    fixed order: ``(what, met)`` with ``met`` None when the value it needs is not given.
+
+    An empty list means the condition reads no patient context (it is qualified by an
+    indication, formulation or first day instead, or there is none).
+    """
+    out: list[tuple[str, bool | None]] = []
+    lo, hi = when.get("min_age"), when.get("max_age")
+    if lo is not None or hi is not None:
+        out.append(("age", None if ctx.age is None else
+                    (lo is None or ctx.age >= lo) and (hi is None or ctx.age <= hi)))
+    if when.get("crcl_below") is not None:
+        out.append(("crcl", None if ctx.crcl is None else ctx.crcl < when["crcl_below"]))
+    if when.get("hepatic_impairment") is not None:
+        out.append(("hepatic-impairment", None if ctx.hepatic_impairment is None else
+                    ctx.hepatic_impairment == when["hepatic_impairment"]))
+    return out
+
+
 def _applies(run: _Run, lim: Mapping[str, Any], ids: Iterable[str], lines: Iterable[int],
              purpose: str) -> str | None:
-    """How a limit applies here: 'default', 'context', 'qualified', or None (not applicable)."""
+    """How a limit applies here: 'default', 'context', 'qualified', or None (not applicable;
+    a context value it needs that is not given is recorded)."""
     when = lim.get("when")
     if not when:
         return "default"
-    ctx = run.ctx
-    needs = False
-    ok = True
-    if when.get("min_age") is not None or when.get("max_age") is not None:
-        if ctx.age is None:
-            run.need("age", purpose, lines)
-            needs = True
-        elif not ((when.get("min_age") is None or ctx.age >= when["min_age"])
-                  and (when.get("max_age") is None or ctx.age <= when["max_age"])):
-            ok = False
-    if when.get("crcl_below") is not None:
-        if ctx.crcl is None:
-            run.need("crcl", purpose, lines)
-            needs = True
-        elif not ctx.crcl < when["crcl_below"]:
-            ok = False
-    if when.get("hepatic_impairment") is not None:
-        if ctx.hepatic_impairment is None:
-            run.need("hepatic-impairment", purpose, lines)
-            needs = True
-        elif ctx.hepatic_impairment != when["hepatic_impairment"]:
-            ok = False
-    context_bound = any(when.get(k) is not None for k in
-                        ("min_age", "max_age", "crcl_below", "hepatic_impairment"))
-    if context_bound:
-        return "context" if ok and not needs else None
-    return "qualified"
+    outcomes = context_outcomes(when, run.ctx)
+    if not outcomes:
+        return "qualified"
+    lines = tuple(lines)
+    for what, met in outcomes:
+        if met is None:
+            run.need(what, purpose, lines)
+    return "context" if all(met for _, met in outcomes) else None
 
 
 def _formulation_matches(lim: Mapping[str, Any], line: _Line) -> bool:
@@ -616,7 +618,7 @@ class _LineCheck:
     """Outcome of one line's own checks; ``line`` is its state at index 0 (never modified).
 
     ``own`` are the line's findings; ``solo`` adds its product's findings for when it is the
-    product's only line (the usual case). Both are memoised per line index (``at``).
+    product's only line (the usual case).
     """
 
     line: _Line
@@ -628,19 +630,6 @@ class _LineCheck:
     solo_needs: tuple[tuple[str, str], ...]
     solo_daily_max: float | None
     mme: float | None  # worst-case MME/day of an opioid line
-    at: dict[int, tuple[tuple[Placed, ...], tuple[Need, ...]]]
-
-    def placed(self, index: int, alone: bool) -> tuple[tuple[Placed, ...], tuple[Need, ...]]:
-        """Findings and needs at line ``index`` (with the product's own when ``alone``)."""
-        hit = self.at.get(2 * index + alone)
-        if hit is None:
-            ts, ns = (self.solo, self.solo_needs) if alone else (self.own, self.own_needs)
-            at = (index,)
-            hit = (tuple(_place(t, at) for t in ts),
-                   tuple((w, p, (index,)) for w, p in ns))
-            if len(self.at) < 64:
-                self.at[2 * index + alone] = hit
-        return hit
 
 
 class _Memo:
@@ -714,18 +703,7 @@ def _ctx_class(conditions: tuple[dict[str, Any], ...], ctx: Context) -> tuple[An
     """How a context meets each condition (None: a value it needs is not given). Line and
     product checks read the context only through these outcomes (see :func:`_applies`), so
     contexts with the same outcomes share one memoised result."""
-    out: list[Any] = []
-    for w in conditions:
-        if w.get("min_age") is not None or w.get("max_age") is not None:
-            out.append(None if ctx.age is None else
-                       ((w.get("min_age") is None or ctx.age >= w["min_age"])
-                        and (w.get("max_age") is None or ctx.age <= w["max_age"])))
-        if w.get("crcl_below") is not None:
-            out.append(None if ctx.crcl is None else ctx.crcl < w["crcl_below"])
-        if w.get("hepatic_impairment") is not None:
-            out.append(None if ctx.hepatic_impairment is None else
-                       ctx.hepatic_impairment == w["hepatic_impairment"])
-    return tuple(out)
+    return tuple([met for w in conditions for _, met in context_outcomes(w, ctx)])
 
 
 def _copy_line(ln: _Line, index: int) -> _Line:
@@ -782,7 +760,7 @@ def _new_line_check(ref: Reference, ctx: Context, base: _Line) -> _LineCheck:
         solo_needs = own_needs + tuple((w, p) for w, p, _ in psub.needs)
         dmax = psub.lines[0].daily_max
     return _LineCheck(ln, group, normalize(ln.text), own, own_needs, solo, solo_needs, dmax,
-                      ln.mme, {})
+                      ln.mme)
 
 
 def _product_check(ref: Reference, memo: _Memo, ctx: Context, eid: str,
@@ -824,6 +802,10 @@ def _totals_check(ref: Reference, memo: _Memo, ctx: Context, eid: str,
             memo.totals.clear()
         memo.totals[key] = hit
     return hit
+
+
+_AT_N = 64
+_AT = tuple((i,) for i in range(_AT_N))  # shared one-line index tuples
 
 
 @dataclass(frozen=True, slots=True)
@@ -873,11 +855,13 @@ def assess(ref: Reference, ctx: Context, texts: list[str]) -> Assessment:
         alone = g is None or len(groups[g]) == 1
         if not alone:
             multi = True
-        f, n = lc.placed(i, alone)
-        if f:
-            findings.extend(f)
-        if n:
-            needs.extend(n)
+        ts, ns = (lc.solo, lc.solo_needs) if alone else (lc.own, lc.own_needs)
+        if ts:
+            at = _AT[i] if i < _AT_N else (i,)
+            findings.extend([(t.key, at, t) for t in ts])
+        if ns:
+            at = _AT[i] if i < _AT_N else (i,)
+            needs.extend([(w, p, at) for w, p in ns])
         if g is not None and alone:
             daily_max[i] = lc.solo_daily_max
     if multi:
@@ -989,7 +973,7 @@ def _check_periods(run: _Run, e: Mapping[str, Any], lines: list[_Line],
         amount = convert(lim["amount"], lim["unit"], unit, iu)
         if how == "default":
             has_default = True
-        if how == "default" and lim["period"] == "day":
+        if how in ("default", "context") and lim["period"] == "day":
             for ln in routed:
                 ln.daily_max = amount if ln.daily_max is None else min(ln.daily_max, amount)
         total = sum(ln.period_total(days) or 0.0 for ln in routed)

@@ -21,7 +21,7 @@ from typing import Any
 
 from pydantic import AfterValidator
 
-from medref.engine import check, fmt
+from medref.engine import check, context_outcomes, fmt
 from medref.reference import Reference, load_reference
 from medref.result import Context
 from medref.units import comparable, convert
@@ -61,17 +61,12 @@ def daily_max(product: str, unit: str | None = None, *, context: Context | None 
 
 
 def _context_matches(when: dict[str, Any], ctx: Context) -> bool:
+    """A limit qualified by an indication, formulation or first day is not the product's
+    maximum; one bound to the patient context applies only when every value it needs is given
+    and met (the rule the check applies, :func:`medref.engine.context_outcomes`)."""
     if any(when.get(k) for k in ("indication", "formulation", "first_day")):
         return False
-    if when.get("min_age") is not None and (ctx.age is None or ctx.age < when["min_age"]):
-        return False
-    if when.get("max_age") is not None and (ctx.age is None or ctx.age > when["max_age"]):
-        return False
-    if when.get("crcl_below") is not None and (ctx.crcl is None
-                                               or not ctx.crcl < when["crcl_below"]):
-        return False
-    return not (when.get("hepatic_impairment") is not None
-                and ctx.hepatic_impairment != when["hepatic_impairment"])
+    return all(met for _, met in context_outcomes(when, ctx))
 
 
 def check_daily_dose(product: str, amount_per_day: float, unit: str, *,

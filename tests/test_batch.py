@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -83,6 +85,24 @@ def test_cli_batch_order_count_and_exit(tmp_path: Path) -> None:
         ids = [r["id"] for r in rows if "error" not in r]
         assert ids == [f"r{i}" for i in range(50)]
         assert "records" in res.stderr
+
+
+def test_cli_batch_output_file_has_the_mode_of_a_new_file(tmp_path: Path) -> None:
+    """-o writes through a private temporary file, but the output ends with the usual mode
+    (0666 less the umask), readable by whoever could read a file the user created."""
+    inp = tmp_path / "in.jsonl"
+    inp.write_text(json.dumps({"id": "a", "items": ["gabapentin 300 mg tid"]}) + "\n")
+    out = tmp_path / "out.jsonl"
+    old = os.umask(0o022)
+    try:
+        res = CliRunner().invoke(cli, ["batch", str(inp), "-o", str(out)])
+        assert res.exit_code in (0, 1), res.output
+        assert stat.S_IMODE(out.stat().st_mode) == 0o644
+        os.umask(0o077)
+        res = CliRunner().invoke(cli, ["batch", str(inp), "-o", str(out)])
+        assert stat.S_IMODE(out.stat().st_mode) == 0o600
+    finally:
+        os.umask(old)
 
 
 def test_cli_batch_matches_check_json(tmp_path: Path) -> None:

@@ -158,6 +158,18 @@ class TestTramadolPrnRange:
         assert cli_run("check", self.LINE).exit_code == 1
 
 
+class TestContextMaximum:
+    def test_item_is_measured_against_the_maximum_for_its_age(self) -> None:
+        """At 80, tramadol's maximum is 300 mg/day (76 and over): 400 mg/day is 133.3% of it,
+        as the MR107 finding says, not 100% of the general 400 mg/day."""
+        result = run(["tramadol 100 mg q6h"], Context(age=80))
+        item = result.items[0]
+        assert (item.daily_total, item.daily_max, item.percent_of_max) == (400, 300, 133.3)
+        assert "300 mg/day" in only(result, "MR107").message
+        younger = run(["tramadol 100 mg q6h"], Context(age=50)).items[0]
+        assert (younger.daily_max, younger.percent_of_max) == (400, 100.0)
+
+
 class TestAcetaminophen:
     def test_4g_a_day_is_at_not_above(self) -> None:
         """1,000 mg q6h is exactly 4 g/day: no daily-max error."""

@@ -249,3 +249,25 @@ def test_check_raises_only_medref_errors(lines: list[str], ctx: Context) -> None
     except MedrefError:
         return
     assert len(result.items) == len(lines)
+
+
+# -- the item's enforced maximum ----------------------------------------------------------------
+
+DAY_MAX_LINES = ["tramadol 50 mg po q6h", "acetaminophen 650 mg po q6h", "gabapentin 300 mg tid",
+                 "cyclobenzaprine 10 mg tid", "fluoxetine 20 mg daily", "tizanidine 4 mg q8h"]
+
+
+@SETTINGS
+@given(st.sampled_from(DAY_MAX_LINES), CONTEXTS)
+def test_item_daily_max_is_the_validators_daily_max(line: str, ctx: Context) -> None:
+    """The maximum a checked line is measured against (``daily_max``, ``percent_of_max``) is
+    the one :func:`medref.validators.daily_max` gives for that context: context limits that
+    apply (age, CrCl, hepatic) lower it, as they do in the findings."""
+    from medref.validators import daily_max
+    item = check([line], ctx).items[0]
+    assert item.product is not None
+    expected = daily_max(item.product, "mg", context=ctx)
+    assert expected is not None
+    assert item.daily_max == pytest.approx(expected[0])
+    assert item.daily_total is not None
+    assert item.percent_of_max == round(100 * item.daily_total / expected[0], 1)
