@@ -634,7 +634,8 @@ class _LineCheck:
 
 class _Memo:
     __slots__ = ("bits", "conditions", "getters", "line_checks", "line_tuples", "lines", "mme",
-                 "products", "rule_bits", "rule_masks", "rule_tmpls", "totals", "totals_kind")
+                 "products", "rule_bits", "rule_masks", "rule_tmpls", "totals", "totals_kind",
+                 "uls")
 
     def __init__(self, ref: Reference) -> None:
         # text -> (line as read, context key function, checks by context, checks by class)
@@ -651,6 +652,9 @@ class _Memo:
             for eid, e in ref.entries.items()
             if e.get("kind") == "supplement"
             or (e.get("bone_healing") or {}).get("concern", "none") != "none"}
+        self.uls = {eid: tuple(lim for lim in ref.entries[eid].get("limits", ())
+                               if lim["kind"] == "upper-intake")
+                    for eid, (by_age, _) in self.totals_kind.items() if by_age}
         self.mme: dict[tuple[tuple[str | None, float | None], ...],
                        tuple[float, _Tmpl | None]] = {}
         self.conditions = {eid: _ctx_conditions(e) for eid, e in ref.entries.items()}
@@ -782,16 +786,22 @@ def _product_check(ref: Reference, memo: _Memo, ctx: Context, eid: str,
 def _totals_check(ref: Reference, memo: _Memo, ctx: Context, eid: str,
                   kind: tuple[bool, bool], checks: list[_LineCheck]) -> _ProductCheck:
     """Upper intake level and bone-healing checks for one product's lines, memoised on the
-    lines' texts and only the context they read: age for a supplement, and for an NSAID the
-    weeks since surgery when inside the early-healing window (outside it they change
-    nothing)."""
+    lines' texts and only the context they read: for a supplement, which of its upper-intake
+    age bands the age falls in; for an NSAID, the weeks since surgery when inside the
+    early-healing window (outside it they change nothing)."""
     by_age, by_weeks = kind
+    age: Any = None
+    if by_age and ctx.age is not None:
+        uls = memo.uls[eid]
+        bands = tuple([_age_in(u, ctx.age) for u in uls])
+        # an age outside every band is named in its finding, so it keys alone
+        age = bands if any(bands) or not uls else ("outside", ctx.age)
     weeks: Any = None
     if by_weeks and ctx.weeks_since_surgery is not None:
         window = ref.policy["nsaid_early_window_weeks"]["value"]
         weeks = ctx.weeks_since_surgery if ctx.weeks_since_surgery < window else "outside"
     key = (eid, checks[0].line.text if len(checks) == 1 else
-           tuple(lc.line.text for lc in checks), ctx.age if by_age else None,
+           tuple(lc.line.text for lc in checks), age,
            by_weeks and ctx.weeks_since_surgery is None, weeks)
     hit = memo.totals.get(key)
     if hit is None:
@@ -1052,7 +1062,8 @@ def _check_upper_limit(run: _Run, e: Mapping[str, Any], lines: list[_Line],
                     f"{name}: no Tolerable Upper Intake Level on file for age {age}")
             return
         chosen = min(band, key=lambda u: convert(u["amount"], u["unit"], unit, iu))
-        band_note = f"for age {age}"
+        # the band, not the age: the finding reads age only through the bands it falls in
+        band_note = f"for {_when_text(chosen.get('when')) or 'all ages'}"
     else:
         adult = [u for u in uls if (u.get("when") or {}).get("max_age") is None
                  or (u.get("when") or {}).get("max_age", 0) >= 19]

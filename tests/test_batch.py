@@ -21,8 +21,9 @@ LINES = [
     "alendronate 70 mg weekly", "calcium citrate 500 mg bid", "vitamin d3 5000 IU daily",
     "ketorolac 10 mg q6h x 7 days", "xyzzy 10 mg", "prednisone 10 mg daily", "asdf",
     "lidocaine 5% patch 1 patch daily", "gabapentin 300 mg tid", "magnesium 400 mg daily",
+    "calcium citrate 1200 mg bid", "boron 18 mg daily",
 ]
-CONTEXTS = st.one_of(st.none(), st.builds(Context, age=st.one_of(st.none(), st.integers(19, 95)),
+CONTEXTS = st.one_of(st.none(), st.builds(Context, age=st.one_of(st.none(), st.integers(0, 95)),
                                           crcl=st.one_of(st.none(), st.sampled_from([20, 50, 90])),
                                           weeks_since_surgery=st.one_of(st.none(),
                                                                         st.integers(0, 60))))
@@ -215,6 +216,24 @@ def test_memoised_checks_equal_fresh_checks(recs: list[tuple[list[str], Context]
     for (items, ctx), got in zip(recs, warm, strict=True):
         ref.memo.clear()
         assert check(items, ctx).to_dict() == got
+
+
+def test_memoised_checks_across_every_age_band_boundary() -> None:
+    """Ages on both sides of every upper-intake, age-limit and NSAID-window boundary, one
+    after another on warm memos, give what each gives on empty memos (an upper intake level is
+    keyed on the age bands the age falls in; an age outside every band, named in its finding,
+    keys alone)."""
+    from medref.reference import load_reference
+    ref = load_reference()
+    items = ["boron 18 mg daily", "calcium citrate 1200 mg bid", "vitamin d3 3500 IU daily",
+             "manganese 10 mg daily", "tramadol 100 mg q6h", "ketorolac 15 mg q6h x 3 days",
+             "ibuprofen 800 mg tid"]
+    ages = [None, 0, 3, 4, 5, 8, 9, 13, 14, 18, 19, 50, 51, 64, 65, 75, 76, 95]
+    contexts = [Context(age=a, weeks_since_surgery=w) for a in ages for w in (None, 3, 12)]
+    warm = [check(items, c).to_dict() for c in contexts]
+    for c, got in zip(contexts, warm, strict=True):
+        ref.memo.clear()
+        assert check(items, c).to_dict() == got, c
 
 
 def test_cli_batch_jobs_2_output_is_identical_to_jobs_1(tmp_path: Path) -> None:
