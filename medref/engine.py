@@ -793,9 +793,7 @@ def _totals_check(ref: Reference, memo: _Memo, ctx: Context, eid: str,
     age: Any = None
     if by_age and ctx.age is not None:
         uls = memo.uls[eid]
-        bands = tuple([_age_in(u, ctx.age) for u in uls])
-        # an age outside every band is named in its finding, so it keys alone
-        age = bands if any(bands) or not uls else ("outside", ctx.age)
+        age = tuple([_age_in(u, ctx.age) for u in uls])
     weeks: Any = None
     if by_weeks and ctx.weeks_since_surgery is not None:
         window = ref.policy["nsaid_early_window_weeks"]["value"]
@@ -1058,8 +1056,10 @@ def _check_upper_limit(run: _Run, e: Mapping[str, Any], lines: list[_Line],
     if age is not None:
         band = [u for u in uls if _age_in(u, age)]
         if not band:
+            bands = "; ".join(_when_text(u.get("when")) or "all ages" for u in uls)
             run.add("MR004", "unverifiable", "warning", (e["id"],), idx,
-                    f"{name}: no Tolerable Upper Intake Level on file for age {age}")
+                    f"{name}: no Tolerable Upper Intake Level on file for this age (bands on "
+                    f"file: {bands})")
             return
         chosen = min(band, key=lambda u: convert(u["amount"], u["unit"], unit, iu))
         # the band, not the age: the finding reads age only through the bands it falls in

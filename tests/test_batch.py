@@ -221,8 +221,8 @@ def test_memoised_checks_equal_fresh_checks(recs: list[tuple[list[str], Context]
 def test_memoised_checks_across_every_age_band_boundary() -> None:
     """Ages on both sides of every upper-intake, age-limit and NSAID-window boundary, one
     after another on warm memos, give what each gives on empty memos (an upper intake level is
-    keyed on the age bands the age falls in; an age outside every band, named in its finding,
-    keys alone)."""
+    keyed on the age bands the age falls in; an age outside every band gets a finding that
+    names the bands on file)."""
     from medref.reference import load_reference
     ref = load_reference()
     items = ["boron 18 mg daily", "calcium citrate 1200 mg bid", "vitamin d3 3500 IU daily",

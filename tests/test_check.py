@@ -158,6 +158,23 @@ class TestTramadolPrnRange:
         assert cli_run("check", self.LINE).exit_code == 1
 
 
+class TestUpperIntakeBands:
+    def test_finding_names_the_band_applied(self) -> None:
+        """2,400 mg/day of calcium is above the 2,000 mg/day UL for age 51 and over, not the
+        2,500 mg/day one for age 19-50; the finding names the band, not the patient's age."""
+        line = ["calcium citrate 1200 mg bid"]
+        f = only(run(line, Context(age=60)), "MR401")
+        assert "2,000 mg/day for age 51 and over" in f.message
+        assert "MR401" not in codes(run(line, Context(age=40)))
+
+    def test_age_outside_every_band_is_unverifiable(self) -> None:
+        """Boron's ULs start at 14: at 5 the amount cannot be compared, and the finding lists
+        the bands on file."""
+        f = only(run(["boron 10 mg daily"], Context(age=5)), "MR004")
+        assert f.severity == "warning"
+        assert "bands on file: age 19 and over; age 14-18" in f.message
+
+
 class TestContextMaximum:
     def test_item_is_measured_against_the_maximum_for_its_age(self) -> None:
         """At 80, tramadol's maximum is 300 mg/day (76 and over): 400 mg/day is 133.3% of it,
