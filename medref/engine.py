@@ -652,7 +652,8 @@ class _Memo:
             for eid, e in ref.entries.items()
             if e.get("kind") == "supplement"
             or (e.get("bone_healing") or {}).get("concern", "none") != "none"}
-        self.uls = {eid: tuple(lim for lim in ref.entries[eid].get("limits", ())
+        # the age bands of each supplement's upper intake levels, as context conditions
+        self.uls = {eid: tuple(lim.get("when") or {} for lim in ref.entries[eid].get("limits", ())
                                if lim["kind"] == "upper-intake")
                     for eid, (by_age, _) in self.totals_kind.items() if by_age}
         self.mme: dict[tuple[tuple[str | None, float | None], ...],
@@ -790,10 +791,7 @@ def _totals_check(ref: Reference, memo: _Memo, ctx: Context, eid: str,
     age bands the age falls in; for an NSAID, the weeks since surgery when inside the
     early-healing window (outside it they change nothing)."""
     by_age, by_weeks = kind
-    age: Any = None
-    if by_age and ctx.age is not None:
-        uls = memo.uls[eid]
-        age = tuple([_age_in(u, ctx.age) for u in uls])
+    age = _ctx_class(memo.uls[eid], ctx) if by_age else None
     weeks: Any = None
     if by_weeks and ctx.weeks_since_surgery is not None:
         window = ref.policy["nsaid_early_window_weeks"]["value"]
@@ -864,12 +862,12 @@ def assess(ref: Reference, ctx: Context, texts: list[str]) -> Assessment:
         if not alone:
             multi = True
         ts, ns = (lc.solo, lc.solo_needs) if alone else (lc.own, lc.own_needs)
-        if ts:
+        if ts or ns:
             at = _AT[i] if i < _AT_N else (i,)
-            findings.extend([(t.key, at, t) for t in ts])
-        if ns:
-            at = _AT[i] if i < _AT_N else (i,)
-            needs.extend([(w, p, at) for w, p in ns])
+            if ts:
+                findings.extend([(t.key, at, t) for t in ts])
+            if ns:
+                needs.extend([(w, p, at) for w, p in ns])
         if g is not None and alone:
             daily_max[i] = lc.solo_daily_max
     if multi:
