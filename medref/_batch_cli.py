@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import stat
 import sys
 import tempfile
 from collections import deque
@@ -83,6 +84,46 @@ def _chmod_like_new_file(fd: int) -> None:
         os.fchmod(fd, 0o666 & ~mask)
 
 
+def _open_output(output: str) -> tuple[BinaryIO, str | None, str | None]:
+    """Open ``-o PATH`` for writing: ``(file, temporary path, final path)``.
+
+    A regular file (new or existing) is written to a hidden temporary file in the directory
+    of its final path and renamed onto it at the end, so it appears complete or not at all. A
+    symlink is followed: the temporary file goes beside the file it points to and replaces
+    that file, so the link stays. An existing FIFO or character device (a pipe, /dev/null) is
+    written directly (temporary path None): it cannot be replaced atomically, and replacing it
+    with a regular file would break whatever reads it.
+
+    Raises:
+        InputError: the output cannot be written (one line naming it).
+    """
+    target = os.path.realpath(output) if os.path.islink(output) else output
+    try:
+        st = os.stat(target)
+    except FileNotFoundError:
+        st = None
+    except OSError as exc:
+        raise InputError(f"cannot write output here ({exc.strerror})", source=output) from None
+    if st is not None and stat.S_ISDIR(st.st_mode):
+        raise InputError("is a directory, not a file", source=output)
+    if st is not None and not stat.S_ISREG(st.st_mode):
+        if not (stat.S_ISFIFO(st.st_mode) or stat.S_ISCHR(st.st_mode)):
+            raise InputError("cannot write output to a socket or block device", source=output)
+        try:
+            fd = os.open(target, os.O_WRONLY | getattr(os, "O_CLOEXEC", 0))
+        except OSError as exc:
+            raise InputError(f"cannot write output here ({exc.strerror})",
+                             source=output) from None
+        return os.fdopen(fd, "wb"), None, None
+    directory = os.path.dirname(os.path.abspath(target))
+    try:
+        fd, tmp_path = tempfile.mkstemp(prefix=".medref-batch-", suffix=".tmp", dir=directory)
+    except OSError as exc:
+        raise InputError(f"cannot write output here ({exc.strerror})", source=output) from None
+    _chmod_like_new_file(fd)
+    return os.fdopen(fd, "wb"), tmp_path, target
+
+
 def run_batch(input_path: str, output: str | None, *, jobs: int, chunk_size: int,
               fail_on: str, in_format: str, progress: bool | None, context: Context,
               data_dir: str | None) -> int:
@@ -103,18 +144,14 @@ def run_batch(input_path: str, output: str | None, *, jobs: int, chunk_size: int
         kind = "jsonl"
     show = progress if progress is not None else sys.stderr.isatty()
     tmp_path: str | None = None
+    target: str | None = None
     out: BinaryIO
     if output is not None:
-        directory = os.path.dirname(os.path.abspath(output))
         try:
-            fd, tmp_path = tempfile.mkstemp(prefix=".medref-batch-", suffix=".tmp",
-                                            dir=directory)
-        except OSError as exc:
+            out, tmp_path, target = _open_output(output)
+        except BaseException:
             stream.close()
-            raise InputError(f"cannot write output here ({exc.strerror})",
-                             source=output) from None
-        _chmod_like_new_file(fd)
-        out = os.fdopen(fd, "wb")
+            raise
     else:
         sys.stdout.flush()
         out = sys.stdout.buffer
@@ -136,11 +173,13 @@ def run_batch(input_path: str, output: str | None, *, jobs: int, chunk_size: int
         if totals.records == 0:
             raise InputError("no records in the input (it is empty)", source=input_path)
         out.flush()
-        if tmp_path is not None and output is not None:
+        if tmp_path is not None and target is not None:
             os.fsync(out.fileno())
             out.close()
-            os.replace(tmp_path, output)
+            os.replace(tmp_path, target)
             tmp_path = None
+        elif output is not None:
+            out.close()  # a FIFO or device, written directly
         ok = True
     finally:
         signal.signal(signal.SIGTERM, previous)
@@ -151,6 +190,9 @@ def run_batch(input_path: str, output: str | None, *, jobs: int, chunk_size: int
             finally:
                 if os.path.exists(tmp_path):
                     os.unlink(tmp_path)
+        elif output is not None and not out.closed:
+            with contextlib.suppress(OSError):
+                out.close()
         if show:
             sys.stderr.write("\r" + " " * 40 + "\r")
     if ok:

@@ -4,6 +4,8 @@ Errors become one :class:`~medref.errors.DataError` whose message names the file
 (id, or index when the id itself is bad) and the field, e.g.::
 
     data/drugs.json: entry 'ibuprofen': field limits[0].unit: Input should be 'mg', ...
+    data/drugs.json: entry 'acetaminophen': field limits[0].amount: must be a number, got a
+    string ('4000')
 """
 
 from __future__ import annotations
@@ -41,23 +43,92 @@ def _entry_label(items: Any, index: int) -> str:
     return f"entry {ident!r}" if isinstance(ident, str) and ident else f"entry #{index}"
 
 
-def _raise(path: Path, data: Any, exc: ValidationError) -> None:
-    err = exc.errors(include_url=False)[0]
-    loc = tuple(err["loc"])
-    msg = err["msg"]
-    if err.get("input") is not None and err["type"] not in ("missing",):
-        shown = repr(err["input"])
+# pydantic error types that mean "wrong JSON type", and what the field must be instead
+_EXPECTED = {
+    "float_type": "a number",
+    "int_type": "a whole number",
+    "bool_type": "true or false",
+    "string_type": "a string",
+    "tuple_type": "a list",
+    "list_type": "a list",
+    "dict_type": "an object",
+    "model_type": "an object",
+    "model_attributes_type": "an object",
+    "finite_number": "a finite number",
+}
+
+_FIELD_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
+
+
+def _json_type(value: Any) -> str:
+    """How JSON spells the type of a parsed value ("a string", "null" ...)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, float) and value != value:
+        return "NaN"
+    if isinstance(value, float) and value in (float("inf"), float("-inf")):
+        return "Infinity" if value > 0 else "-Infinity"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list | tuple):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
+
+
+def _field_loc(loc: tuple[int | str, ...]) -> tuple[int | str, ...]:
+    """The location without pydantic's union-member tags (``Provenance``, ``constrained-str``)."""
+    return tuple(p for p in loc if isinstance(p, int) or _FIELD_NAME.match(p))
+
+
+def _message(errors: list[Any], loc: tuple[int | str, ...]) -> str:
+    """One message for the errors at ``loc`` (several when a union's members all failed)."""
+    here = [e for e in errors if _field_loc(tuple(e["loc"])) == loc]
+    err = here[0]
+    value = err.get("input")
+    if all(e["type"] in _EXPECTED for e in here):
+        wants = " or ".join(dict.fromkeys(_EXPECTED[e["type"]] for e in here))
+        got = _json_type(value)
+        if got == "a number" and err["type"] == "float_type":  # an int beyond float range
+            return "must be a finite number, got an integer too large to use"
+        msg = f"must be {wants}, got {got}"
+        if isinstance(value, str | int | float) and got in ("a string", "a number"):
+            shown = repr(value)
+            if len(shown) <= 60:
+                msg = f"{msg} ({shown})"
+        return msg
+    msg = str(err["msg"])
+    if msg.startswith("Value error, "):
+        msg = msg[len("Value error, "):]
+    if err["type"] != "missing":
+        shown = "null" if value is None else repr(value)
         if len(shown) <= 60:
             msg = f"{msg} (got {shown})"
-    more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-    if loc and isinstance(loc[0], int):
+    return msg
+
+
+def _raise(path: Path, data: Any, exc: ValidationError, who: str | None = None) -> None:
+    """Raise the DataError for a pydantic error; ``who`` names a single-object file."""
+    errors = exc.errors(include_url=False)
+    loc = _field_loc(tuple(errors[0]["loc"]))
+    msg = _message(errors, loc)
+    places = {_field_loc(tuple(e["loc"])) for e in errors}
+    more = f" (and {len(places) - 1} more)" if len(places) > 1 else ""
+    if who is not None:
+        field = _loc_text(loc)
+    elif loc and isinstance(loc[0], int):
         who = _entry_label(data, loc[0])
         field = _loc_text(loc[1:])
     else:
         who = "top level"
         field = _loc_text(loc)
     named = _NAMED_FIELD.match(msg)
-    if named:  # a cross-field rule names its own field: "Value error, limits[0].unit: ..."
+    if named:  # a cross-field rule names its own field: "limits[0].unit: ..."
         sub = named.group(1)
         field = sub if field == "(top level)" else f"{field}.{sub}"
         msg = msg[: named.start(1)] + msg[named.end(0):]
@@ -66,7 +137,7 @@ def _raise(path: Path, data: Any, exc: ValidationError) -> None:
                     entry=entry, field=field) from None
 
 
-_NAMED_FIELD = re.compile(r"^(?:Value error, )?([a-z_]+(?:\[\d+\])?(?:\.[a-z_]+(?:\[\d+\])?)*): ")
+_NAMED_FIELD = re.compile(r"^([a-z_]+(?:\[\d+\])?(?:\.[a-z_]+(?:\[\d+\])?)*): ")
 
 
 def _fail(path: Path, entry: str, field: str, msg: str) -> None:
@@ -85,9 +156,11 @@ def validate_raw(raw: dict[str, Any], base: Path) -> None:
         sources = _SOURCES.validate_python(raw["sources.json"])
     except ValidationError as exc:
         _raise(sources_path, raw["sources.json"], exc)
-    source_ids = {s.id for s in sources}
-    if len(source_ids) != len(sources):
-        _fail(sources_path, "?", "id", "duplicate source id")
+    source_ids: set[str] = set()
+    for s in sources:
+        if s.id in source_ids:
+            _fail(sources_path, s.id, "id", "duplicate source id")
+        source_ids.add(s.id)
 
     entries: list[tuple[str, Entry]] = []
     for fname in ("drugs.json", "supplements.json", "watch.json"):
@@ -156,11 +229,7 @@ def validate_raw(raw: dict[str, Any], base: Path) -> None:
     try:
         policy = Policy.model_validate(raw["policy.json"])
     except ValidationError as exc:
-        loc = tuple(exc.errors()[0]["loc"])
-        field = _loc_text(loc)
-        raise DataError(f"{policy_path}: entry 'policy': field {field}: "
-                        f"{exc.errors(include_url=False)[0]['msg']}", file=str(policy_path),
-                        entry="policy", field=field) from None
+        _raise(policy_path, raw["policy.json"], exc, who="entry 'policy'")
     for name, item in policy:
         for sid in getattr(item, "sources", ()):
             if sid not in source_ids:

@@ -17,7 +17,7 @@ import math
 import os
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, BinaryIO, TextIO
 
 from medref.engine import (
@@ -34,13 +34,13 @@ from medref.engine import (
 )
 from medref.errors import MedrefError
 from medref.reference import Reference, load_reference
-from medref.result import CheckResult, Context, Finding
+from medref.result import CONTEXT_KEYS, CheckResult, Context, Finding, context_value
 from medref.vocab import SEVERITIES
 
 MAX_RECORD_CHARS = 1_000_000
 """A JSONL record longer than this is reported as an error without being parsed."""
 
-_CONTEXT_KEYS = ("age", "crcl", "hepatic_impairment", "weeks_since_surgery")
+_CONTEXT_KEYS = CONTEXT_KEYS
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +111,10 @@ class Record:
 def context_from(raw: Any, default: Context | None = None) -> Context:
     """Build a :class:`Context` from a record's ``context`` object over ``default``.
 
+    A missing, null or empty value keeps the default's. Text (CSV cells) is read first:
+    ``true/yes/1/false/no/0`` for ``hepatic_impairment``, a number for the others; then every
+    value goes through the one rule of :class:`Context` (:func:`medref.result.context_value`).
+
     Raises:
         ValueError: an unknown key or a value of the wrong type (message names the field).
     """
@@ -125,27 +129,16 @@ def context_from(raw: Any, default: Context | None = None) -> Context:
             raise ValueError(f"field 'context.{k}': unknown (expected {', '.join(_CONTEXT_KEYS)})")
         if v is None or v == "":
             continue
-        if k == "hepatic_impairment":
-            if isinstance(v, str) and v.lower() in ("true", "yes", "1", "false", "no", "0"):
-                v = v.lower() in ("true", "yes", "1")
-            if not isinstance(v, bool):
-                raise ValueError(f"field 'context.{k}': must be true or false")
-        else:
-            if isinstance(v, int) and not isinstance(v, bool) and abs(v) > 10**6:
-                raise ValueError(f"field 'context.{k}': out of range")
-            if isinstance(v, str):
+        if isinstance(v, str):
+            if k == "hepatic_impairment":
+                if v.strip().lower() in ("true", "yes", "1", "false", "no", "0"):
+                    v = v.strip().lower() in ("true", "yes", "1")
+            else:
                 try:
                     v = float(v)
                 except ValueError:
                     raise ValueError(f"field 'context.{k}': not a number") from None
-            if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
-                raise ValueError(f"field 'context.{k}': must be a number")
-            top = {"age": 130, "crcl": 250, "weeks_since_surgery": 520}[k]
-            if not 0 <= v <= top:
-                raise ValueError(f"field 'context.{k}': out of range 0-{top}")
-            if k == "age":
-                v = int(v)
-        vals[k] = v
+        vals[k] = context_value(k, v)
     return Context(**vals)
 
 
@@ -339,18 +332,46 @@ def check_many(records: Iterable[Record | Mapping[str, Any] | list[Any]], *,
     Args:
         records: :class:`Record` objects, mappings ``{"id", "items", "context"}``, or plain
             lists of items (their id is their position).
-        context: default patient context (a record's own context overrides it).
+        context: default patient context, for every kind of record: a record's own
+            context values override it, and the values it leaves unset (None) are taken
+            from it.
         reference: the reference; default the bundled data.
     """
     ref = reference if reference is not None else load_reference()
     for n, rec in enumerate(records, 1):
         if isinstance(rec, Record):
             r = rec
+            if context is not None and rec.error is None:
+                merged = _merge_context(rec.context, context)
+                if merged is not rec.context:
+                    r = replace(rec, context=merged)
         elif isinstance(rec, list):
             r = Record(n - 1, rec, context, n)
         else:
             r = record_from_obj(rec, n, context)
         yield check_record(r, ref)
+
+
+def _merge_context(own: Context | None, default: Context) -> Context:
+    """A record's own context over a default: its set values win, its unset ones are filled."""
+    if own is None or own == default:
+        return default
+    key = (own, default)
+    hit = _MERGED.get(key)
+    if hit is None:
+        vals = {k: getattr(own, k) for k in _CONTEXT_KEYS}
+        if any(v is None for v in vals.values()):
+            hit = Context(**{k: getattr(default, k) if v is None else v
+                             for k, v in vals.items()})
+        else:
+            hit = own
+        if len(_MERGED) >= _CACHE_MAX:
+            _MERGED.clear()
+        _MERGED[key] = hit
+    return hit
+
+
+_MERGED: dict[tuple[Context, Context], Context] = {}
 
 
 # -- the CLI engine: chunks of raw lines, optionally in worker processes ----------------------

@@ -36,10 +36,30 @@ def _fail(exc: BaseException) -> NoReturn:
     raise CliError(msg)
 
 
+def _resolve_data(value: str | None) -> str | None:
+    """A command's own --data, else the group's (``medref --data DIR check ...``), else
+    $MEDREF_DATA (the value click read from the environment)."""
+    from click.core import ParameterSource
+    ctx = click.get_current_context()
+    if ctx.get_parameter_source("data_dir") is not ParameterSource.COMMANDLINE:
+        group_value = ctx.meta.get("medref.data_dir")
+        if group_value is not None:
+            return str(group_value)
+    return value
+
+
 def _data_option(fn: F) -> F:
+    import functools
+
+    @functools.wraps(fn)
+    def _with_data(*args: Any, **kwargs: Any) -> Any:
+        kwargs["data_dir"] = _resolve_data(kwargs.get("data_dir"))
+        return fn(*args, **kwargs)
+
     return click.option("--data", "data_dir", type=click.Path(file_okay=False),
                         envvar="MEDREF_DATA", default=None,
-                        help="Use a site's own copy of the data files (validated on load).")(fn)
+                        help="Use a site's own copy of the data files (validated on load)."
+                        )(_with_data)  # type: ignore[return-value]
 
 
 def _format_options(fn: F) -> F:
@@ -59,25 +79,37 @@ def _reference(data_dir: str | None) -> Any:
         _fail(exc)
 
 
-def _version_text() -> str:
+def _version_text(data_dir: str | None = None) -> str:
     try:
         from medref.reference import load_reference
-        info = load_reference().info
+        info = load_reference(data_dir).info
         data = f"data {info.version} (sha256 {info.sha256[:16]})"
+        if data_dir is not None:
+            data += f" from {data_dir}"
     except Exception as exc:
-        data = f"data unavailable: {exc}"
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        data = f"data unavailable: {first}"
     return f"medref {__version__}, {data}"
+
+
+def _remember_data(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+    ctx.meta["medref.data_dir"] = value
 
 
 def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
     if value and not ctx.resilient_parsing:
-        click.echo(_version_text())
+        click.echo(_version_text(ctx.meta.get("medref.data_dir")))
         ctx.exit(0)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--version", is_flag=True, expose_value=False, is_eager=True,
-              callback=_print_version, help="Show the version and the data set's checksum.")
+@click.option("--data", "data_dir", type=click.Path(file_okay=False), envvar="MEDREF_DATA",
+              default=None, expose_value=False, is_eager=True, callback=_remember_data,
+              help="Use a site's own copy of the data files, for --version and every "
+                   "command (a command's own --data wins; default $MEDREF_DATA).")
+@click.option("--version", is_flag=True, expose_value=False, callback=_print_version,
+              help="Show the version and the data set's version and checksum (the data "
+                   "set --data or $MEDREF_DATA selects).")
 def cli() -> None:
     """medref: check medication and supplement regimens against a sourced reference.
 
@@ -197,6 +229,9 @@ def check_cmd(lines: tuple[str, ...], file: str | None, fmt: str, tablefmt: str,
 
     LINES are sig lines as a pharmacist types them, e.g. "ibuprofen 800 mg po tid"
     "Tylenol 1 g q6h prn pain".
+
+    A --file may carry the patient context (a JSON object's "context", CSV context columns);
+    a context option given on the command line overrides the file's value for that field.
     """
     from medref.engine import check
     from medref.errors import MedrefError
@@ -204,21 +239,31 @@ def check_cmd(lines: tuple[str, ...], file: str | None, fmt: str, tablefmt: str,
     items: list[Any] = list(lines)
     source = ""
     numbers: list[int] | None = None
+    ctx = Context()
     if file is not None:
-        from medref.inputs import read_regimen_lines
+        from medref.inputs import read_regimen_file
         try:
-            read, file_lines = read_regimen_lines(file)
+            got = read_regimen_file(file)
         except MedrefError as exc:
             _fail(exc)
-        if file_lines is not None and not items:
-            numbers = file_lines
-        items += read
+        if got.lines is not None and not items:
+            numbers = got.lines
+        items += got.items
         source = "<stdin>" if file == "-" else file
+        if got.context is not None:
+            ctx = got.context
     if not items:
         raise CliError("no regimen given: pass lines as arguments or --file PATH")
     ref = _reference(data_dir)
-    ctx = Context(age=age, crcl=crcl, hepatic_impairment=hepatic_impairment,
-                  weeks_since_surgery=weeks_since_surgery)
+    flags = {"age": age, "crcl": crcl, "hepatic_impairment": hepatic_impairment,
+             "weeks_since_surgery": weeks_since_surgery}
+    set_flags: dict[str, Any] = {k: v for k, v in flags.items() if v is not None}
+    if set_flags:
+        from dataclasses import replace
+        try:
+            ctx = replace(ctx, **set_flags)  # a flag overrides the file's value
+        except ValueError as exc:
+            _fail(exc)
     try:
         result = check(items, ctx, reference=ref, source=source, line_numbers=numbers)
     except MedrefError as exc:
@@ -250,7 +295,9 @@ def schema(which: str) -> None:
 @cli.command()
 @click.argument("input_path", metavar="INPUT")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
-              help="Write JSONL here (appears complete or not at all). Default stdout.")
+              help="Write JSONL here (a regular file appears complete or not at all; a "
+                   "symlink is followed; a FIFO or device is written directly, so not "
+                   "atomically). Default stdout.")
 @click.option("--jobs", "-j", type=click.IntRange(1, 64), default=1, show_default=True,
               help="Worker processes (output order is kept).")
 @click.option("--chunk-size", type=click.IntRange(1, 100_000), default=500, show_default=True,

@@ -20,6 +20,9 @@ CODES: dict[str, tuple[str, str, str]] = {
               "checked."),
     "MR008": ("duplicate-therapy", "warning", "The same line appears more than once; each copy "
               "is counted in the totals."),
+    "MR009": ("duplicate-therapy", "warning", "One product on several lines written "
+              "differently (brand and generic, scheduled and PRN, two routes): confirm each "
+              "is intended; amounts are summed where a limit covers them."),
     "MR101": ("dose-high", "error", "A single dose exceeds the labeled maximum per dose."),
     "MR102": ("daily-max", "error", "The worst-case total per day, week, month or year exceeds "
               "the labeled maximum."),

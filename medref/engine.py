@@ -240,9 +240,9 @@ def structured_to_line(item: Mapping[str, Any], where: str = "", line: int | Non
                              field="unit")
         dm = item.get("dose_max")
         if dm not in (None, ""):
-            parts.append(f"{fmt(d)}-{fmt(_num_field(item, 'dose_max', where, line))}")
+            parts.append(f"{_exact(d)}-{_exact(_num_field(item, 'dose_max', where, line))}")
         else:
-            parts.append(fmt(d))
+            parts.append(_exact(d))
         parts.append(unit.strip())
     for key in ("route", "frequency"):
         if item.get(key) not in (None, ""):
@@ -272,13 +272,24 @@ def structured_to_line(item: Mapping[str, Any], where: str = "", line: int | Non
             except ValueError:
                 parts.append(text if text.lower().startswith(("x", "for")) else f"for {text}")
             else:
-                parts.append(f"for {fmt(days)} days")
+                parts.append(f"for {_exact(days)} days")
         else:
             if not math.isfinite(dur) or dur <= 0:
                 raise InputError("duration must be a positive number of days", source=where,
                                  line=line, field="duration")
-            parts.append(f"for {fmt(float(dur))} days")
+            parts.append(f"for {_exact(float(dur))} days")
     return " ".join(parts)
+
+
+def _exact(x: float) -> str:
+    """A number as sig text without rounding (a structured dose of 0.0204 mg stays 0.0204)."""
+    if x == int(x) and abs(x) < 1e15:
+        return str(int(x))
+    text = repr(float(x))
+    if "e" in text:  # 1e-06: the same shortest digits, written out positionally
+        from decimal import Decimal
+        text = format(Decimal(text), "f")
+    return text
 
 
 def _num_field(item: Mapping[str, Any], key: str, where: str, line: int | None) -> float:
@@ -352,6 +363,9 @@ def texts_of(items: Iterable[Item], source: str = "", line_numbers: list[int] | 
     Raises:
         InputError: a structured item has a missing or wrongly typed field.
     """
+    if isinstance(items, str | bytes | Mapping):
+        raise TypeError("items must be a list of sig lines or structured items, not a single "
+                        f"{type(items).__name__} (wrap one line in a list)")
     texts = []
     for i, it in enumerate(items):
         if isinstance(it, str):
@@ -385,6 +399,12 @@ def _read_line(ref: Reference, index: int, text: str) -> _Line:
     return ln
 
 
+def _labeled(obj: Mapping[str, Any], what: str) -> str:
+    """"labeled maximum" for a verified limit; an unverified one is not called labeled (its
+    source text says it is not verified)."""
+    return f"labeled {what}" if obj.get("verified", True) else what
+
+
 def _src(run: _Run, obj: Mapping[str, Any]) -> str:
     return run.ref.source_label(obj.get("sources", ()), bool(obj.get("verified", True)))
 
@@ -412,6 +432,7 @@ def _check_line(run: _Run, ln: _Line) -> None:
                 f"{name}: {'; '.join(p.problems)}; the line was not checked")
         return
     if p.unparsed:
+        ln.status = "unverifiable"  # checked, but not fully: part of the line was not read
         run.add("MR007", "unparseable", "warning", (e["id"],), (ln.index,),
                 f"{name}: {' '.join(p.unparsed)!r} was not understood; the rest of the line "
                 "was checked without it")
@@ -549,7 +570,7 @@ def _check_single(run: _Run, ln: _Line, e: Mapping[str, Any]) -> None:
         how = _applies(run, lim, (e["id"],), (ln.index,), f"{e['id']} {kind} maximum")
         if how is None or (how == "qualified" and not _formulation_matches(lim, ln)):
             continue
-        label = "labeled maximum" if how == "default" else (
+        label = _labeled(lim, "maximum") if how == "default" else (
             f"maximum for {_when_text(lim.get('when'))}")
         sev = lim.get("severity", "error") if how != "qualified" else "info"
         if kind == "single" and ln.dose_hi is not None and ln.unit is not None:
@@ -926,10 +947,29 @@ def _check_duplicate_lines(checks: list[_LineCheck], findings: list[Placed]) -> 
 
 
 def _check_product(run: _Run, e: dict[str, Any], lines: list[_Line]) -> None:
+    if len(lines) > 1:
+        _check_same_product(run, e, lines)
     dosed = [ln for ln in lines if ln.daily is not None and ln.unit is not None]
     _check_periods(run, e, lines, dosed)
     _check_duration(run, e, lines)
     _check_context_rules(run, e, lines)
+
+
+def _check_same_product(run: _Run, e: Mapping[str, Any], lines: list[_Line]) -> None:
+    """MR009: one product on several lines written differently (brand and generic, two
+    strengths, scheduled and PRN, two routes). Identical lines are MR008's."""
+    first = lines[0].text.casefold().split()
+    if all(ln.text.casefold().split() == first for ln in lines):
+        return
+    texts = ", ".join(repr(ln.text if len(ln.text) <= 40 else ln.text[:37] + "...")
+                      for ln in lines)
+    routes = sorted({ln.route or "unstated" for ln in lines})
+    why = ("their amounts are summed in the totals" if len(routes) == 1 else
+           f"they use different routes ({', '.join(routes)}): each route was checked against "
+           "its own limits and no limit on file covers the routes combined")
+    run.add("MR009", "duplicate-therapy", "warning", (e["id"],),
+            tuple(ln.index for ln in lines),
+            f"{e['name']} is on {len(lines)} lines ({texts}): confirm each is intended; {why}")
 
 
 def _check_totals(run: _Run, e: dict[str, Any], lines: list[_Line]) -> None:
@@ -988,12 +1028,13 @@ def _check_periods(run: _Run, e: Mapping[str, Any], lines: list[_Line],
         per = lim["period"]
         src = _src(run, lim)
         if how == "default":
-            label, sev, code = "the labeled maximum", lim.get("severity", "error"), "MR102"
+            label, code = f"the {_labeled(lim, 'maximum')}", "MR102"
+            sev = lim.get("severity", "error")
         elif how == "context":
             label = f"the maximum for {_when_text(lim.get('when'))}"
             sev, code = lim.get("severity", "error"), "MR107"
         else:
-            label = f"the labeled maximum for {_when_text(lim.get('when'))}"
+            label = f"the {_labeled(lim, 'maximum')} for {_when_text(lim.get('when'))}"
             sev, code = "info", "MR106"
         if lim.get("label") and how == "default" and sev != "error":
             label += f" ({lim['label']})"
@@ -1117,25 +1158,32 @@ def _check_bone(run: _Run, e: Mapping[str, Any], lines: list[_Line],
         total = sum(ln.daily or 0.0 for ln in dosed)
         if total > thr * (1 + 1e-9):
             sev = _raise_sev(sev)
+            basis = f" ({bh['note']})" if bh.get("note") else ""
             reasons.append(f"worst case {fmt(total)} {unit}/day is above the high-dose "
-                           f"threshold of {fmt(thr)} {unit}/day")
+                           f"threshold of {fmt(thr)} {unit}/day{basis}")
     if "nsaid" in e.get("classes", ()):
-        window = run.ref.policy["nsaid_early_window_weeks"]["value"]
+        pol = run.ref.policy["nsaid_early_window_weeks"]
+        window = pol["value"]
         weeks = run.ctx.weeks_since_surgery
         if weeks is None:
             run.need("weeks-since-surgery", f"{e['id']} early-healing-window severity", idx)
         elif weeks < window:
             sev = _raise_sev(sev)
+            unsure = "" if pol.get("verified", True) else (
+                ", medref's operational window, not a published figure")
             reasons.append(f"{fmt(weeks)} weeks since surgery is inside the early healing "
-                           f"window of {fmt(window)} weeks")
+                           f"window of {fmt(window)} weeks{unsure}")
     why = ("; severity raised: " + "; ".join(reasons)) if reasons else ""
     rationale = str(bh.get("rationale", ""))
     if why:
         rationale = rationale.rstrip(".")
     src = _src(run, bh)
+    grade = bh.get("evidence", "unverified")
+    if not bh.get("verified", True) and grade != "unverified":
+        grade += ", grade not verified"
     run.add("MR201", "bone-healing", sev, (e["id"],), idx,
-            f"{e['name']}: bone-healing concern ({bh['concern']}, evidence "
-            f"{bh.get('evidence', 'unverified')}): {rationale}{why}", src)
+            f"{e['name']}: bone-healing concern ({bh['concern']}, evidence {grade}): "
+            f"{rationale}{why}", src)
 
 
 def _check_duration(run: _Run, e: Mapping[str, Any], lines: list[_Line]) -> None:
@@ -1159,8 +1207,8 @@ def _check_duration(run: _Run, e: Mapping[str, Any], lines: list[_Line]) -> None
             if days > lim["amount"] * (1 + 1e-9):
                 total = " in total" if len(routed) > 1 else ""
                 run.add("MR501", "duration", sev, (e["id"],), idx,
-                        f"{e['name']}: {fmt(days)} days{total} exceeds the labeled limit of "
-                        f"{fmt(lim['amount'])} days ({src})", src)
+                        f"{e['name']}: {fmt(days)} days{total} exceeds the "
+                        f"{_labeled(lim, 'limit')} of {fmt(lim['amount'])} days ({src})", src)
         else:
             count = 0
             for ln in routed:
@@ -1283,10 +1331,9 @@ def _line_mme(run: _Run, ln: _Line) -> None:
                 "are for oral dosing")
         return
     if ln.daily is None or ln.unit != "mg":
-        if ln.status == "checked" or ln.freq is None:
-            run.add("MR307", "unverifiable", "warning", (e["id"],), (ln.index,),
-                    f"{e['name']}: MME/day not computed (no dose or frequency on the line); "
-                    "the opioid total is incomplete")
+        run.add("MR307", "unverifiable", "warning", (e["id"],), (ln.index,),
+                f"{e['name']}: MME/day not computed (no dose in mg or no frequency on the "
+                "line); the opioid total is incomplete")
         return
     ln.mme = ln.daily * e["mme_factor"]["value"]
 
@@ -1324,7 +1371,8 @@ def _mme_total(ref: Reference, parts: tuple[tuple[str | None, float | None], ...
     if total >= high:
         t = _tmpl("MR306", "opioid-mme", "error", ids,
                   f"opioids: worst case {fmt(total)} MME/day ({detail}) is at or above "
-                  f"{fmt(high)} MME/day: avoid or carefully justify ({table}; {src})", src)
+                  f"{fmt(high)} MME/day, where overdose risk rises further: a flag, not a "
+                  f"limit; reassess benefit and risk, offer naloxone ({table}; {src})", src)
     else:
         t = _tmpl("MR305", "opioid-mme", "warning", ids,
                   f"opioids: worst case {fmt(total)} MME/day ({detail}) is at or above "

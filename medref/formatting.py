@@ -278,7 +278,11 @@ def check_table(result: CheckResult, tablefmt: str = "simple") -> str:
         f" ({counts})" if counts else "")
     tail += f"; {s.checked} of {s.items} item{'s' if s.items != 1 else ''} fully checked"
     if s.mme_per_day is not None:
-        tail += f"; opioids {fmt(s.mme_per_day)} MME/day ({s.mme_factor_table})"
+        partial = any(f.code == "MR307" for f in result.findings)
+        tail += (f"; opioids {'at least ' if partial else ''}{fmt(s.mme_per_day)} MME/day "
+                 f"({s.mme_factor_table})")
+        if partial:
+            tail += " (MR307: some opioid lines were not counted)"
     out.append("")
     out.append(tail)
     if s.data.get("origin") == "custom":

@@ -1,12 +1,18 @@
 """Typed models of medref's reference data (pydantic v2).
 
 These models are the schema of ``data/*.json``. They are strict: unknown keys are rejected,
+JSON types are not coerced (a number must be a JSON number, not ``"4000"``, ``true`` or
+``NaN``; a string a string; a boolean ``true``/``false``; text is never silently stripped),
 units, routes, classes and periods come from closed vocabularies, and cross-field rules
 (min <= max, single-dose maximum <= daily maximum, seed range unit comparable with the limits,
 ``memory`` facts never marked verified) are enforced when a file is loaded.
 
 The check engine does not use these classes at run time (it compiles the validated JSON into
-plain structures for speed); they are the public, documented view of the data.
+plain structures for speed); they are the public, documented view of the data. Because the
+engine reads the raw JSON, validation must accept only values the engine can use as they are:
+every scalar type below is strict (:data:`Number`, :data:`Integer`, :data:`Flag`, strict
+strings). Enums, literals and lists are validated in pydantic's default mode, which for values
+parsed from JSON accepts exactly the JSON strings and arrays (arrays become tuples in the model).
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    Strict,
     StringConstraints,
     model_validator,
 )
@@ -169,13 +176,36 @@ class LimitKind(enum.StrEnum):
     UPPER_INTAKE = "upper-intake"
 
 
-Id = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=60)]
+Number = Annotated[float, Strict()]
+"""A JSON number: an integer or a finite float. Not a numeric string, not a boolean."""
+
+Integer = Annotated[int, Strict()]
+"""A JSON integer: not ``12.0``, not ``"12"``, not a boolean."""
+
+Flag = Annotated[bool, Strict()]
+"""A JSON ``true`` or ``false``: not ``1``, not ``"yes"``."""
+
+Str = Annotated[str, Strict()]
+"""A JSON string."""
+
+Id = Annotated[str, StringConstraints(strict=True, pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$",
+                                      max_length=60)]
 """A canonical id: lowercase words joined by hyphens (``zoledronic-acid``). A public contract."""
 
-SourceId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=40)]
+SourceId = Annotated[str, StringConstraints(strict=True, pattern=r"^[a-z0-9][a-z0-9-]*$",
+                                            max_length=40)]
 """Key into ``data/sources.json`` (``seed``, ``s15``, ``memory`` ...)."""
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+
+def _unpadded(v: str) -> str:
+    if v != v.strip():
+        raise ValueError("must not begin or end with whitespace")
+    return v
+
+
+Text = Annotated[str, StringConstraints(strict=True, min_length=1, max_length=2000),
+                 AfterValidator(_unpadded)]
+"""Free text: a non-empty JSON string, kept exactly as written (never stripped)."""
 
 
 def _nonneg_finite(v: float) -> float:
@@ -184,11 +214,15 @@ def _nonneg_finite(v: float) -> float:
     return v
 
 
-Amount = Annotated[float, AfterValidator(_nonneg_finite)]
+Amount = Annotated[float, Strict(), AfterValidator(_nonneg_finite)]
+"""A finite JSON number >= 0."""
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=False, defer_build=True)
+    # Scalars are strict per field (Number, Integer, Flag, strict strings): strict=True here
+    # would also refuse JSON strings for enums and JSON arrays for tuples in validate_python.
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=False, allow_inf_nan=False,
+                              defer_build=True)
 
 
 class Provenance(_Strict):
@@ -199,7 +233,7 @@ class Provenance(_Strict):
     """
 
     sources: tuple[SourceId, ...] = Field(min_length=1)
-    verified: bool
+    verified: Flag
     note: Text | None = None
 
     @model_validator(mode="after")
@@ -217,13 +251,13 @@ class Condition(_Strict):
     at info level because a sig line does not state them.
     """
 
-    min_age: int | None = Field(default=None, ge=0, le=130)
-    max_age: int | None = Field(default=None, ge=0, le=130)
-    crcl_below: float | None = Field(default=None, gt=0, le=200)
-    hepatic_impairment: bool | None = None
+    min_age: Integer | None = Field(default=None, ge=0, le=130)
+    max_age: Integer | None = Field(default=None, ge=0, le=130)
+    crcl_below: Number | None = Field(default=None, gt=0, le=200)
+    hepatic_impairment: Flag | None = None
     indication: Text | None = None
     formulation: Text | None = None
-    first_day: bool | None = None
+    first_day: Flag | None = None
 
     @model_validator(mode="after")
     def _ages_ordered(self) -> Condition:
@@ -332,13 +366,13 @@ class BoneHealing(Provenance):
 class SourcedNumber(Provenance):
     """A number with its provenance (MME factor, IU per mcg, elemental fraction)."""
 
-    value: float = Field(gt=0)
+    value: Number = Field(gt=0)
 
 
 class Rxcui(Provenance):
     """An RxNorm ingredient code (RxCUI) with its provenance."""
 
-    value: Annotated[str, StringConstraints(pattern=r"^\d{1,9}$")]
+    value: Annotated[str, StringConstraints(strict=True, pattern=r"^\d{1,9}$")]
 
 
 class ContextRule(Provenance):
@@ -371,7 +405,7 @@ class Entry(_Strict):
     classes: tuple[TherapeuticClass, ...] = ()
     routes: tuple[Route, ...] = ()
     default_route: Route | None = None
-    checkable: bool = True
+    checkable: Flag = True
     typical: TypicalDose | None = None
     limits: tuple[Limit, ...] = ()
     iu_per_mcg: SourcedNumber | None = None
@@ -455,11 +489,11 @@ class InteractionRule(Provenance):
     id: Id
     kind: Literal["pair", "group"]
     category: Literal["interaction", "duplicate-therapy", "administration"]
-    a: tuple[str, ...] = ()
-    b: tuple[str, ...] = ()
-    members: tuple[str, ...] = ()
-    requires: tuple[str, ...] = ()
-    min_count: int = Field(default=2, ge=2, le=10)
+    a: tuple[Str, ...] = ()
+    b: tuple[Str, ...] = ()
+    members: tuple[Str, ...] = ()
+    requires: tuple[Str, ...] = ()
+    min_count: Integer = Field(default=2, ge=2, le=10)
     level: Literal["contraindicated", "major", "moderate", "minor", "unverified"]
     severity: Severity
     title: Text
@@ -492,7 +526,7 @@ class InteractionRule(Provenance):
 class PolicyValue(Provenance):
     """A number medref's rules use that is not a per-product limit (MME thresholds ...)."""
 
-    value: float = Field(gt=0)
+    value: Number = Field(gt=0)
 
 
 class FactorTable(Provenance):

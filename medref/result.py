@@ -6,15 +6,60 @@ output contract documented in the README, and ``medref schema`` prints its JSON 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
 from medref.vocab import SEVERITY_RANK
 
+CONTEXT_KEYS = ("age", "crcl", "hepatic_impairment", "weeks_since_surgery")
+"""The fields of :class:`Context`, in order (also the keys of a batch record's ``context``)."""
+
+CONTEXT_RANGES = {"age": 130, "crcl": 250, "weeks_since_surgery": 520}
+"""Inclusive upper bound of each numeric context field (the lower bound is 0)."""
+
+
+def context_value(key: str, value: Any) -> Any:
+    """Validate one context value; the one rule behind :class:`Context` and batch contexts.
+
+    ``None`` is unset. ``hepatic_impairment`` must be a bool; the others a finite number (a
+    bool is not a number) from 0 to their bound in :data:`CONTEXT_RANGES`. ``age`` is whole
+    years: a fractional age is truncated (80.9 is 80).
+
+    Returns:
+        The value to store (``age`` as an int).
+
+    Raises:
+        ValueError: naming the field as ``field 'context.<key>'``.
+    """
+    if value is None:
+        return None
+    if key == "hepatic_impairment":
+        if not isinstance(value, bool):
+            raise ValueError(f"field 'context.{key}': must be true or false")
+        return value
+    top = CONTEXT_RANGES.get(key)
+    if top is None:
+        raise ValueError(f"field 'context.{key}': unknown (expected {', '.join(CONTEXT_KEYS)})")
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        import numbers  # numpy and other real number types, converted to float
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise ValueError(f"field 'context.{key}': must be a number")
+        value = float(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"field 'context.{key}': must be a finite number")
+    if not 0 <= value <= top:
+        raise ValueError(f"field 'context.{key}': out of range 0-{top}")
+    return int(value) if key == "age" else value
+
 
 @dataclass(frozen=True, slots=True)
 class Context:
     """Patient context for the checks. Unset values are reported where a rule needs them.
+
+    Every value is validated on construction (``ValueError`` naming the field): age 0-130
+    whole years, crcl 0-250, weeks_since_surgery 0-520 (finite numbers, not bools),
+    hepatic_impairment a bool.
 
     Attributes:
         age: age in whole years.
@@ -28,11 +73,37 @@ class Context:
     hepatic_impairment: bool | None = None
     weeks_since_surgery: float | None = None
 
+    def __post_init__(self) -> None:
+        """Validate every field (:func:`context_value`): a wrong value is never read as unset.
+
+        Raises:
+            ValueError: naming the field, e.g. ``field 'context.age': out of range 0-130``.
+        """
+        for key in CONTEXT_KEYS:
+            value = getattr(self, key)
+            if value is not None:
+                checked = context_value(key, value)
+                if checked is not value:
+                    object.__setattr__(self, key, checked)
+
     def to_dict(self) -> dict[str, Any]:
         """Plain-dict form (unset values are null)."""
         return {"age": self.age, "crcl": self.crcl,
                 "hepatic_impairment": self.hepatic_impairment,
                 "weeks_since_surgery": self.weeks_since_surgery}
+
+
+def severity_rank(severity: Any, what: str = "severity") -> int:
+    """The rank of a severity name (0 info, 1 warning, 2 error).
+
+    Raises:
+        ValueError: not a severity; the message names ``what`` and the allowed values.
+    """
+    try:
+        return SEVERITY_RANK[severity]
+    except (KeyError, TypeError):
+        raise ValueError(f"{what} must be one of {', '.join(SEVERITY_RANK)}, not "
+                         f"{severity!r}") from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,8 +225,12 @@ class CheckResult:
     summary: Summary
 
     def exit_code(self, fail_on: str = "warning") -> int:
-        """1 when a finding reaches ``fail_on`` (info, warning or error), else 0."""
-        limit = SEVERITY_RANK[fail_on]
+        """1 when a finding reaches ``fail_on`` (info, warning or error), else 0.
+
+        Raises:
+            ValueError: ``fail_on`` is not a severity.
+        """
+        limit = severity_rank(fail_on, "fail_on")
         return 1 if any(f.rank >= limit for f in self.findings) else 0
 
     def to_dict(self) -> dict[str, Any]:

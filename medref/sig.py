@@ -116,6 +116,9 @@ class ParsedLine:
     duration_doses: int | None = None
     unparsed: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    counted: bool = False
+    """The dose is a count of units times a strength per unit (``500 mg 1-2 tabs``): another
+    count on the line is a second dose, never a further multiplier."""
 
     @property
     def dose_worst(self) -> float | None:
@@ -170,6 +173,21 @@ def _interval(lo: float, hi: float, text: str) -> Frequency:
 
 _TIMES = {"once": 1, "one": 1, "twice": 2, "two": 2, "three": 3, "thrice": 3, "four": 4,
           "five": 5, "six": 6}
+_NUM_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+              "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12}
+_WN = "(?:" + "|".join(_NUM_WORDS) + ")"
+_DAILY_COUNTS = {
+    "qd": 1, "q.d.": 1, "od": 1, "daily": 1, "once daily": 1, "once a day": 1, "once per day": 1,
+    "bid": 2, "b.i.d.": 2, "bd": 2, "b.d.": 2, "twice daily": 2, "twice a day": 2,
+    "twice per day": 2,
+    "tid": 3, "t.i.d.": 3, "tds": 3, "t.d.s.": 3, "three times daily": 3, "three times a day": 3,
+    "three times per day": 3,
+    "qid": 4, "q.i.d.": 4, "qds": 4, "q.d.s.": 4, "four times daily": 4, "four times a day": 4,
+    "four times per day": 4,
+}
+"""Named daily frequencies, for ranges (``bid-qid``) and caps (``up to tds``)."""
+_DAILY_ALT = "(?:" + "|".join(re.escape(k) for k in sorted(_DAILY_COUNTS, key=len,
+                                                             reverse=True)) + ")"
 _PER_DAY_WORDS = r"(?:daily|a day|per day|each day|/day|/d|every day|in 24 hours|a d)"
 
 _VALID_INTERVALS = frozenset(range(1, 25)) | {36, 48, 72}
@@ -200,9 +218,13 @@ def _set_freq(p: ParsedLine, f: Frequency) -> str | None:
     return None
 
 
+def _hours(tok: str) -> float:
+    return float(_NUM_WORDS.get(tok, tok))
+
+
 def _q_hours(m: re.Match[str], p: ParsedLine) -> str | None:
-    lo = float(m.group("a"))
-    hi = float(m.group("b")) if m.group("b") else lo
+    lo = _hours(m.group("a"))
+    hi = _hours(m.group("b")) if m.group("b") else lo
     for v in (lo, hi):
         if v not in _VALID_INTERVALS:
             return f"impossible dosing interval {m.group(0)!r} (every {v:g} hours)"
@@ -229,6 +251,58 @@ def _range_fixed(lo: float, hi: float) -> _Handler:
     def h(m: re.Match[str], p: ParsedLine) -> str | None:
         return _set_freq(p, Frequency(text=m.group(0), count_min=lo, count_max=hi))
     return h
+
+
+def _daily_range(m: re.Match[str], p: ParsedLine) -> str | None:
+    """``bid-qid``, ``daily-bid``, ``qid or bid``: a count range per day; the worst case is
+    the larger count, in whichever order the two are written."""
+    lo, hi = sorted((_DAILY_COUNTS[m.group("a")], _DAILY_COUNTS[m.group("b")]))
+    return _set_freq(p, Frequency(text=m.group(0), count_min=lo, count_max=hi))
+
+
+def _cap(m: re.Match[str], p: ParsedLine) -> str | None:
+    """A daily cap (``up to 6 doses daily``, ``max 8 tabs``). Never called: parse_rest keeps
+    caps aside and settles them in :func:`_settle_caps` once the whole line is read."""
+    raise AssertionError("caps are settled by parse_rest")  # pragma: no cover
+
+
+def _cap_count(m: re.Match[str]) -> float | None:
+    """Administrations a day a cap allows, or None when it counts something else (tablets,
+    milligrams, or an unnamed number: ``max 8 in 24 hours``)."""
+    g = m.groupdict()
+    if g.get("f"):
+        return float(_DAILY_COUNTS[g["f"]])
+    if g.get("per") and g.get("what") in ("dose", "doses", "times", "x"):
+        top = g["range"].replace("-", " ").split()[-1] if g.get("range") else g["n"]
+        return float(_NUM_WORDS.get(top, top))  # "up to 3-4 times daily": the top
+    return None
+
+
+def _settle_caps(p: ParsedLine, caps: list[tuple[int, re.Match[str]]]) -> None:
+    """Use each cap, or put it back in ``unparsed`` where it stood.
+
+    A cap in administrations a day is the frequency when the line has none (``prn up to 6
+    doses daily``: 1 to 6 a day). With a frequency it is understood only when it says the same
+    (``q6h ... max 4 doses a day``). A cap below the frequency's worst case cannot be carried
+    by :class:`Frequency`, so it is left unparsed and the worst case stays the frequency's; a
+    "cap" above it (``up to four times a day ... at bedtime``) is a second frequency (a
+    problem), since keeping the lower one would understate the day. Caps on tablets or amounts
+    are always left unparsed, never multiplied into the dose.
+    """
+    for index, m in reversed(caps):
+        n = _cap_count(m)
+        if n is not None and p.frequency is None:
+            problem = _set_freq(p, Frequency(text=m.group(0), count_min=min(1.0, n),
+                                             count_max=n))
+            if problem:
+                p.problems.append(problem)
+            continue
+        if n is not None and p.frequency is not None and p.frequency.per_day_max == n:
+            continue
+        if n is not None and p.frequency is not None and p.frequency.per_day_max < n:
+            p.problems.append(f"a second frequency {m.group(0)!r}")
+            continue
+        p.unparsed[index:index] = m.group(0).split()
 
 
 def _every_n_weeks(m: re.Match[str], p: ParsedLine) -> str | None:
@@ -356,8 +430,9 @@ def _add_amount(p: ParsedLine, lo: float, hi: float | None, unit: str, text: str
         return _scale(p, lo, hi, unit)
     if unit in COUNT_UNITS and p.unit not in COUNT_UNITS and p.unit != "patch":
         cnt_lo, cnt_hi = lo, hi
-        if p.dose is None:
+        if p.dose is None or p.counted:
             return f"a second dose {text!r}"
+        p.counted = True
         base_lo, base_hi = p.dose, p.dose_max
         p.dose = base_lo * cnt_lo
         p.dose_max = (base_hi if base_hi is not None else base_lo) * (
@@ -367,6 +442,7 @@ def _add_amount(p: ParsedLine, lo: float, hi: float | None, unit: str, text: str
 
 
 def _scale(p: ParsedLine, lo: float, hi: float | None, unit: str) -> str | None:
+    p.counted = True
     cnt_lo = p.dose or 1.0
     cnt_hi = p.dose_max if p.dose_max is not None else cnt_lo
     top = (hi if hi is not None else lo) * cnt_hi
@@ -381,13 +457,31 @@ def _end_boundary(rx: str) -> str:
 
 
 _N = _NUM
-_DOSE_UNIT = (r"(?P<u>mg|mgs|mcg|ug|g|gm|gms|grams?|milligrams?|micrograms?|iu|i\.u\.|units?|ml|"
-              r"millilit(?:er|re)s?|%|patch(?:es)?|tabs?|tablets?|caps?|capsules?|softgels?|"
-              r"puffs?|drops?|sprays?|injections?)")
+_UNIT_RX = (r"(?:mg|mgs|mcg|ug|g|gm|gms|grams?|milligrams?|micrograms?|iu|i\.u\.|units?|ml|"
+            r"millilit(?:er|re)s?|%|patch(?:es)?|tabs?|tablets?|caps?|capsules?|softgels?|"
+            r"puffs?|drops?|sprays?|injections?)")
+_DOSE_UNIT = rf"(?P<u>{_UNIT_RX})"
 _COUNT_UNIT = (r"(?P<u>patch(?:es)?|tabs?|tablets?|caps?|capsules?|puffs?|drops?|sprays?|"
                r"injections?)")
+# Daily caps: "up to 6 doses daily", "max 4 doses/day", "not to exceed 8 tabs", "up to tds".
+_CAP_UPTO = r"(?:up ?to(?:(?: a)? max(?:imum)?(?: of)?)?)"
+_CAP_MAX = (r"(?:to a max(?:imum)?(?: of)?|max(?:imum)?(?: of)?|max\.|not to exceed|"
+            r"do not exceed|don't exceed|no more than|not more than)")
+_CAP_PER = (r"(?:daily|a day|per day|/day|/d|each day|every day|in a day|in one day|"
+            r"(?:(?:in|per|in any) |/)24 ?(?:h|hrs?|hours?)(?: period)?)")
+_CAP_N = rf"(?P<n>\d+|{_WN})(?P<range>\s*(?:-|to)\s*(?:\d+|{_WN}))?"
+_CAP_WHAT = rf"(?P<what>doses?|times|x|{_UNIT_RX})"
+_CAP_FREQ = "(?:" + "|".join(re.escape(k) for k in sorted(_DAILY_COUNTS, key=len, reverse=True)
+                             if _DAILY_COUNTS[k] > 1 or k.startswith("once")) + ")"
 _RULES: list[tuple[str, _Handler]] = [
-    # durations first: "x 5 days" must not read as a dose
+    # daily caps before durations: "up to 6 doses daily" is not a course of 6 doses
+    # ("up to 2 tablets daily" is a dose, so "up to" caps count doses or times, or nothing)
+    (rf"\(?{_CAP_UPTO}\s*{_CAP_N}\s*(?:(?P<what>doses?|times|x)\s*)?(?P<per>{_CAP_PER})\)?"
+     r"(?!\w)", _cap),
+    (rf"\(?{_CAP_MAX}\s*{_CAP_N}\s*(?:{_CAP_WHAT}\s*)?(?P<per>{_CAP_PER})\)?(?!\w)", _cap),
+    (rf"\(?{_CAP_MAX}\s*{_CAP_N}\s*{_CAP_WHAT}\)?(?!\w)", _cap),
+    (rf"\(?(?:{_CAP_UPTO}|{_CAP_MAX})\s*(?P<f>{_CAP_FREQ})\)?(?!\w)", _cap),
+    # durations: "x 5 days" must not read as a dose
     (rf"(?:x|for|for up to|up to)\s*(?P<a>{_N})(?:\s*(?:-|to)\s*(?P<b>{_N}))?\s*"
      r"(?P<u>days?|d|weeks?|wks?|wk|months?|mos?|years?|yrs?|doses?|hours?|hrs?|h)\b", _duration),
     # frequency ranges before single frequencies
@@ -395,10 +489,13 @@ _RULES: list[tuple[str, _Handler]] = [
      _q_hours),
     (rf"every\s*(?P<a>\d+)\s*(?:-|to)\s*(?P<b>\d+)\s*{_HOURS}\b", _q_hours),
     (rf"(?:q|every)\s*(?P<a>\d+)(?P<b>)\s*{_HOURS}\b", _q_hours),
-    (r"(?P<a>\d+)(?:\s*(?:-|to)\s*(?P<b>\d+))?\s*(?:hourly|hrly)\b", _q_hours),
+    (r"(?P<a>\d+)(?:\s*(?:-|to)\s*(?P<b>\d+))?\s*-?\s*(?:hourly|hrly)\b", _q_hours),
+    (rf"(?:every|q)\s*(?P<a>\d+|{_WN})\s*(?:-|to|or)\s*(?P<b>\d+|{_WN})\s*{_HOURS}\b", _q_hours),
+    (rf"(?:every|q)\s*(?P<a>{_WN})(?P<b>)\s*{_HOURS}\b", _q_hours),
+    (rf"(?P<a>{_WN})(?:\s*(?:-|to|or)\s*(?P<b>{_WN}))?\s*-?\s*(?:hourly|hrly)\b", _q_hours),
     (r"q(?P<a>\d+)d\b", _q_days),
-    (r"(?:qd|daily|once daily)\s*(?:-|to|or)\s*(?:bid|twice daily)\b", _range_fixed(1, 2)),
-    (r"bid\s*(?:-|to|or)\s*tid\b", _range_fixed(2, 3)),
+    # "bid-qid", "daily to bid", "tid or four times daily": a count range, worst case the top
+    (rf"(?P<a>{_DAILY_ALT})\s*(?:-|to|or)\s*(?P<b>{_DAILY_ALT})(?!\w)", _daily_range),
     (r"(?:tid|three)\s*(?:-|to|or)\s*(?:qid|four)(?: times daily| times a day)?\b",
      _range_fixed(3, 4)),
     (r"(?P<a>once|twice|thrice|one|two|three|four|five|six|\d+)\s*(?:-|to|or)\s*"
@@ -452,46 +549,119 @@ _RULES: list[tuple[str, _Handler]] = [
      r"with plain water|with a full glass of water|on an empty stomach|fasting|"
      r"before breakfast|after breakfast|with breakfast|with dinner|with lunch|"
      r"to affected area|to the affected area|thin film|of|and|then|each|per dose|"
-     r"dose|sig|rx|upright|may repeat|chelate|hcl|sodium|sulfate|tromethamine|dr|ec|"
+     r"dose|sig|rx|upright|chelate|hcl|sodium|sulfate|tromethamine|dr|ec|"
+     r"with or after food|after food|before food|"
      r"at the fusion site|at surgical site|over 15 minutes|in divided doses|divided)\b",
      _ignore),
 ]
 _COMPILED = [(re.compile(_end_boundary(rx)), h) for rx, h in _RULES]
 _WORD = re.compile(r"\S+")
 _MAX_UNPARSED = 12  # a line with more unknown words than this is not a sig: stop reading it
-_PRN_REASON_STOP = 8  # words of PRN reason we absorb before requiring known tokens again
+_PRN_REASON_STOP = 8  # at most this many words of PRN reason
+
+# What may follow "prn" as its reason: short indications only. Anything else after "prn" (a
+# number, a frequency or interval word, "may repeat", "with", a drug name) is read by the rules
+# or left unparsed, so a dosing instruction can never hide in the reason.
+_REASON_WORDS = frozenset({
+    "pain", "pains", "painful", "ache", "aches", "aching", "headache", "headaches", "migraine",
+    "migraines", "toothache", "earache", "backache", "fever", "fevers", "pyrexia", "temperature",
+    "high", "nausea", "vomiting", "sickness", "sick", "dizziness", "vertigo", "giddiness",
+    "anxiety", "agitation", "panic", "restlessness", "insomnia", "sleep", "sleeplessness",
+    "sleeping", "cough", "coughing", "wheeze", "wheezing", "wheeziness", "breathlessness",
+    "breath", "shortness", "dyspnoea", "dyspnea", "asthma", "itch", "itching", "itchy",
+    "itchiness", "pruritus", "rash", "rashes", "hives", "urticaria", "allergy", "allergies",
+    "allergic", "hayfever", "hay", "constipation", "diarrhoea", "diarrhea", "loose", "stool",
+    "stools", "motions", "indigestion", "heartburn", "dyspepsia", "reflux", "acid", "wind",
+    "bloating", "colic", "cramp", "cramps", "cramping", "spasm", "spasms", "stiffness", "swelling",
+    "inflammation", "discomfort", "angina", "palpitations", "tremor", "flu", "cold", "colds",
+    "congestion", "sinusitis", "symptoms", "symptom", "relief", "relieve", "dry", "eyes", "skin",
+    "eczema", "psoriasis", "hot", "flushes", "flashes", "fluid", "retention", "arthritis",
+    "osteoarthritis", "rheumatoid", "gout", "sciatica", "neuralgia", "soreness", "sore", "throat",
+    "mouth", "muscle", "muscles", "muscular", "back", "neck", "joint", "joints", "knee",
+    "shoulder", "hip", "chest", "head", "stomach", "abdominal", "tooth", "dental", "period",
+    "periods", "menstrual", "leg", "legs", "nerve", "neuropathic", "bone", "bones", "severe",
+    "mild", "moderate", "breakthrough", "acute", "chronic", "intermittent",
+})
+_REASON_JOIN = r"(?:for|or|and|of|to|the|in|from|a)"
+_REASON_RX = re.compile(rf"(?:{_REASON_JOIN} )*(?P<w>[a-z]+)(?= |$)")
 
 
-def parse_rest(rest: str, p: ParsedLine) -> None:
-    """Parse everything after the name into ``p``; unknown text goes to ``p.unparsed``."""
+def _reason_at(rest: str, pos: int,
+               resolve: Callable[[str], str | None] | None) -> re.Match[str] | None:
+    """Reason words at ``pos`` (joining words, then one reason word), or None. Words that
+    start a known drug or product name (``bone marrow aspirate``) are never a reason."""
+    m = _REASON_RX.match(rest, pos)
+    if m is None or m.group("w") not in _REASON_WORDS:
+        return None
+    if resolve is not None:
+        for start in {pos, m.start("w")}:
+            words = rest[start:].split(" ", 6)[:6]
+            if any(resolve(" ".join(words[:k])) for k in range(1, len(words) + 1)):
+                return None
+    return m
+
+
+_REASON_ENDS = frozenset({"and", "of", "or", "with"})
+"""Joining words that, right after a PRN reason, lead into something else; shown unparsed."""
+
+
+def _rule_at(rest: str, pos: int) -> tuple[re.Match[str], _Handler] | None:
+    """The first rule that reads something at ``pos``, with its match."""
+    for rx, handler in _COMPILED:
+        m = rx.match(rest, pos)
+        if m is not None and m.end() > pos:
+            return m, handler
+    return None
+
+
+def parse_rest(rest: str, p: ParsedLine,
+               resolve: Callable[[str], str | None] | None = None) -> None:
+    """Parse everything after the name into ``p``; unknown text goes to ``p.unparsed``.
+
+    ``resolve`` (the name resolver) keeps drug and product names out of a PRN reason.
+    """
     pos, n = 0, len(rest)
     reason: list[str] = []
+    reason_open = True  # a PRN reason may still start (or go on) here
+    caps: list[tuple[int, re.Match[str]]] = []
     while pos < n:
         if rest[pos] == " ":
             pos += 1
             continue
-        for rx, handler in _COMPILED:
-            m = rx.match(rest, pos)
-            if m is None or m.end() == pos:
+        if p.prn and reason_open:
+            r = _reason_at(rest, pos, resolve)
+            if r is not None and len(reason) + len(r.group(0).split()) <= _PRN_REASON_STOP:
+                reason.extend(r.group(0).split())
+                pos = r.end()
                 continue
-            problem = handler(m, p)
-            if problem:
-                p.problems.append(problem)
-            pos = m.end()
-            break
+            # a reason, once started, ends at the first other word
+            reason_ended, reason_open = bool(reason), not reason
         else:
-            w = _WORD.match(rest, pos)
-            word = w.group(0) if w else rest[pos]
-            if p.prn and len(reason) < _PRN_REASON_STOP and word.isalpha():
-                reason.append(word)
+            reason_ended = False
+        hit = _rule_at(rest, pos)
+        w = _WORD.match(rest, pos)
+        word = w.group(0) if w else rest[pos]
+        if hit is not None and not (reason_ended and word in _REASON_ENDS
+                                    and hit[0].end() == pos + len(word)):
+            m, handler = hit
+            if handler is _cap:
+                caps.append((len(p.unparsed), m))
             else:
-                p.unparsed.append(word)
-                if len(p.unparsed) > _MAX_UNPARSED:
-                    p.problems.append(f"more than {_MAX_UNPARSED} words not understood")
-                    break
-            pos += len(word)
+                problem = handler(m, p)
+                if problem:
+                    p.problems.append(problem)
+            pos = m.end()
+            continue
+        # not understood (and "and" in "pain and ketorolac" is shown, not ignored)
+        reason_open = reason_open and not p.prn
+        p.unparsed.append(word)
+        if len(p.unparsed) > _MAX_UNPARSED:
+            p.problems.append(f"more than {_MAX_UNPARSED} words not understood")
+            break
+        pos += len(word)
     if reason:
         p.prn_reason = " ".join(reason)
+    _settle_caps(p, caps)
     _finish(p)
 
 
@@ -565,7 +735,7 @@ def parse_line(text: str, resolve: Callable[[str], str | None]) -> ParsedLine:
     if _NEGATIVE.search(rest):
         p.problems.append("negative dose")
         rest = _NEGATIVE.sub("", rest)
-    parse_rest(rest, p)
+    parse_rest(rest, p, resolve)
     return p
 
 

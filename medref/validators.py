@@ -12,39 +12,83 @@ Example::
     Order(apap_mg_per_day=4600)   # ValidationError: 4,600 mg/day exceeds ... 4,000 mg/day
 
 Each validator is also a plain function (:func:`check_daily_dose`) for code without pydantic.
+
+Nothing is silently passed: an amount that is not a finite number >= 0 (NaN, infinity, a
+negative amount, ``"nan"`` text that pydantic reads as NaN), an unknown product, a unit that
+cannot be compared, or a product with no maximum per day on file is a validation error.
+
+Limits that apply to some routes only (methocarbamol's IV/IM 3 g/day, ketorolac's oral
+40 mg/day) are enforced when ``route=`` names one of them; without a route the product's
+default route is assumed, as ``medref check`` does for a line that states none (oral for
+both), so ``check_daily_dose("ketorolac", 60, "mg")`` fails against the oral 40 mg/day.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
 from pydantic import AfterValidator
 
 from medref.engine import check, context_outcomes, fmt
+from medref.errors import UnknownSubstanceError
 from medref.reference import Reference, load_reference
-from medref.result import Context
+from medref.result import Context, severity_rank
 from medref.units import comparable, convert
-from medref.vocab import SEVERITY_RANK
+
+
+def _route(route: str | None) -> str | None:
+    """The canonical route (``po``, ``iv`` ...) for a route or any of its spellings."""
+    if route is None:
+        return None
+    from medref.models import Route
+    from medref.sig import ROUTES
+    if isinstance(route, str):
+        key = route.strip().lower()
+        canonical = ROUTES.get(key, key)
+        if canonical in Route._value2member_map_:
+            return canonical
+    raise ValueError(f"route {route!r} is not a route (one of "
+                     f"{', '.join(r.value for r in Route)}, or a spelling such as 'oral')")
+
+
+def _amount(value: Any) -> float:
+    """A finite amount per day >= 0 (a bool is not an amount)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"amount per day must be a number, not {type(value).__name__}")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"amount per day must be a finite number, not {value!r}")
+    if value < 0:
+        raise ValueError(f"amount per day must not be negative ({fmt(value)})")
+    return value
 
 
 def daily_max(product: str, unit: str | None = None, *, context: Context | None = None,
-              reference: Reference | None = None) -> tuple[float, str, str] | None:
+              reference: Reference | None = None, route: str | None = None
+              ) -> tuple[float, str, str] | None:
     """The enforced maximum per day for a product as ``(amount, unit, source)``, or None.
 
-    Context limits (age, CrCl, hepatic) that apply to ``context`` lower the result.
+    Context limits (age, CrCl, hepatic) that apply to ``context`` lower the result. A limit
+    for some routes only counts when ``route`` (``po``, ``oral``, ``iv`` ...; default the
+    product's default route) is one of them.
 
     Raises:
         UnknownSubstanceError: unknown product name.
-        ValueError: ``unit`` cannot be compared with the product's limits.
+        ValueError: ``unit`` cannot be compared with the product's limits, or ``route`` is
+            not a route.
     """
     ref = reference or load_reference()
     e = ref.lookup(product)
+    rt = _route(route) or e.get("default_route")  # as `medref check` reads a line
     iu = (e.get("iu_per_mcg") or {}).get("value")
     ctx = context or Context()
     best: tuple[float, str, str] | None = None
     for lim in e.get("limits", ()):
         if lim["kind"] != "period" or lim["period"] != "day":
+            continue
+        routes = lim.get("routes")
+        if routes and rt not in routes:
             continue
         when = lim.get("when") or {}
         if when and not _context_matches(when, ctx):
@@ -70,29 +114,56 @@ def _context_matches(when: dict[str, Any], ctx: Context) -> bool:
 
 
 def check_daily_dose(product: str, amount_per_day: float, unit: str, *,
-                     context: Context | None = None, reference: Reference | None = None
-                     ) -> float:
+                     context: Context | None = None, reference: Reference | None = None,
+                     route: str | None = None) -> float:
     """Return ``amount_per_day`` if it is within the product's maximum per day.
 
+    ``route`` selects the route-specific limits too (see :func:`daily_max`).
+
     Raises:
-        ValueError: above the maximum (the message has both numbers and the source), or no
-            maximum per day on file (nothing is silently passed as safe).
+        ValueError: not a finite number >= 0, above the maximum (the message has both numbers
+            and the source), or no maximum per day on file (nothing is silently passed as
+            safe).
+        UnknownSubstanceError: unknown product name.
     """
-    found = daily_max(product, unit, context=context, reference=reference)
+    amount_per_day = _amount(amount_per_day)
+    found = daily_max(product, unit, context=context, reference=reference, route=route)
     if found is None:
-        raise ValueError(f"no maximum per day on file for {product!r}; cannot verify")
+        hint = ""
+        if route is None and _has_route_limits(product, reference):
+            hint = " without a route (its daily limits are route-specific: pass route=)"
+        raise ValueError(f"no maximum per day on file for {product!r}{hint}; cannot verify")
     amount, u, src = found
     if amount_per_day > amount * (1 + 1e-9):
-        raise ValueError(f"{fmt(amount_per_day)} {u}/day exceeds the labeled maximum of "
+        # an unverified limit is not called labeled (its source text says it is unverified)
+        what = "maximum" if "unverified" in src or "not verified" in src else "labeled maximum"
+        raise ValueError(f"{fmt(amount_per_day)} {u}/day exceeds the {what} of "
                          f"{fmt(amount)} {u}/day for {product} ({src})")
     return amount_per_day
 
 
-def within_daily_max(product: str, unit: str = "mg", *, context: Context | None = None
-                     ) -> AfterValidator:
-    """An ``Annotated`` validator: the field (an amount per day) must be within the maximum."""
+def _has_route_limits(product: str, reference: Reference | None) -> bool:
+    e = (reference or load_reference()).lookup(product)
+    return any(lim["kind"] == "period" and lim.get("period") == "day" and lim.get("routes")
+               for lim in e.get("limits", ()))
+
+
+def within_daily_max(product: str, unit: str = "mg", *, context: Context | None = None,
+                     route: str | None = None) -> AfterValidator:
+    """An ``Annotated`` validator: the field (an amount per day) must be within the maximum.
+
+    Every failure, an unknown product included, is a pydantic ``ValidationError``.
+
+    Raises:
+        ValueError: ``route`` is not a route (at once, not at validation).
+    """
+    _route(route)
+
     def _v(value: float) -> float:
-        return check_daily_dose(product, value, unit, context=context)
+        try:
+            return check_daily_dose(product, value, unit, context=context, route=route)
+        except UnknownSubstanceError as exc:
+            raise ValueError(str(exc)) from None
     return AfterValidator(_v)
 
 
@@ -104,7 +175,7 @@ def checked_regimen(fail_on: str = "error", *, context: Context | None = None
                     ) -> AfterValidator:
     """An ``Annotated`` validator for a list of sig lines: rejects a regimen with a finding at
     or above ``fail_on`` (default error), naming the findings."""
-    limit = SEVERITY_RANK[fail_on]
+    limit = severity_rank(fail_on, "fail_on")
 
     def _v(lines: Sequence[str]) -> Sequence[str]:
         result = check(list(lines), context)

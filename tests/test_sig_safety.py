@@ -1,0 +1,242 @@
+"""Sig-parser safety: nothing on a line is swallowed, and the worst case is never understated.
+
+A PRN reason is a short indication; dosing words after ``prn`` (numbers, intervals, ``may
+repeat``, ``with``, drug names) are read by the grammar or left in ``unparsed`` (MR007).
+Daily caps (``up to 6 doses daily``), frequency ranges (``bid-qid``) and tablet counts
+(``500 mg 1-2 tabs ... not to exceed 8 tabs``) give the right worst case or are reported.
+"""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from medref.engine import check
+from medref.reference import load_reference
+from medref.sig import _REASON_WORDS, ParsedLine, _is_known_token, normalize, parse_line
+
+REF = load_reference()
+
+
+def parse(text: str) -> ParsedLine:
+    return parse_line(text, REF.resolve)
+
+
+def clean(text: str) -> ParsedLine:
+    p = parse(text)
+    assert (p.unparsed, p.problems) == ([], []), text
+    return p
+
+
+def per_day(p: ParsedLine) -> int:
+    assert p.frequency is not None, p.text
+    return p.frequency.per_day_max
+
+
+def line_codes(text: str) -> set[str]:
+    return {f.code for f in check([text]).findings}
+
+
+# -- words after prn ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("text", "shown"), [
+    ("Tylenol 325 mg q6h prn pain with codeine", ["with", "codeine"]),
+    ("acetaminophen 1 g q6h prn pain, may repeat every two hours", ["may", "repeat"]),
+    ("tramadol 100 mg q6h prn pain or hourly if severe", ["or", "hourly", "if", "severe"]),
+    ("ibuprofen 400 mg q6h prn pain and ketorolac", ["and", "ketorolac"]),
+    ("acetaminophen 1 g q6h prn pain q2h", []),
+    ("acetaminophen 1 g q6h prn pain every 2 hours", []),
+    ("acetaminophen 1 g q6h prn pain 2 more", ["2", "more"]),
+])
+def test_dosing_words_after_prn_are_not_a_reason(text: str, shown: list[str]) -> None:
+    """The reason stops at the first word that is not an indication; the rest is reported."""
+    p = parse(text)
+    assert p.prn and p.prn_reason == "pain"
+    assert p.unparsed[:len(shown)] == shown
+    assert p.unparsed or p.problems
+    assert per_day(p) == 4
+
+
+@pytest.mark.parametrize("text", [
+    "Tylenol 325 mg q6h prn pain with codeine",
+    "acetaminophen 1 g q6h prn pain, may repeat every two hours",
+    "tramadol 100 mg q6h prn pain or hourly if severe",
+    "ibuprofen 400 mg q6h prn pain and ketorolac",
+])
+def test_dosing_words_after_prn_reach_the_report(text: str) -> None:
+    """The checker reports the line: MR007 (not understood) or MR001 (not checked)."""
+    assert line_codes(text) & {"MR007", "MR001"}
+
+
+@pytest.mark.parametrize(("tail", "reason"), [
+    ("prn pain", "pain"), ("prn for pain", "pain"), ("prn severe pain", "severe pain"),
+    ("prn muscle spasm", "muscle spasm"), ("prn muscle spasms", "muscle spasms"),
+    ("prn sleep", "sleep"), ("prn nausea", "nausea"),
+    ("prn breakthrough pain", "breakthrough pain"),
+    ("prn pain or fever", "pain or fever"), ("prn nausea and vomiting", "nausea and vomiting"),
+    ("as needed for shortness of breath", "shortness of breath"),
+    ("prn pain with food", "pain"), ("prn pain for 5 days", "pain"),
+])
+def test_ordinary_prn_reasons_stay_clean(tail: str, reason: str) -> None:
+    """Short indications are read as the reason, with nothing left over."""
+    p = clean(f"oxycodone 5 mg q4h {tail}")
+    assert (p.prn, p.prn_reason, per_day(p)) == (True, reason, 6)
+
+
+def test_a_reason_word_before_prn_is_not_swallowed_later() -> None:
+    """An unknown word before ``prn`` does not stop the reason after it from being read."""
+    p = parse("acetaminophen 1 g zzz q6h prn pain")
+    assert (p.unparsed, p.prn_reason) == (["zzz"], "pain")
+
+
+def test_reason_words_are_not_grammar_tokens_or_names() -> None:
+    """No reason word is a frequency, route, unit or other token, nor a drug or product name."""
+    assert not [w for w in _REASON_WORDS if _is_known_token(w) or REF.resolve(w)]
+
+
+NAMES = sorted({normalize(n) for e in REF.entries.values()
+                for n in (e["id"], e["name"], *e.get("aliases", ()))})
+
+
+@pytest.mark.parametrize("joint", ["", "and ", "with ", "or "])
+def test_no_drug_name_after_prn_reason_is_absorbed(joint: str) -> None:
+    """Every known drug or product name after ``prn pain`` is reported, never the reason."""
+    for name in NAMES:
+        p = parse(f"ibuprofen 400 mg q6h prn pain {joint}{name}")
+        assert p.prn_reason == "pain", name
+        assert p.unparsed or p.problems, name
+
+
+# -- daily caps ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("text", "n"), [
+    ("acetaminophen 1 g prn up to 6 doses daily", 6),
+    ("tramadol 100 mg prn pain up to 6 doses per day", 6),
+    ("tramadol 100 mg prn pain up to 4 times a day", 4),
+    ("tramadol 100 mg prn up to 3 times daily", 3),
+    ("tramadol 100 mg prn up to four times a day", 4),
+    ("tramadol 100 mg prn max 4 doses/day", 4),
+    ("tramadol 100 mg prn (max 4 doses in 24 hours)", 4),
+    ("tramadol 100 mg prn not to exceed 4 doses per day", 4),
+    ("tramadol 100 mg prn no more than 3 times a day", 3),
+    ("tramadol 100 mg prn up to tds", 3),
+    ("tramadol 100 mg prn up to 3-4 times daily", 4),
+])
+def test_up_to_n_a_day_is_a_count_range(text: str, n: int) -> None:
+    """``up to N doses a day`` is 1 to N administrations a day, not a course plus once daily
+    (and never words of a PRN reason)."""
+    p = clean(text)
+    assert p.prn_reason in (None, "pain")
+    assert p.frequency is not None
+    assert (p.frequency.count_max, per_day(p), p.duration_doses) == (n, n, None)
+
+
+def test_up_to_6_doses_daily_worst_case_is_6_g() -> None:
+    """The reproduced line: 1 g up to 6 times a day is 6 g a day at worst."""
+    item = check(["acetaminophen 1 g prn up to 6 doses daily"]).items[0]
+    assert item.daily_total == 6000
+
+
+def test_a_cap_matching_the_frequency_is_understood() -> None:
+    """``q6h ... max 4 doses a day`` says the same twice: read, worst case 4 a day."""
+    assert per_day(clean("tramadol 100 mg q6h prn max 4 doses/day")) == 4
+
+
+def test_a_cap_below_the_frequency_is_reported_not_dropped() -> None:
+    """A cap the frequency cannot carry stays unparsed; the worst case stays the frequency's."""
+    p = parse("acetaminophen 1 g q4h prn max 4 doses/day")
+    assert p.unparsed == ["max", "4", "doses/day"]
+    assert per_day(p) == 6
+
+
+def test_a_cap_above_the_frequency_is_a_second_frequency() -> None:
+    """``qhs ... up to 4 times a day``: keeping 1 a day would understate it."""
+    assert parse("tramadol 100 mg qhs up to 4 times a day").problems
+
+
+def test_up_to_n_tablets_is_still_a_dose() -> None:
+    """``up to 2 tablets`` is the dose (the words ``up to`` are reported), not a cap."""
+    p = parse("acetaminophen 500 mg up to 2 tablets daily")
+    assert (p.dose, p.unparsed, per_day(p)) == (1000, ["up", "to"], 1)
+
+
+# -- frequency ranges ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("word", "lo", "hi"), [
+    ("bid-qid", 2, 4), ("tid-qid", 3, 4), ("bid-tid", 2, 3), ("daily-bid", 1, 2),
+    ("1-2 times daily", 1, 2), ("bd-tds", 2, 3), ("bid to qid", 2, 4), ("qid-bid", 2, 4),
+    ("twice daily to four times daily", 2, 4), ("tds or qds", 3, 4),
+])
+def test_frequency_ranges_count_the_top(word: str, lo: int, hi: int) -> None:
+    """A range of named frequencies is a count range; the worst case is the larger."""
+    f = clean(f"ibuprofen 400 mg {word}").frequency
+    assert f is not None
+    assert (f.count_min, f.count_max, f.per_day_max) == (lo, hi, hi)
+
+
+@pytest.mark.parametrize(("word", "per_day_max"), [
+    ("every two hours", 12), ("every four to six hours", 6), ("four hourly", 6),
+    ("6-hourly", 4), ("every 4 or 6 hours", 6), ("every twelve hours", 2),
+])
+def test_interval_words(word: str, per_day_max: int) -> None:
+    """Intervals written with number words are intervals (not left to a PRN reason)."""
+    assert per_day(clean(f"tramadol 50 mg {word}")) == per_day_max
+
+
+# -- tablet counts ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("cap", ["not to exceed 8 tabs", "not to exceed 8 tabs per day",
+                                 "not to exceed 8 tabs in 24 hours", "max 8 tablets daily"])
+def test_a_tablet_cap_never_multiplies_the_dose(cap: str) -> None:
+    """500 mg x 1-2 tabs is 500-1,000 mg a dose; q4h is 6 a day; the cap is reported."""
+    p = parse(f"acetaminophen 500 mg 1-2 tabs q4h prn pain {cap}")
+    assert (p.dose, p.dose_max, p.unit, per_day(p)) == (500, 1000, "mg", 6)
+    assert p.unparsed == cap.split()
+    assert p.problems == []
+
+
+def test_tablet_cap_line_worst_case_is_6_g() -> None:
+    """The reproduced line gives 6 g a day, not 48 g."""
+    item = check(["acetaminophen 500 mg 1-2 tabs q4h prn pain not to exceed 8 tabs"]).items[0]
+    assert item.daily_total == 6000
+
+
+def test_a_second_tablet_count_is_a_problem() -> None:
+    """A count after a count times a strength is a second dose, not a multiplier."""
+    p = parse("acetaminophen 500 mg 1-2 tabs q4h 8 tabs")
+    assert (p.dose, p.dose_max) == (500, 1000)
+    assert p.problems == ["a second dose '8 tabs'"]
+
+
+# -- properties ---------------------------------------------------------------------------------
+
+REASONS = ["pain", "for pain", "severe pain", "muscle spasm", "sleep", "pain or fever", "nausea"]
+FREQ_TAILS = ["q2h", "q1h", "every 2 hours", "every two hours", "hourly", "2 hourly",
+              "may repeat every 2 hours", "may repeat", "6 times daily", "bid-qid", "qid",
+              "up to 8 doses daily", "max 12 doses per day", "or every 3 hours if severe",
+              "and q3h", "with q2h", "repeat x1", "x 3 doses"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sampled_from(REASONS), st.sampled_from(FREQ_TAILS),
+       st.sampled_from(["q6h", "q4-6h", "tid", "bid-qid", "up to 4 times a day"]))
+def test_a_frequency_after_a_reason_never_lowers_the_worst_case(reason: str, tail: str,
+                                                                freq: str) -> None:
+    """Appending a frequency phrase after ``prn <reason>`` never lowers the worst-case day and
+    never disappears: it is parsed (raising the count or a problem) or left unparsed."""
+    base = clean(f"acetaminophen 500 mg {freq} prn {reason}")
+    p = parse(f"acetaminophen 500 mg {freq} prn {reason} {tail}")
+    assert p.prn_reason == base.prn_reason
+    assert p.problems or p.unparsed or per_day(p) >= per_day(base)
+    if not p.problems:  # a line with problems is not checked at all
+        assert per_day(p) >= per_day(base)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sampled_from(REASONS), st.sampled_from(NAMES))
+def test_a_drug_name_after_a_reason_is_always_reported(reason: str, name: str) -> None:
+    """A drug or product name after ``prn <reason>`` is never part of the reason."""
+    p = parse(f"tramadol 50 mg q6h prn {reason} {name}")
+    assert p.prn_reason == clean(f"tramadol 50 mg q6h prn {reason}").prn_reason
+    assert p.unparsed or p.problems
