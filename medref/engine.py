@@ -961,15 +961,14 @@ def _check_same_product(run: _Run, e: Mapping[str, Any], lines: list[_Line]) -> 
     first = lines[0].text.casefold().split()
     if all(ln.text.casefold().split() == first for ln in lines):
         return
-    texts = ", ".join(repr(ln.text if len(ln.text) <= 40 else ln.text[:37] + "...")
-                      for ln in lines)
     routes = sorted({ln.route or "unstated" for ln in lines})
     why = ("their amounts are summed in the totals" if len(routes) == 1 else
            f"they use different routes ({', '.join(routes)}): each route was checked against "
            "its own limits and no limit on file covers the routes combined")
     run.add("MR009", "duplicate-therapy", "warning", (e["id"],),
             tuple(ln.index for ln in lines),
-            f"{e['name']} is on {len(lines)} lines ({texts}): confirm each is intended; {why}")
+            f"{e['name']} is on {len(lines)} lines written differently (brand and generic, "
+            f"two strengths, scheduled and PRN ...): confirm each is intended; {why}")
 
 
 def _check_totals(run: _Run, e: dict[str, Any], lines: list[_Line]) -> None:
