@@ -40,7 +40,6 @@ from medref.vocab import SEVERITIES
 MAX_RECORD_CHARS = 1_000_000
 """A JSONL record longer than this is reported as an error without being parsed."""
 
-_CONTEXT_KEYS = CONTEXT_KEYS
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,10 +122,10 @@ def context_from(raw: Any, default: Context | None = None) -> Context:
         return base
     if not isinstance(raw, Mapping):
         raise ValueError("field 'context': must be an object")
-    vals: dict[str, Any] = {k: getattr(base, k) for k in _CONTEXT_KEYS}
+    vals: dict[str, Any] = {k: getattr(base, k) for k in CONTEXT_KEYS}
     for k, v in raw.items():
-        if k not in _CONTEXT_KEYS:
-            raise ValueError(f"field 'context.{k}': unknown (expected {', '.join(_CONTEXT_KEYS)})")
+        if k not in CONTEXT_KEYS:
+            raise ValueError(f"field 'context.{k}': unknown (expected {', '.join(CONTEXT_KEYS)})")
         if v is None or v == "":
             continue
         if isinstance(v, str):
@@ -243,7 +242,7 @@ def read_csv(stream: TextIO, default: Context | None = None) -> Iterator[Record]
     except csv.Error as exc:
         yield Record(None, [], line=1, error=f"malformed CSV header: {exc}")
         return
-    bad = [h for h in header if h not in ("id", *_CSV_ITEM, *_CONTEXT_KEYS)]
+    bad = [h for h in header if h not in ("id", *_CSV_ITEM, *CONTEXT_KEYS)]
     if "id" not in header or bad or not ({"sig", "name"} & set(header)):
         why = (f"unknown column {bad[0]!r}" if bad else "needs an 'id' column and 'sig' or "
                "'name' columns")
@@ -283,7 +282,7 @@ def read_csv(stream: TextIO, default: Context | None = None) -> Iterator[Record]
             if items or error:
                 yield _csv_record(cur_id, items, ctx_raw, first_line, error, default)
             cur_id, items, error, first_line = rid, [], None, n
-            ctx_raw = {k: fields[k] for k in _CONTEXT_KEYS if fields.get(k)}
+            ctx_raw = {k: fields[k] for k in CONTEXT_KEYS if fields.get(k)}
         item = {k: v for k, v in fields.items() if k in _CSV_ITEM and v}
         if not item:
             error = error or f"line {n}: no item fields"
@@ -353,25 +352,13 @@ def check_many(records: Iterable[Record | Mapping[str, Any] | list[Any]], *,
 
 
 def _merge_context(own: Context | None, default: Context) -> Context:
-    """A record's own context over a default: its set values win, its unset ones are filled."""
+    """A record's own context over a default: its set values win, its unset ones are filled
+    (:func:`context_from` of its values, memoised)."""
     if own is None or own == default:
         return default
-    key = (own, default)
-    hit = _MERGED.get(key)
-    if hit is None:
-        vals = {k: getattr(own, k) for k in _CONTEXT_KEYS}
-        if any(v is None for v in vals.values()):
-            hit = Context(**{k: getattr(default, k) if v is None else v
-                             for k, v in vals.items()})
-        else:
-            hit = own
-        if len(_MERGED) >= _CACHE_MAX:
-            _MERGED.clear()
-        _MERGED[key] = hit
-    return hit
-
-
-_MERGED: dict[tuple[Context, Context], Context] = {}
+    merged = _context_cached(own.to_dict(), default)
+    assert isinstance(merged, Context)  # own's values are valid: they made a Context
+    return merged
 
 
 # -- the CLI engine: chunks of raw lines, optionally in worker processes ----------------------

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from medref.errors import InputError
+from medref.result import CONTEXT_KEYS
 
 if TYPE_CHECKING:
     from medref.result import Context
@@ -34,7 +35,7 @@ CSV_REQUIRED = ("name", "dose", "unit", "frequency")
 CSV_OPTIONAL = ("route", "prn", "prn_reason", "duration", "dose_max", "strength", "form")
 CSV_SIG = "sig"
 """A whole sig line per row (instead of, or beside, the item columns), as in batch CSV."""
-CSV_CONTEXT = ("age", "crcl", "hepatic_impairment", "weeks_since_surgery")
+CSV_CONTEXT = CONTEXT_KEYS
 """Patient-context columns (the same value on every row that fills them)."""
 CSV_ID = "id"
 """A batch CSV's record id: allowed when every row has the same id (one regimen)."""
