@@ -55,6 +55,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from conftest import HANG_SECONDS
 
 import medref._batch_cli
 import medref.inputs
@@ -63,8 +64,8 @@ from medref.cli import cli
 CATALOGUE = Path(__file__).parent / "catalogue" / "cases.json"
 CASES: list[dict[str, Any]] = json.loads(CATALOGUE.read_text(encoding="utf-8"))["cases"]
 MEDREF = Path(sys.executable).with_name("medref")
-TIMEOUT = 30.0
-"""Seconds a case may run before it counts as a hang."""
+TIMEOUT = HANG_SECONDS
+"""Seconds a case may run before it counts as a hang (far above any real run; see conftest)."""
 DEFAULT_MAX_RSS_MB = 512
 """Peak resident memory allowed for a subprocess case unless the case says otherwise."""
 MIB = 1024 * 1024

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import HANG_SECONDS
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -436,7 +437,7 @@ def test_cli_string_amount_fails_loudly(copy: Path, command: list[str]) -> None:
     e = _entry(json.loads((copy / "drugs.json").read_text(encoding="utf-8")), "acetaminophen")
     i = _limit_index(e, amount="4000")
     res = subprocess.run([sys.executable, "-m", "medref", command[0], "--data", str(copy),
-                          *command[1:]], capture_output=True, text=True, timeout=60,
+                          *command[1:]], capture_output=True, text=True, timeout=HANG_SECONDS,
                          env={**os.environ, "MEDREF_DEBUG": ""})
     assert res.returncode == 2, res.stdout + res.stderr
     err = res.stderr.strip()

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import HANG_SECONDS
 
 from medref.cli import cli
 from medref.codes import CODES
@@ -31,7 +32,7 @@ def _run_block(block: str, tmp_path: Path) -> str:
     script = tmp_path / "readme_example.py"
     script.write_text(block, encoding="utf-8")
     proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
-                          cwd=tmp_path, timeout=60, check=False)
+                          cwd=tmp_path, timeout=HANG_SECONDS, check=False)
     assert proc.returncode == 0, proc.stderr
     return proc.stdout
 

@@ -26,6 +26,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from conftest import HANG_SECONDS
 
 import medref
 import medref.reference
@@ -204,7 +205,7 @@ def test_installed_cli_works_offline_in_subprocesses(tmp_path: Path) -> None:
     env["PYTHONPATH"] = str(site)
     env["MEDREF_TEST_NET_MARK"] = str(mark)
     probe = subprocess.run([sys.executable, "-c", "import socket; socket.socket()"], env=env,
-                           capture_output=True, text=True, timeout=60)
+                           capture_output=True, text=True, timeout=HANG_SECONDS)
     assert probe.returncode != 0 and "blocked by the medref test suite" in probe.stderr
     mark.unlink()
     inp = tmp_path / "in.jsonl"
@@ -219,7 +220,7 @@ def test_installed_cli_works_offline_in_subprocesses(tmp_path: Path) -> None:
     ]
     for argv, code in runs:
         r = subprocess.run([str(MEDREF), *argv], env=env, capture_output=True, text=True,
-                           timeout=120, cwd=tmp_path)
+                           timeout=HANG_SECONDS, cwd=tmp_path)
         assert r.returncode == code, (argv, r.stderr)
         assert "Traceback" not in r.stderr
     assert len((tmp_path / "out.jsonl").read_text().splitlines()) == 40
@@ -408,7 +409,7 @@ def test_batch_subprocess_creates_only_its_output(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MEDREF_")}
     for inp, out, jobs in (("in.jsonl", "out.jsonl", "1"), ("in.csv", "out2.jsonl", "2")):
         r = subprocess.run([str(MEDREF), "batch", inp, "-o", out, "--jobs", jobs], cwd=tmp_path,
-                           env=env, capture_output=True, text=True, timeout=120)
+                           env=env, capture_output=True, text=True, timeout=HANG_SECONDS)
         assert r.returncode in (1, 2), r.stderr
         assert "Traceback" not in r.stderr
         ids = [json.loads(ln)["id"] for ln in (tmp_path / out).read_text().splitlines()]
@@ -426,7 +427,7 @@ def big_jsonl(tmp_path_factory: pytest.TempPathFactory) -> Path:
     script = ROOT / "benchmarks" / "make_regimens.py"
     with path.open("w", encoding="utf-8") as fh:
         subprocess.run([sys.executable, str(script), "--records", "200000", "--seed", "1"],
-                       stdout=fh, check=True, timeout=300)
+                       stdout=fh, check=True, timeout=HANG_SECONDS)
     assert sum(1 for _ in path.open(encoding="utf-8")) == 200_000
     return path
 
@@ -456,17 +457,17 @@ def _start_and_kill(big: Path, work: Path, sig: int, jobs: int
     t0 = time.monotonic()
     workers: list[int] = []
     try:
-        while time.monotonic() - t0 < 30:
+        while time.monotonic() - t0 < HANG_SECONDS:
             if list(work.glob(".medref-batch-*.tmp")) and time.monotonic() - t0 >= 1.0:
                 break
             time.sleep(0.05)
         assert proc.poll() is None, "the batch finished before it could be killed"
-        assert list(work.glob(".medref-batch-*.tmp")), "no temp output after 30 s"
+        assert list(work.glob(".medref-batch-*.tmp")), "no temp output before the hang ceiling"
         assert not (work / "out.jsonl").exists(), "out.jsonl exists before the batch finished"
         if jobs > 1 and Path("/proc").is_dir():
             workers = _children(proc.pid)
         proc.send_signal(sig)
-        proc.wait(timeout=60)
+        proc.wait(timeout=HANG_SECONDS)
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -495,7 +496,7 @@ def test_sigterm_midway_leaves_no_output_and_no_temp_file(big_jsonl: Path, tmp_p
     if proc.stderr is not None:
         err = proc.stderr.read().decode()
         proc.stderr.close()
-    left = _reap_orphans(workers, 10)
+    left = _reap_orphans(workers, 60)
     assert proc.returncode in (143, -signal.SIGTERM), (proc.returncode, err)
     assert "Traceback" not in err
     assert not (tmp_path / "out.jsonl").exists()
@@ -524,7 +525,7 @@ def test_sigkill_with_jobs_leaves_no_output_and_no_orphan_workers(big_jsonl: Pat
     proc, workers = _start_and_kill(big_jsonl, tmp_path, signal.SIGKILL, 2)
     if proc.stderr is not None:
         proc.stderr.close()
-    left = _reap_orphans(workers, 10)
+    left = _reap_orphans(workers, 60)
     assert proc.returncode == -signal.SIGKILL
     assert workers, "expected worker processes with --jobs 2"
     assert not (tmp_path / "out.jsonl").exists()

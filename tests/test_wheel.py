@@ -18,6 +18,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from conftest import HANG_SECONDS
 
 pytestmark = pytest.mark.slow
 
@@ -28,7 +29,8 @@ _NO_BUILD_BACKEND = ("No matching distribution found for hatchling",
                      "Could not find a version that satisfies the requirement hatchling")
 
 
-def _run(args: list[str], cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+def _run(args: list[str], cwd: Path, timeout: float = HANG_SECONDS
+         ) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items()
            if k not in ("PYTHONPATH", "MEDREF_DATA", "VIRTUAL_ENV", "PYTHONHOME")}
     return subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True,

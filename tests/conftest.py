@@ -1,0 +1,18 @@
+"""Shared test settings.
+
+No test depends on how fast the machine is: a subprocess is given :data:`HANG_SECONDS` before it
+counts as hung, a ceiling far above any real run (the slowest case takes well under a minute on
+a quiet 2-core machine). Speed is measured in ``benchmarks/``, never asserted here.
+"""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, settings
+
+HANG_SECONDS = 900.0
+"""Wall-clock seconds after which a subprocess or a wait counts as a hang."""
+
+# Property tests never fail for being slow: no per-example deadline, no too-slow health check.
+settings.register_profile("medref", deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("medref")
