@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Any
 from medref._version import __version__
 
 if TYPE_CHECKING:
-    from medref.batch import check_many
-    from medref.engine import check
+    from medref.api import check, check_many
+    from medref.context import Context
     from medref.errors import DataError, InputError, MedrefError, SigError, UnknownSubstanceError
     from medref.models import (
         BoneHealing,
@@ -34,7 +34,7 @@ if TYPE_CHECKING:
         TypicalDose,
     )
     from medref.reference import DataInfo, Reference, load_reference
-    from medref.result import CheckResult, Context, Finding, ItemResult, Summary
+    from medref.result import CheckResult, Finding, ItemResult, Summary
     from medref.schema import StructuredItem
     from medref.sig import Frequency, ParsedLine, parse_line
     from medref.validators import (
@@ -46,8 +46,8 @@ if TYPE_CHECKING:
     from medref.vocab import Severity
 
 _LAZY = {
-    "check": "medref.engine",
-    "check_many": "medref.batch",
+    "check": "medref.api",
+    "check_many": "medref.api",
     "DataError": "medref.errors",
     "InputError": "medref.errors",
     "MedrefError": "medref.errors",
@@ -67,7 +67,7 @@ _LAZY = {
     "Reference": "medref.reference",
     "load_reference": "medref.reference",
     "CheckResult": "medref.result",
-    "Context": "medref.result",
+    "Context": "medref.context",
     "Finding": "medref.result",
     "ItemResult": "medref.result",
     "Summary": "medref.result",

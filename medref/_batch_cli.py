@@ -13,25 +13,17 @@ from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any, BinaryIO, TextIO
 
-from medref.batch import (
-    ChunkOut,
-    Record,
-    _init_worker,
-    iter_chunks_jsonl,
-    process_and_write,
-    process_chunk,
-    read_csv,
-    text_stream,
-)
+from medref.batch import ChunkOut, init_worker, process_and_write, process_chunk
+from medref.context import Context
 from medref.errors import InputError
-from medref.inputs import open_binary
-from medref.result import Context
+from medref.readers.files import iter_csv, iter_jsonl_chunks, open_binary, text_stream
+from medref.regimen import Record
 from medref.vocab import SEVERITIES, SEVERITY_RANK
 
 
-def _csv_chunks(stream: TextIO, ctx: Context, size: int) -> Iterator[tuple[list[Record], int]]:
+def _csv_chunks(stream: TextIO, size: int) -> Iterator[tuple[list[Record], int]]:
     buf: list[Record] = []
-    for rec in read_csv(stream, ctx):
+    for rec in iter_csv(stream, require_id=True):
         buf.append(rec)
         if len(buf) >= size:
             yield buf, 0
@@ -136,11 +128,11 @@ def run_batch(input_path: str, output: str | None, *, jobs: int, chunk_size: int
     if fmt == "csv":
         text = text_stream(binary)
         stream: TextIO | BinaryIO = text
-        chunks = _csv_chunks(text, context, chunk_size)
+        chunks = _csv_chunks(text, chunk_size)
         kind = "records"
     else:
         stream = binary
-        chunks = iter_chunks_jsonl(binary, chunk_size)
+        chunks = iter_jsonl_chunks(binary, chunk_size)
         kind = "jsonl"
     show = progress if progress is not None else sys.stderr.isatty()
     tmp_path: str | None = None
@@ -165,7 +157,7 @@ def run_batch(input_path: str, output: str | None, *, jobs: int, chunk_size: int
     ok = False
     try:
         if jobs == 1:
-            _init_worker(data_dir, context)
+            init_worker(data_dir, context)
             for payload, start in chunks:
                 _emit(out, process_chunk(kind, payload, start), totals, show)
         else:
@@ -224,7 +216,7 @@ def _run_workers(out: BinaryIO, chunks: Iterator[tuple[Any, int]], kind: str, jo
     else:
         mp = multiprocessing.get_context()
         shared = None
-    pool = ProcessPoolExecutor(jobs, mp_context=mp, initializer=_init_worker,
+    pool = ProcessPoolExecutor(jobs, mp_context=mp, initializer=init_worker,
                                initargs=(data_dir, context, True, shared))
     pending: deque[Future[ChunkOut]] = deque()
     try:

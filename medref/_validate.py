@@ -18,7 +18,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from medref.errors import DataError
 from medref.models import Entry, InteractionRule, Policy, Source
-from medref.sig import normalize
+from medref.text import normalize
 
 _ENTRIES = TypeAdapter(list[Entry])
 _RULES = TypeAdapter(list[InteractionRule])

@@ -121,7 +121,8 @@ def cli() -> None:
 
 def _entries_command(kinds: tuple[str, ...], data_dir: str | None, klass: str | None,
                      concern: str | None, search: str | None, fmt: str, tablefmt: str) -> None:
-    from medref.formatting import OutputFormat, entries_table
+    from medref.render import OutputFormat
+    from medref.render.table import entries_table
     ref = _reference(data_dir)
     entries = list(ref.by_kind(*kinds))
     if klass:
@@ -174,7 +175,8 @@ def supplements(klass: str | None, concern: str | None, search: str | None, fmt:
 def show(name: str, fmt: str, tablefmt: str, data_dir: str | None) -> None:
     """Full card for one entry (any alias, any case): every field and every source."""
     from medref.errors import UnknownSubstanceError
-    from medref.formatting import OutputFormat, entries_table, entry_card
+    from medref.render import OutputFormat
+    from medref.render.table import entries_table, entry_card
     ref = _reference(data_dir)
     try:
         entry = ref.lookup(name)
@@ -231,50 +233,43 @@ def check_cmd(lines: tuple[str, ...], file: str | None, fmt: str, tablefmt: str,
     "Tylenol 1 g q6h prn pain".
 
     A --file may carry the patient context (a JSON object's "context", CSV context columns);
-    a context option given on the command line overrides the file's value for that field.
+    its values win, and the context options fill what it leaves unset (the output's
+    summary.context_sources says where each value came from).
     """
-    from medref.engine import check
+    from medref.api import check
+    from medref.context import Context
     from medref.errors import MedrefError
-    from medref.result import Context
     items: list[Any] = list(lines)
     source = ""
     numbers: list[int] | None = None
-    ctx = Context()
+    own: Context | None = None
     if file is not None:
-        from medref.inputs import read_regimen_file
+        from medref.readers.files import read_regimen_file
         try:
             got = read_regimen_file(file)
         except MedrefError as exc:
             _fail(exc)
-        if got.lines is not None and not items:
-            numbers = got.lines
+        if got.item_lines is not None and not items:
+            numbers = list(got.item_lines)
         items += got.items
         source = "<stdin>" if file == "-" else file
-        if got.context is not None:
-            ctx = got.context
+        own = got.context
     if not items:
         raise CliError("no regimen given: pass lines as arguments or --file PATH")
     ref = _reference(data_dir)
-    flags = {"age": age, "crcl": crcl, "hepatic_impairment": hepatic_impairment,
-             "weeks_since_surgery": weeks_since_surgery}
-    set_flags: dict[str, Any] = {k: v for k, v in flags.items() if v is not None}
-    if set_flags:
-        from dataclasses import replace
-        try:
-            ctx = replace(ctx, **set_flags)  # a flag overrides the file's value
-        except ValueError as exc:
-            _fail(exc)
     try:
-        result = check(items, ctx, reference=ref, source=source, line_numbers=numbers)
-    except MedrefError as exc:
+        options = Context(age=age, crcl=crcl, hepatic_impairment=hepatic_impairment,
+                          weeks_since_surgery=weeks_since_surgery)
+        result = check(items, options, reference=ref, source=source, line_numbers=numbers,
+                       input_context=own)
+    except (MedrefError, ValueError) as exc:
         _fail(exc)
-    from medref import formatting
     if fmt == "json":
-        out = formatting.check_json(result)
-    elif fmt == "csv":
-        out = formatting.check_csv(result)
+        from medref.render.json import check_json
+        out = check_json(result, ref)
     else:
-        out = formatting.check_table(result, tablefmt)
+        from medref.render import table
+        out = table.check_csv(result) if fmt == "csv" else table.check_table(result, tablefmt)
     click.echo(out)
     sys.exit(result.exit_code(fail_on))
 
@@ -321,8 +316,8 @@ def batch(input_path: str, output: str | None, jobs: int, chunk_size: int, fail_
     by --fail-on.
     """
     from medref._batch_cli import run_batch
+    from medref.context import Context
     from medref.errors import MedrefError
-    from medref.result import Context
     _reference(data_dir)  # a broken data set fails here, before any output
     ctx = Context(age=age, crcl=crcl, hepatic_impairment=hepatic_impairment,
                   weeks_since_surgery=weeks_since_surgery)
@@ -338,9 +333,14 @@ def batch(input_path: str, output: str | None, jobs: int, chunk_size: int, fail_
 @cli.command()
 def codes() -> None:
     """List every finding code with its category and meaning."""
-    from medref.codes import CODES
-    for code, (cat, sev, meaning) in CODES.items():
-        click.echo(f"{code}  {cat:<17} {sev:<19} {meaning}")
+    from medref.checks import all_checks, codes_of
+    from medref.engine import ENGINE_CODES
+    try:
+        codes = codes_of(all_checks(), ENGINE_CODES)
+    except (ValueError, ImportError) as exc:
+        _fail(exc)
+    for c in codes.values():
+        click.echo(f"{c.code}  {c.category:<17} {c.severity_text:<19} {c.meaning}")
 
 
 def main() -> None:

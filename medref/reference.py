@@ -14,20 +14,24 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
 
 from medref.errors import DataError, UnknownSubstanceError
-from medref.sig import normalize
+from medref.knowledge import ENTRY_FILES
+from medref.suggest import Suggester
+from medref.text import normalize
+
+if TYPE_CHECKING:
+    from medref.knowledge import Ingredient, Knowledge
 
 DATA_FILES = ("sources.json", "drugs.json", "supplements.json", "watch.json",
               "interactions.json", "policy.json")
 """Every data set holds these files."""
-
-ENTRY_FILES = ("drugs.json", "supplements.json", "watch.json")
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,56 +50,68 @@ class DataInfo:
 
 
 class Reference:
-    """The loaded reference: entries, aliases, interaction rules, sources and policy.
+    """A loaded data set: the compiled :class:`~medref.knowledge.Knowledge` the checks read, the
+    name index, and the validated data as plain dicts (for display and :meth:`model`).
 
-    Entries are plain dicts with the field names of :class:`medref.models.Entry` (validated).
-    Use :meth:`model` for the typed pydantic view of one entry.
+    Immutable once built: a long-running service can hold one and swap in a new one. The only
+    state it gains later is the suggestion index, built once on first use (under a lock).
     """
 
-    def __init__(self, raw: dict[str, Any], info: DataInfo) -> None:
+    __slots__ = ("_index", "_lock", "_suggester", "entries", "entry_file", "info", "knowledge",
+                 "raw_policy", "raw_rules", "sources")
+
+    def __init__(self, raw: Mapping[str, Any], info: DataInfo) -> None:
+        from medref.knowledge import compile_knowledge
         self.info = info
-        self.sources: dict[str, dict[str, Any]] = {s["id"]: s for s in raw["sources.json"]}
-        self.entries: dict[str, dict[str, Any]] = {}
-        self.entry_file: dict[str, str] = {}
+        self.knowledge: Knowledge = compile_knowledge(raw)
+        self.sources: Mapping[str, dict[str, Any]] = MappingProxyType(
+            {s["id"]: s for s in raw["sources.json"]})
+        entries: dict[str, dict[str, Any]] = {}
+        files: dict[str, str] = {}
         for fname in ENTRY_FILES:
             for e in raw[fname]:
-                self.entries[e["id"]] = e
-                self.entry_file[e["id"]] = fname
-        self.rules: list[dict[str, Any]] = list(raw["interactions.json"])
-        self.policy: dict[str, Any] = raw["policy.json"]
-        self._index: dict[str, str] = {}
-        for eid, e in self.entries.items():
-            self._index[normalize(eid)] = eid
-            self._index[normalize(eid.replace("-", " "))] = eid
-            self._index.setdefault(normalize(e["name"]), eid)
+                entries[e["id"]] = e
+                files[e["id"]] = fname
+        self.entries: Mapping[str, dict[str, Any]] = MappingProxyType(entries)
+        """The validated entries as plain dicts (field names of :class:`medref.models.Entry`);
+        read them, do not change them (checks read :attr:`knowledge`)."""
+        self.entry_file: Mapping[str, str] = MappingProxyType(files)
+        self.raw_rules: tuple[dict[str, Any], ...] = tuple(raw["interactions.json"])
+        self.raw_policy: Mapping[str, Any] = MappingProxyType(raw["policy.json"])
+        index: dict[str, str] = {}
+        for eid, e in entries.items():
+            index[normalize(eid)] = eid
+            index[normalize(eid.replace("-", " "))] = eid
+            index.setdefault(normalize(e["name"]), eid)
             for alias in e.get("aliases", ()):
-                self._index[normalize(alias)] = eid
-        self._models: dict[str, Any] = {}
-        self.memo: dict[str, Any] = {}
-        """Per-reference memo for the check engine (bounded; see medref.engine)."""
-        self._suggest_cache: dict[str, tuple[str, ...]] = {}
-        self.rule_sets: list[tuple[dict[str, Any], dict[str, frozenset[str]]]] = [
-            (r, {k: self._select(r.get(k, ())) for k in ("a", "b", "members", "requires")})
-            for r in self.rules]
+                index[normalize(alias)] = eid
+        self._index: Mapping[str, str] = MappingProxyType(index)
+        self._lock = threading.Lock()
+        self._suggester: Suggester | None = None
 
-    def _select(self, selectors: Any) -> frozenset[str]:
-        """Entry ids matched by selectors (ids or ``class:NAME``)."""
-        out: set[str] = set()
-        for sel in selectors:
-            if sel.startswith("class:"):
-                out.update(eid for eid, e in self.entries.items()
-                           if sel[6:] in e.get("classes", ()))
-            elif sel in self.entries:
-                out.add(sel)
-        return frozenset(out)
+    # -- typed knowledge -----------------------------------------------------------------
+    @property
+    def ingredients(self) -> Mapping[str, Ingredient]:
+        """Every ingredient (drug, supplement, therapy, recognised agent) by canonical id."""
+        return self.knowledge.ingredients
+
+    def ingredient(self, name: str) -> Ingredient | None:
+        """The compiled ingredient for an id, alias or name (any case), else None."""
+        eid = self._index.get(normalize(name))
+        return self.knowledge.ingredients[eid] if eid is not None else None
 
     # -- lookups -------------------------------------------------------------------------
     def resolve(self, name: str) -> str | None:
         """Canonical id for a normalized name, or None."""
         return self._index.get(name)
 
+    def names(self) -> Mapping[str, str]:
+        """The name index: every normalized id, name and alias -> canonical id."""
+        return self._index
+
     def get(self, name: str, default: dict[str, Any] | None = None) -> dict[str, Any] | None:
-        """The entry for an id, alias or name (any case, spaces ignored), else ``default``."""
+        """The entry (plain dict) for an id, alias or name (any case, spaces ignored), else
+        ``default``."""
         eid = self._index.get(normalize(name))
         return self.entries[eid] if eid is not None else default
 
@@ -108,25 +124,13 @@ class Reference:
 
     def suggest(self, name: str, n: int = 3) -> tuple[str, ...]:
         """Closest known names (ids, names or aliases) to ``name``, best first."""
-        key = normalize(name)
-        hit = self._suggest_cache.get(key)
-        if hit is not None:
-            return hit[:n]
-        import difflib
-        close = difflib.get_close_matches(key, list(self._index), n=n * 3, cutoff=0.6) or (
-            difflib.get_close_matches(key, list(self._index), n=n * 3, cutoff=0.4))
-        out: list[str] = []
-        seen: set[str] = set()
-        for c in close:
-            eid = self._index[c]
-            if eid in seen:
-                continue
-            seen.add(eid)
-            out.append(eid if c in (eid, eid.replace("-", " ")) else f"{c} ({eid})")
-        result = tuple(out[:n])
-        if len(self._suggest_cache) < 100_000:
-            self._suggest_cache[key] = result
-        return result
+        s = self._suggester
+        if s is None:
+            with self._lock:
+                if self._suggester is None:
+                    self._suggester = Suggester(self._index)
+                s = self._suggester
+        return s.suggest(normalize(name), n)
 
     def search(self, text: str) -> list[dict[str, Any]]:
         """Entries whose id, name, aliases, classes or texts contain ``text`` (any case)."""
@@ -146,16 +150,12 @@ class Reference:
 
     def source_label(self, ids: list[str] | tuple[str, ...], verified: bool = True) -> str:
         """Short citation text for source ids, marking unverified facts."""
-        parts = [self.sources[s]["short"] if s in self.sources else s for s in ids]
-        text = "; ".join(dict.fromkeys(parts))
-        return text if verified or "not verified" in text else f"{text} (unverified)"
+        return self.knowledge.cite(tuple(ids), verified)
 
     def model(self, eid: str) -> Any:
-        """The typed :class:`medref.models.Entry` for an id (validated, cached)."""
-        if eid not in self._models:
-            from medref.models import Entry
-            self._models[eid] = Entry.model_validate(self.entries[eid])
-        return self._models[eid]
+        """The typed pydantic :class:`medref.models.Entry` for an id (validated)."""
+        from medref.models import Entry
+        return Entry.model_validate(self.entries[eid])
 
 
 # -- loading -------------------------------------------------------------------------------

@@ -6,92 +6,18 @@ output contract documented in the README, and ``medref schema`` prints its JSON 
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from medref.vocab import SEVERITY_RANK
+from medref.context import CONTEXT_KEYS, CONTEXT_RANGES, Context, context_value
+from medref.vocab import SEVERITY_RANK, STATUSES
 
-CONTEXT_KEYS = ("age", "crcl", "hepatic_impairment", "weeks_since_surgery")
-"""The fields of :class:`Context`, in order (also the keys of a batch record's ``context``)."""
+if TYPE_CHECKING:
+    from medref.engine import Assessment
+    from medref.reference import Reference
 
-CONTEXT_RANGES = {"age": 130, "crcl": 250, "weeks_since_surgery": 520}
-"""Inclusive upper bound of each numeric context field (the lower bound is 0)."""
-
-
-def context_value(key: str, value: Any) -> Any:
-    """Validate one context value; the one rule behind :class:`Context` and batch contexts.
-
-    ``None`` is unset. ``hepatic_impairment`` must be a bool; the others a finite number (a
-    bool is not a number) from 0 to their bound in :data:`CONTEXT_RANGES`. ``age`` is whole
-    years: a fractional age is truncated (80.9 is 80).
-
-    Returns:
-        The value to store (``age`` as an int).
-
-    Raises:
-        ValueError: naming the field as ``field 'context.<key>'``.
-    """
-    if value is None:
-        return None
-    if key == "hepatic_impairment":
-        if not isinstance(value, bool):
-            raise ValueError(f"field 'context.{key}': must be true or false")
-        return value
-    top = CONTEXT_RANGES.get(key)
-    if top is None:
-        raise ValueError(f"field 'context.{key}': unknown (expected {', '.join(CONTEXT_KEYS)})")
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        import numbers  # numpy and other real number types, converted to float
-        if isinstance(value, bool) or not isinstance(value, numbers.Real):
-            raise ValueError(f"field 'context.{key}': must be a number")
-        value = float(value)
-    if isinstance(value, float) and not math.isfinite(value):
-        raise ValueError(f"field 'context.{key}': must be a finite number")
-    if not 0 <= value <= top:
-        raise ValueError(f"field 'context.{key}': out of range 0-{top}")
-    return int(value) if key == "age" else value
-
-
-@dataclass(frozen=True, slots=True)
-class Context:
-    """Patient context for the checks. Unset values are reported where a rule needs them.
-
-    Every value is validated on construction (``ValueError`` naming the field): age 0-130
-    whole years, crcl 0-250, weeks_since_surgery 0-520 (finite numbers, not bools),
-    hepatic_impairment a bool.
-
-    Attributes:
-        age: age in whole years.
-        crcl: creatinine clearance in mL/min.
-        hepatic_impairment: True when the patient has hepatic impairment.
-        weeks_since_surgery: weeks since the fusion surgery.
-    """
-
-    age: int | None = None
-    crcl: float | None = None
-    hepatic_impairment: bool | None = None
-    weeks_since_surgery: float | None = None
-
-    def __post_init__(self) -> None:
-        """Validate every field (:func:`context_value`): a wrong value is never read as unset.
-
-        Raises:
-            ValueError: naming the field, e.g. ``field 'context.age': out of range 0-130``.
-        """
-        for key in CONTEXT_KEYS:
-            value = getattr(self, key)
-            if value is not None:
-                checked = context_value(key, value)
-                if checked is not value:
-                    object.__setattr__(self, key, checked)
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain-dict form (unset values are null)."""
-        return {"age": self.age, "crcl": self.crcl,
-                "hepatic_impairment": self.hepatic_impairment,
-                "weeks_since_surgery": self.weeks_since_surgery}
-
+__all__ = ["CONTEXT_KEYS", "CONTEXT_RANGES", "CheckResult", "Context", "Finding", "ItemResult",
+           "Summary", "build_result", "context_value", "severity_rank"]
 
 def severity_rank(severity: Any, what: str = "severity") -> int:
     """The rank of a severity name (0 info, 1 warning, 2 error).
@@ -205,6 +131,9 @@ class Summary:
     mme_factor_table: str
     context: Context
     data: dict[str, str] = field(default_factory=dict)
+    context_sources: dict[str, str | None] = field(default_factory=dict)
+    """Where each context value came from: ``input`` (the regimen's own), ``options``
+    (command-line options or the caller's ``context=``), or null (not given)."""
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form."""
@@ -213,7 +142,7 @@ class Summary:
                 "by_category": dict(self.by_category),
                 "highest_severity": self.highest_severity, "mme_per_day": self.mme_per_day,
                 "mme_factor_table": self.mme_factor_table, "context": self.context.to_dict(),
-                "data": dict(self.data)}
+                "data": dict(self.data), "context_sources": dict(self.context_sources)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,3 +168,69 @@ class CheckResult:
         return {"items": [i.to_dict() for i in self.items],
                 "findings": [f.to_dict() for f in self.findings],
                 "summary": self.summary.to_dict(), "medref_version": __version__}
+
+
+def _round(x: float | None) -> float | None:
+    return None if x is None else round(x, 4)
+
+
+def tally(a: Assessment) -> tuple[dict[str, int], dict[str, int], dict[str, int]]:
+    """Findings by severity (info, warning, error), by category (sorted), items by status."""
+    by_sev = {"info": 0, "warning": 0, "error": 0}
+    by_cat: dict[str, int] = {}
+    for f in a.findings:
+        t = f[2]
+        by_sev[t.severity] += 1
+        by_cat[t.category] = by_cat.get(t.category, 0) + 1
+    statuses = dict.fromkeys(STATUSES, 0)
+    for ln in a.lines:
+        statuses[ln.status] += 1
+    return by_sev, dict(sorted(by_cat.items())), statuses
+
+
+def _item(i: int, ln: Any, ctx: Context) -> ItemResult:
+    """What was read from line ``i`` (a :class:`medref.dosing.ResolvedLine`)."""
+    m, e = ln.line, ln.product
+    readable = m.readable
+    freq = m.frequency if readable else None
+    dose = ln.doses[0] if ln.doses else None
+    daily = dose.daily if dose is not None else None
+    dmax = None
+    if e is not None and ln.grouped and dose is not None and daily is not None:
+        found = dose.ingredient.daily_max(ln.route, ctx, dose.unit)
+        dmax = found[0] if found is not None else None
+    pct = round(100 * daily / dmax, 1) if daily is not None and dmax else None
+    return ItemResult(
+        line=i, input=m.text, product=e.id if e is not None else None, status=ln.status,
+        name=e.name if e is not None else (m.name if readable else None),
+        kind=e.kind if e is not None else None,
+        dose=m.dose, dose_max=m.dose_max, unit=m.unit,
+        route=ln.route if e is not None else m.route,
+        frequency=(freq.text + (" prn" if m.prn else "")) if freq is not None
+        else ("prn" if m.prn else None),
+        administrations_per_day=freq.per_day_max if freq is not None else None,
+        prn=m.prn, prn_reason=m.prn_reason, duration_days=m.duration_days,
+        daily_total=_round(daily), daily_unit=dose.unit if daily is not None and dose else None,
+        daily_max=dmax, percent_of_max=pct, mme_per_day=_round(ln.mme),
+        unparsed=m.unparsed)
+
+
+def build_result(ref: Reference, a: Assessment,
+                 context_sources: dict[str, str | None] | None = None) -> CheckResult:
+    """The :class:`CheckResult` of an assessment (what :func:`medref.check` returns)."""
+    items = tuple(_item(i, ln, a.context) for i, ln in enumerate(a.lines))
+    findings = tuple(Finding(b.code, b.category, b.severity, b.items, lines, b.message,
+                             b.source, b.rule) for _, lines, b in a.findings)
+    by_sev, by_cat, statuses = tally(a)
+    summary = Summary(items=len(items), checked=statuses["checked"], statuses=statuses,
+                      findings=len(findings), by_severity=by_sev, by_category=by_cat,
+                      highest_severity=findings[0].severity if findings else None,
+                      mme_per_day=a.mme,
+                      mme_factor_table=ref.knowledge.policy.mme_factor_table_version,
+                      context=a.context, data=ref.info.to_dict(),
+                      context_sources=dict(context_sources or _no_sources(a.context)))
+    return CheckResult(items, findings, summary)
+
+
+def _no_sources(ctx: Context) -> dict[str, str | None]:
+    return {k: ("options" if getattr(ctx, k) is not None else None) for k in CONTEXT_KEYS}

@@ -31,11 +31,12 @@ from typing import Any
 
 from pydantic import AfterValidator
 
-from medref.engine import check, context_outcomes, fmt
+from medref.api import check
+from medref.context import Context
 from medref.errors import UnknownSubstanceError
+from medref.knowledge import fmt
 from medref.reference import Reference, load_reference
-from medref.result import Context, severity_rank
-from medref.units import comparable, convert
+from medref.result import severity_rank
 
 
 def _route(route: str | None) -> str | None:
@@ -69,9 +70,10 @@ def daily_max(product: str, unit: str | None = None, *, context: Context | None 
               ) -> tuple[float, str, str] | None:
     """The enforced maximum per day for a product as ``(amount, unit, source)``, or None.
 
-    Context limits (age, CrCl, hepatic) that apply to ``context`` lower the result. A limit
-    for some routes only counts when ``route`` (``po``, ``oral``, ``iv`` ...; default the
-    product's default route) is one of them.
+    The same maximum ``medref check`` enforces (:meth:`medref.knowledge.Ingredient.daily_max`):
+    context limits (age, CrCl, hepatic) that apply to ``context`` lower it; a limit for some
+    routes only counts when ``route`` (``po``, ``oral``, ``iv`` ...; default the product's
+    default route) is one of them.
 
     Raises:
         UnknownSubstanceError: unknown product name.
@@ -79,38 +81,20 @@ def daily_max(product: str, unit: str | None = None, *, context: Context | None 
             not a route.
     """
     ref = reference or load_reference()
-    e = ref.lookup(product)
-    rt = _route(route) or e.get("default_route")  # as `medref check` reads a line
-    iu = (e.get("iu_per_mcg") or {}).get("value")
-    ctx = context or Context()
-    best: tuple[float, str, str] | None = None
-    for lim in e.get("limits", ()):
-        if lim["kind"] != "period" or lim["period"] != "day":
-            continue
-        routes = lim.get("routes")
-        if routes and rt not in routes:
-            continue
-        when = lim.get("when") or {}
-        if when and not _context_matches(when, ctx):
-            continue
-        target = unit or lim["unit"]
-        if not comparable(lim["unit"], target, iu):
-            raise ValueError(f"{e['name']}: {target!r} cannot be compared with "
-                             f"{lim['unit']!r}")
-        amount = convert(lim["amount"], lim["unit"], target, iu)
-        src = ref.source_label(lim.get("sources", ()), bool(lim.get("verified", True)))
-        if best is None or amount < best[0]:
-            best = (amount, target, src)
-    return best
-
-
-def _context_matches(when: dict[str, Any], ctx: Context) -> bool:
-    """A limit qualified by an indication, formulation or first day is not the product's
-    maximum; one bound to the patient context applies only when every value it needs is given
-    and met (the rule the check applies, :func:`medref.engine.context_outcomes`)."""
-    if any(when.get(k) for k in ("indication", "formulation", "first_day")):
-        return False
-    return all(met for _, met in context_outcomes(when, ctx))
+    ing = ref.ingredient(product)
+    if ing is None:
+        raise UnknownSubstanceError(product.strip(), ref.suggest(product))
+    rt = _route(route) or ing.default_route  # as `medref check` reads a line
+    target = unit or ing.unit
+    for lim in ing.limits:
+        if (lim.kind == "period" and lim.period == "day" and lim.unit and target
+                and not ing.comparable(lim.unit, target)):
+            raise ValueError(f"{ing.name}: {target!r} cannot be compared with {lim.unit!r}")
+    found = ing.daily_max(rt, context or Context(), target)
+    if found is None or target is None:
+        return None
+    amount, lim = found
+    return amount, target, lim.cited.cite
 
 
 def check_daily_dose(product: str, amount_per_day: float, unit: str, *,
@@ -143,9 +127,9 @@ def check_daily_dose(product: str, amount_per_day: float, unit: str, *,
 
 
 def _has_route_limits(product: str, reference: Reference | None) -> bool:
-    e = (reference or load_reference()).lookup(product)
-    return any(lim["kind"] == "period" and lim.get("period") == "day" and lim.get("routes")
-               for lim in e.get("limits", ()))
+    ing = (reference or load_reference()).ingredient(product)
+    return ing is not None and any(lim.kind == "period" and lim.period == "day" and lim.routes
+                                   for lim in ing.limits)
 
 
 def within_daily_max(product: str, unit: str = "mg", *, context: Context | None = None,

@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from medref import Context, check, check_many
+from medref.api import engine_for
 from medref.batch import Record, read_jsonl
 from medref.cli import cli
 
@@ -38,7 +39,7 @@ def test_check_many_equals_check_per_record(recs: list[tuple[list[str], Context 
     got = list(check_many(records))
     assert [r.id for r in got] == list(range(len(recs)))
     for (items, ctx), res in zip(recs, got, strict=True):
-        assert res.result == check(items, ctx)
+        assert res.result == check(items, input_context=ctx)
         assert res.error is None
 
 
@@ -166,7 +167,7 @@ def _slow_line(raw: bytes, line: int) -> bytes:
     json.dumps(to_dict())."""
     from medref.batch import check_record
     from medref.reference import load_reference
-    load_reference().memo.clear()
+    engine_for.cache_clear()
     recs = list(read_jsonl([raw.decode()]))
     assert len(recs) == 1
     rec = recs[0]
@@ -184,14 +185,14 @@ def test_fast_batch_output_equals_check_per_record_on_generated_regimens() -> No
     from medref.reference import load_reference
     lines = _generated(600, seed=5)
     expected = [_slow_line(raw, n) for n, raw in enumerate(lines, 1)]
-    batch._init_worker(None, None)
-    ref = load_reference()
+    batch.init_worker(None, None)
+    load_reference()
     for attempt in range(3):
         order = list(range(len(lines)))
         if attempt == 1:
             random.Random(3).shuffle(order)
         if attempt == 2:
-            ref.memo.clear()
+            engine_for.cache_clear()
         for i in order:
             got = batch.process_chunk("jsonl", [lines[i]], i + 1).text
             assert got == expected[i] + b"\n", (attempt, lines[i])
@@ -211,10 +212,10 @@ def test_memoised_checks_equal_fresh_checks(recs: list[tuple[list[str], Context]
     """A check served from memos filled by other regimens and contexts equals the same check
     computed with empty memos (the memo keys hold everything a result depends on)."""
     from medref.reference import load_reference
-    ref = load_reference()
+    load_reference()
     warm = [check(items, ctx).to_dict() for items, ctx in recs]
     for (items, ctx), got in zip(recs, warm, strict=True):
-        ref.memo.clear()
+        engine_for.cache_clear()
         assert check(items, ctx).to_dict() == got
 
 
@@ -224,7 +225,7 @@ def test_memoised_checks_across_every_age_band_boundary() -> None:
     keyed on the age bands the age falls in; an age outside every band gets a finding that
     names the bands on file)."""
     from medref.reference import load_reference
-    ref = load_reference()
+    load_reference()
     items = ["boron 18 mg daily", "calcium citrate 1200 mg bid", "vitamin d3 3500 IU daily",
              "manganese 10 mg daily", "tramadol 100 mg q6h", "ketorolac 15 mg q6h x 3 days",
              "ibuprofen 800 mg tid"]
@@ -232,7 +233,7 @@ def test_memoised_checks_across_every_age_band_boundary() -> None:
     contexts = [Context(age=a, weeks_since_surgery=w) for a in ages for w in (None, 3, 12)]
     warm = [check(items, c).to_dict() for c in contexts]
     for c, got in zip(contexts, warm, strict=True):
-        ref.memo.clear()
+        engine_for.cache_clear()
         assert check(items, c).to_dict() == got, c
 
 

@@ -58,7 +58,7 @@ from click.testing import CliRunner
 from conftest import HANG_SECONDS
 
 import medref._batch_cli
-import medref.inputs
+import medref.readers.files
 from medref.cli import cli
 
 CATALOGUE = Path(__file__).parent / "catalogue" / "cases.json"
@@ -389,7 +389,7 @@ def _simulate_permission_denied(monkeypatch: pytest.MonkeyPatch, target: Path) -
             raise PermissionError(13, "Permission denied", str(file))
         return real_open(file, *args, **kwargs)
 
-    monkeypatch.setattr(medref.inputs, "open", fake_open, raising=False)
+    monkeypatch.setattr(medref.readers.files, "open", fake_open, raising=False)
     monkeypatch.setattr(medref._batch_cli, "open", fake_open, raising=False)
 
 

@@ -15,9 +15,10 @@ import jsonschema
 import pytest
 from click.testing import CliRunner, Result
 
+from medref.api import check
+from medref.checks import all_checks, codes_of
 from medref.cli import cli
-from medref.codes import CODES
-from medref.engine import check
+from medref.engine import ENGINE_CODES
 from medref.errors import InputError
 from medref.reference import load_reference
 from medref.result import CheckResult, Context, Finding
@@ -69,6 +70,8 @@ def ctx_flags(ctx: Context | None) -> list[str]:
 
 
 # -- every rule: a positive and a negative case -------------------------------------------------
+
+CODES = codes_of(all_checks(), ENGINE_CODES)
 
 RULES: list[tuple[str, list[str], Context | None, list[str], Context | None]] = [
     # code, positive lines, context, negative lines, context
@@ -390,7 +393,7 @@ class TestOpioids:
             assert f.items == ("fluoxetine", "tramadol")
             assert f.lines == (0, 1)
             assert "Action:" in f.message
-            rule = next(r for r in REF.rules if r["id"] == f.rule)
+            rule = next(r for r in REF.raw_rules if r["id"] == f.rule)
             assert rule["mechanism"][:40] in f.message
         assert cli_run("check", "tramadol 50 mg q6h", "fluoxetine 20 mg daily").exit_code == 1
 
@@ -616,7 +619,7 @@ def test_result_invariants(lines: list[Any], ctx: Context | None) -> None:
         assert item.product is None or item.product in REF.entries
     for f in result.findings:
         assert f.category in CATEGORIES
-        assert f.category == CODES[f.code][0], f.code
+        assert f.category == CODES[f.code].category, f.code
         assert f.severity in SEVERITIES
         assert all(i in REF.entries for i in f.items), f.items
         assert list(f.items) == sorted(set(f.items))
@@ -756,10 +759,15 @@ def test_cli_malformed_json(tmp_path: Path) -> None:
 
 
 def test_cli_csv_missing_column(tmp_path: Path) -> None:
-    """A CSV without a required column: exit 2, naming the file and the column."""
+    """A CSV without a 'sig' or 'name' column: exit 2, naming the file and the column; one
+    without a frequency column is checked, each item reported without a frequency (MR006)."""
     path = tmp_path / "meds.csv"
+    path.write_text("dose,unit,frequency\n800,mg,tid\n", encoding="utf-8")
+    _one_line_error(cli_run("check", "--file", str(path)), str(path), "name")
     path.write_text("name,dose,unit\nibuprofen,800,mg\n", encoding="utf-8")
-    _one_line_error(cli_run("check", "--file", str(path)), str(path), "frequency")
+    res = cli_run("check", "--file", str(path), "--format", "json")
+    assert res.exit_code == 1
+    assert "MR006" in {f["code"] for f in json.loads(res.stdout)["findings"]}
 
 
 def test_cli_structured_item_bad_dose(tmp_path: Path) -> None:

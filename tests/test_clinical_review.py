@@ -11,7 +11,6 @@ from hypothesis import strategies as st
 
 import medref
 from medref.cli import cli
-from medref.engine import texts_of
 from medref.reference import load_reference
 from medref.result import CheckResult, Context, Finding
 
@@ -163,8 +162,9 @@ class TestStructuredDosesAreExact:
     @settings(max_examples=60, deadline=None)
     @given(st.floats(min_value=1e-6, max_value=1e6, allow_nan=False, allow_infinity=False))
     def test_the_line_carries_the_dose_as_given(self, dose: float) -> None:
-        text = texts_of([{"name": "ibuprofen", "dose": dose, "unit": "mg"}])[0]
-        assert float(text.split()[1]) == dose
+        item = medref.check([{"name": "ibuprofen", "dose": dose, "unit": "mg"}]).items[0]
+        assert float(item.input.split()[1]) == dose
+        assert item.dose == dose
 
 
 @pytest.mark.parametrize("items", ["ibuprofen 800 mg tid", b"ibuprofen 800 mg tid",

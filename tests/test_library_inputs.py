@@ -274,13 +274,20 @@ def test_check_file_context_is_honoured(tmp_path: Path) -> None:
     assert doc["findings"] == json.loads(by_flags.stdout)["findings"]
 
 
-def test_check_flags_override_the_file_context(tmp_path: Path) -> None:
+def test_the_file_context_wins_and_flags_fill_the_rest(tmp_path: Path) -> None:
+    """One precedence rule (as batch): the regimen's own context wins over the options, which
+    fill what it leaves unset; the output says where each value came from."""
     rec = tmp_path / "rec.json"
     rec.write_text(json.dumps({"id": "x", "items": TRAMADOL,
                                "context": {"age": 80, "crcl": 20}}))
-    res = run("check", "-f", str(rec), "--age", "50", "--format", "json")
-    assert json.loads(res.stdout)["summary"]["context"] == {
-        "age": 50, "crcl": 20, "hepatic_impairment": None, "weeks_since_surgery": None}
+    res = run("check", "-f", str(rec), "--age", "50", "--weeks-since-surgery", "3",
+              "--format", "json")
+    summary = json.loads(res.stdout)["summary"]
+    assert summary["context"] == {
+        "age": 80, "crcl": 20, "hepatic_impairment": None, "weeks_since_surgery": 3}
+    assert summary["context_sources"] == {
+        "age": "input", "crcl": "input", "hepatic_impairment": None,
+        "weeks_since_surgery": "options"}
 
 
 def test_check_file_unknown_top_level_key_is_an_error(tmp_path: Path) -> None:
@@ -446,8 +453,8 @@ def test_check_csv_takes_the_batch_columns(tmp_path: Path) -> None:
     one_line_error(run("check", "-f", str(path)), f"{path}:3", "age")
 
 
-def test_check_csv_without_sig_still_needs_the_item_columns(tmp_path: Path) -> None:
+def test_check_csv_without_sig_needs_a_name_column(tmp_path: Path) -> None:
     path = tmp_path / "meds.csv"
-    path.write_text("name,dose,unit\nibuprofen,800,mg\n")
-    one_line_error(run("check", "-f", str(path)), str(path), "frequency")
+    path.write_text("dose,unit,frequency\n800,mg,tid\n")
+    one_line_error(run("check", "-f", str(path)), str(path), "name")
 

@@ -18,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from medref.engine import check
+from medref.api import check
 from medref.errors import MedrefError
 from medref.reference import load_reference
 from medref.result import CheckResult, Context

@@ -698,3 +698,31 @@ def test_unknown_abbreviation_is_not_dropped() -> None:
     p = parse("ibuprofen 400 mg qiw")
     assert "qiw" in p.unparsed
     assert p.frequency is None
+
+
+def test_first_character_table_is_current() -> None:
+    """The parser's dispatch table (medref.sig._FIRST) is what medref._sigtable computes from
+    the rules: regenerate it with ``python -m medref._sigtable`` after changing a rule."""
+    from medref import _sigtable, sig
+    assert list(sig._FIRST) == _sigtable.table()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=" 0123456789.-/()%abcdefghijklmnopqrstuvwxyz", max_size=30),
+       st.integers(0, 29))
+def test_dispatch_finds_the_rule_a_full_scan_finds(text: str, pos: int) -> None:
+    """Trying only the rules that can start with the character at hand finds the same first
+    rule as trying every rule in order."""
+    import re
+
+    from medref import sig
+    if pos >= len(text):
+        return
+    want = None
+    for pattern, handler in zip(sig._PATTERNS, sig._HANDLERS, strict=True):
+        m = re.compile(pattern).match(text, pos)
+        if m is not None and m.end() > pos:
+            want = (m.group(0), handler)
+            break
+    got = sig._rule_at(text, pos)
+    assert (None if got is None else (got[0].group(0), got[1])) == want

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from medref.engine import check
+from medref.api import check
 from medref.reference import load_reference
 from medref.sig import _REASON_WORDS, ParsedLine, _is_known_token, normalize, parse_line
 

@@ -1,31 +1,22 @@
-"""Rendering: reference tables, entry cards and check reports as table, JSON or CSV text.
+"""Rendering for people: reference tables, entry cards and check reports as tables or CSV.
 
-The only module that imports tabulate. Functions return strings and never print.
+The only module that imports tabulate. Functions return strings and never print. JSON is
+:mod:`medref.render.json`'s.
 """
 
 from __future__ import annotations
 
 import csv
-import enum
 import io
 import json
 import textwrap
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from medref.engine import fmt
+from medref.knowledge import Condition, fmt
 from medref.reference import Reference
+from medref.render import OutputFormat
 from medref.result import CheckResult
-
-
-@enum.unique
-class OutputFormat(enum.StrEnum):
-    """Output formats of the table commands."""
-
-    TABLE = "table"
-    JSON = "json"
-    CSV = "csv"
-
 
 WIDTH = 100
 
@@ -135,8 +126,7 @@ def _limit_row(lim: Mapping[str, Any]) -> list[str]:
         what = f"{amt} days"
     else:
         what = f"{amt} administrations"
-    from medref.engine import _when_text
-    when = _when_text(lim.get("when"))
+    when = Condition(**lim["when"]).text() if lim.get("when") else ""
     if lim.get("routes"):
         when = (when + "; " if when else "") + "route " + "/".join(lim["routes"])
     return [kind, what, when or "default", lim.get("severity", "error")]
@@ -193,9 +183,9 @@ def entry_card(e: Mapping[str, Any], ref: Reference, tablefmt: str = "simple") -
     if rules:
         out.append("")
         out.append("Patient-context rules")
-        from medref.engine import _when_text
-        for r in rules:
-            out += _wrap(f"- {r['action']}", f"{_when_text(r['when'])}: {r['message']} "
+        typed = ref.ingredients[e["id"]].context_rules
+        for r, t in zip(rules, typed, strict=True):
+            out += _wrap(f"- {r['action']}", f"{t.when.text()}: {r['message']} "
                          f"[{r['severity']}; {_prov(ref, r)}]")
     notes = list(e.get("notes", ()))
     if notes:
@@ -289,11 +279,6 @@ def check_table(result: CheckResult, tablefmt: str = "simple") -> str:
         out.append(f"data: custom copy at {s.data.get('path')} (version {s.data.get('version')}, "
                    f"sha256 {str(s.data.get('sha256'))[:16]})")
     return "\n".join(out)
-
-
-def check_json(result: CheckResult) -> str:
-    """The JSON document of ``medref check --format json``."""
-    return json.dumps(result.to_dict(), indent=2, ensure_ascii=False)
 
 
 def check_csv(result: CheckResult) -> str:

@@ -1,0 +1,219 @@
+"""What a check is: its scope, the context it reads, the codes it emits, and ``run``.
+
+A check is pure: ``run(subject, ctx, kb, out)`` looks only at its subject (one line, one
+ingredient's lines, or the whole regimen), the patient context and the compiled knowledge, and
+records findings and unmet context needs in ``out``. It never prints, never raises for a
+problem it found, and keeps no state: caching is the engine's business.
+
+Each check declares which context fields it may read (``reads``) and, per subject, a key
+function (:meth:`LineCheck.key`): contexts with equal keys must give equal findings, so the
+engine can reuse a result. The engine hands ``run`` a context holding only the declared fields,
+so a check cannot read what it did not declare.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from typing import ClassVar, NamedTuple
+
+from medref.codes import Code
+from medref.context import Context
+from medref.dosing import DoseFacts, ResolvedLine
+from medref.knowledge import Condition, Ingredient, Knowledge, fmt
+
+KeyFn = Callable[[Context], Hashable]
+"""A function of the patient context; equal values mean equal findings for one subject."""
+
+
+class Scope(enum.Enum):
+    """What a check looks at."""
+
+    LINE = "line"
+    INGREDIENT = "ingredient"
+    REGIMEN = "regimen"
+
+
+class Emit(NamedTuple):
+    """A finding as a check records it: lines are relative to the check's subject."""
+
+    code: str
+    severity: str
+    items: tuple[str, ...]
+    lines: tuple[int, ...]
+    message: str
+    source: str | None = None
+    rule: str | None = None
+
+
+class Need(NamedTuple):
+    """A context value a rule needed but was not given: ``what`` (``age``, ``crcl`` ...),
+    the rule it was for, and the (relative) lines."""
+
+    what: str
+    purpose: str
+    lines: tuple[int, ...]
+
+
+class Out:
+    """Collects what one run of a check records.
+
+    ``memo`` is a dict the engine keeps for this check across runs (bounded, cleared when
+    full): a check may keep in it results of pure functions of the knowledge, keyed by
+    everything they depend on (the interaction rules keep each rule's finding per set of
+    ingredients it fires on). Never the context: a check's context-dependent results are
+    cached by the engine through :meth:`LineCheck.key`.
+    """
+
+    __slots__ = ("emits", "memo", "needs")
+
+    def __init__(self, memo: dict[Hashable, object] | None = None) -> None:
+        self.emits: list[Emit] = []
+        self.needs: list[Need] = []
+        self.memo: dict[Hashable, object] = memo if memo is not None else {}
+
+    def emit(self, code: str, severity: str, items: Sequence[str], lines: Sequence[int],
+             message: str, source: str | None = None, rule: str | None = None) -> None:
+        """Record a finding (items and lines are sorted and made unique)."""
+        self.emits.append(Emit(code, severity, tuple(sorted(set(items))),
+                               tuple(sorted(set(lines))), message, source, rule))
+
+    def add(self, emit: Emit) -> None:
+        """Record a finding whose items and lines are already sorted and unique."""
+        self.emits.append(emit)
+
+    def need(self, what: str, purpose: str, lines: Sequence[int]) -> None:
+        """Record that a rule needed a context value that was not given."""
+        self.needs.append(Need(what, purpose, tuple(lines)))
+
+
+class Portion(NamedTuple):
+    """One line's part in an ingredient's group: its position in the group, the line, and
+    the ingredient's comparable dose on it (None when it has none)."""
+
+    pos: int
+    line: ResolvedLine
+    dose: DoseFacts | None
+
+
+class IngredientGroup(NamedTuple):
+    """Every line of a regimen that carries one ingredient (positions 0..n-1)."""
+
+    ingredient: Ingredient
+    portions: tuple[Portion, ...]
+
+    @property
+    def dosed(self) -> list[Portion]:
+        """Portions with a comparable dose and a worst case per day."""
+        return [p for p in self.portions if p.dose is not None and p.dose.daily is not None]
+
+    @property
+    def indexes(self) -> list[int]:
+        """Every position."""
+        return [p.pos for p in self.portions]
+
+
+class RegimenView(NamedTuple):
+    """The whole regimen: every line, and each ingredient's line indexes (grouped lines)."""
+
+    lines: tuple[ResolvedLine, ...]
+    groups: Mapping[str, Sequence[int]]
+
+
+class Check:
+    """Base of every check: a name, a scope, the codes it emits and the fields it reads."""
+
+    name: ClassVar[str]
+    scope: ClassVar[Scope]
+    codes: ClassVar[tuple[Code, ...]]
+    reads: ClassVar[frozenset[str]] = frozenset()
+
+
+class LineCheck(Check):
+    """A check of one line (its findings are on that line, index 0)."""
+
+    scope: ClassVar[Scope] = Scope.LINE
+
+    def key(self, line: ResolvedLine, kb: Knowledge) -> KeyFn | None:
+        """The context key for this line, or None when the check reads no context for it."""
+        return None
+
+    def run(self, line: ResolvedLine, ctx: Context, kb: Knowledge, out: Out) -> None:
+        """Record the line's findings."""
+        raise NotImplementedError
+
+
+class IngredientCheck(Check):
+    """A check of every line that carries one ingredient."""
+
+    scope: ClassVar[Scope] = Scope.INGREDIENT
+
+    def key(self, ingredient: Ingredient, kb: Knowledge) -> KeyFn | None:
+        """The context key for any group of this ingredient (a group's findings depend on its
+        lines and the context; the lines are part of the cache key already), or None when the
+        check reads no context for it."""
+        return None
+
+    def relevant(self, ingredient: Ingredient) -> bool:
+        """False when the check can never find anything for this ingredient (the engine then
+        skips it for the ingredient's groups)."""
+        return True
+
+    def run(self, group: IngredientGroup, ctx: Context, kb: Knowledge, out: Out) -> None:
+        """Record the group's findings (lines are group positions)."""
+        raise NotImplementedError
+
+
+class RegimenCheck(Check):
+    """A check of the whole regimen (lines are absolute; not cached)."""
+
+    scope: ClassVar[Scope] = Scope.REGIMEN
+
+    def run(self, regimen: RegimenView, ctx: Context, kb: Knowledge, out: Out) -> None:
+        """Record the regimen's findings."""
+        raise NotImplementedError
+
+
+def conditions_key(conditions: Sequence[Condition]) -> KeyFn | None:
+    """A key function over how a context meets each condition (None when none reads the
+    context): contexts that meet them alike give the same findings."""
+    conds = tuple(c for c in dict.fromkeys(conditions) if c.reads)
+    if not conds:
+        return None
+
+    def key(ctx: Context) -> Hashable:
+        return tuple([met for c in conds for _, met in c.outcomes(ctx)])
+    return key
+
+
+def applies(when: Condition | None, ctx: Context, out: Out, lines: Sequence[int],
+            purpose: str) -> str | None:
+    """How a limit or rule with condition ``when`` applies: ``default`` (no condition),
+    ``context`` (every context condition met), ``qualified`` (an indication, formulation or
+    first day: a labeled alternative), or None (not applicable). A context value it needs that
+    is not given is recorded in ``out`` as a need."""
+    if when is None:
+        return "default"
+    outcomes = when.outcomes(ctx)
+    if not outcomes:
+        return "qualified"
+    for what, met in outcomes:
+        if met is None:
+            out.need(what, purpose, lines)
+    return "context" if all(met for _, met in outcomes) else None
+
+
+def contributions_text(portions: Sequence[Portion], days: float, unit: str) -> str:
+    """``1,300 mg from 'Percocet ...' + ...``: each line's worst case within ``days``."""
+    parts = []
+    for p in portions:
+        total = (p.dose.total_in(days) if p.dose is not None else None) or 0.0
+        text = p.line.text if len(p.line.text) <= 40 else p.line.text[:37] + "..."
+        parts.append(f"{fmt(total)} {unit} from {text!r}")
+    return " + ".join(parts)
+
+
+def raise_severity(severity: str, steps: int = 1) -> str:
+    """One severity step up (error stays error)."""
+    order = ("info", "warning", "error")
+    return order[min(2, order.index(severity) + steps)]

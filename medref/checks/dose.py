@@ -1,0 +1,103 @@
+"""One dose against its limits: per dose, administrations a day, the seed's typical range.
+
+MR101 (a single dose above the maximum per dose), MR103 (more administrations a day than the
+label allows), MR104/MR105 (below or above the seed's typical range; info).
+"""
+
+from __future__ import annotations
+
+from medref.checks.base import KeyFn, LineCheck, Out, applies, conditions_key
+from medref.codes import Code
+from medref.context import Context
+from medref.dosing import DoseFacts, ResolvedLine
+from medref.knowledge import Knowledge, fmt
+
+MR101 = Code("MR101", "dose-high", ("info", "warning", "error"),
+             "A single dose exceeds the maximum per dose (info when the maximum belongs to a "
+             "labeled alternative the line does not state).")
+MR103 = Code("MR103", "daily-max", ("info", "warning", "error"),
+             "More administrations per day than the label allows.")
+MR104 = Code("MR104", "dose-low", ("info",), "The dose is below the seed's typical range.")
+MR105 = Code("MR105", "dose-high", ("info",),
+             "The dose is above the seed's typical range but within the labeled limits.")
+
+_KINDS = ("single", "administrations")
+
+
+class DoseLimits(LineCheck):
+    """MR101, MR103: each dose against its ingredient's per-dose and per-day-count limits."""
+
+    name = "dose-limits"
+    codes = (MR101, MR103)
+    reads = frozenset({"age", "crcl", "hepatic_impairment"})
+
+    def key(self, line: ResolvedLine, kb: Knowledge) -> KeyFn | None:
+        """How the context meets the conditions of these limits."""
+        return conditions_key([lim.when for d in line.doses for lim in d.ingredient.limits
+                               if lim.kind in _KINDS and lim.when is not None])
+
+    def run(self, line: ResolvedLine, ctx: Context, kb: Knowledge, out: Out) -> None:
+        """Compare each dose with the single-dose and administrations limits."""
+        for dose in line.doses:
+            self._dose(line, dose, ctx, out)
+
+    @staticmethod
+    def _dose(line: ResolvedLine, d: DoseFacts, ctx: Context, out: Out) -> None:
+        e = d.ingredient
+        freq = line.line.frequency
+        for lim in e.limits:
+            if lim.kind not in _KINDS or not lim.route_ok(line.route):
+                continue
+            how = applies(lim.when, ctx, out, (0,), f"{e.id} {lim.kind} maximum")
+            if how is None or (how == "qualified" and lim.when is not None
+                               and not lim.when.matches_formulation(line.line.formulation)):
+                continue
+            label = (lim.labeled("maximum") if how == "default" else
+                     f"maximum for {lim.when.text() if lim.when else ''}")
+            sev = lim.severity if how != "qualified" else "info"
+            src = lim.cited.cite
+            if lim.kind == "single" and lim.unit is not None:
+                amount = e.convert(lim.amount, lim.unit, d.unit)
+                if d.hi > amount * (1 + 1e-9):
+                    out.emit("MR101", sev, (e.id,), (0,),
+                             f"{e.name}: single dose {fmt(d.hi)} {d.unit} exceeds the {label} "
+                             f"of {fmt(amount)} {d.unit} per dose ({src})", src)
+            elif lim.kind == "administrations" and freq is not None:
+                n = freq.per_day_max
+                if n > lim.amount:
+                    out.emit("MR103", sev, (e.id,), (0,),
+                             f"{e.name}: up to {n} administrations a day ({freq.text}) exceeds "
+                             f"the {label} of {fmt(lim.amount)} a day ({src})", src)
+
+
+class TypicalRange(LineCheck):
+    """MR104, MR105: each dose against the seed's typical range (info)."""
+
+    name = "typical-range"
+    codes = (MR104, MR105)
+
+    def run(self, line: ResolvedLine, ctx: Context, kb: Knowledge, out: Out) -> None:
+        """Compare each dose with its ingredient's typical range."""
+        for d in line.doses:
+            t = d.ingredient.typical
+            if t is None:
+                continue
+            e = d.ingredient
+            lo = e.convert(t.min, t.unit, d.unit)
+            hi = e.convert(t.max, t.unit, d.unit)
+            if t.basis == "administration":
+                value, per = d.hi, "per dose"
+            elif d.daily is None:
+                continue
+            else:
+                value, per = d.daily, "per day"
+            rng = (f"{fmt(lo)}-{fmt(hi)} {d.unit} {per}" if lo != hi
+                   else f"{fmt(lo)} {d.unit} {per}")
+            if value < lo * (1 - 1e-9):
+                out.emit("MR104", "info", (e.id,), (0,),
+                         f"{e.name}: {fmt(value)} {d.unit} {per} is below the seed's typical "
+                         f"range of {rng}", "seed document")
+            elif value > hi * (1 + 1e-9):
+                out.emit("MR105", "info", (e.id,), (0,),
+                         f"{e.name}: {fmt(value)} {d.unit} {per} is above the seed's typical "
+                         f"range of {rng}", "seed document")

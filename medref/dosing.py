@@ -1,0 +1,158 @@
+"""What a read line amounts to against the knowledge: its status, route and doses per day.
+
+:func:`resolve` turns a :class:`~medref.regimen.MedicationLine` into a :class:`ResolvedLine`:
+each ingredient's amount converted to the unit its limits use, the worst case per day, the
+route it is taken by, its MME/day, and, when something could not be checked, why
+(:attr:`ResolvedLine.blocker`). It reads no patient context, so one resolution serves every
+regimen the line appears in.
+"""
+
+from __future__ import annotations
+
+from typing import Final, NamedTuple
+
+from medref.knowledge import Ingredient, Knowledge
+from medref.regimen import Frequency, MedicationLine
+from medref.text import normalize
+
+UNREADABLE: Final = "unreadable"
+UNKNOWN: Final = "unknown"
+PROBLEMS: Final = "problems"
+SCREENING: Final = "screening"
+NO_DOSE: Final = "no-dose"
+UNIT: Final = "unit"
+NO_FREQUENCY: Final = "no-frequency"
+BLOCKERS: Final = (UNREADABLE, UNKNOWN, PROBLEMS, SCREENING, NO_DOSE, UNIT, NO_FREQUENCY)
+"""Why a line's dose was not (fully) checked, in the order they are tested."""
+
+MME_ROUTE: Final = "route"
+MME_DOSE: Final = "dose"
+
+
+class DoseFacts(NamedTuple):
+    """One ingredient's dose on a line, in the unit its limits use.
+
+    ``lo``..``hi`` per administration; ``daily`` the worst case per day (None without a
+    frequency).
+    """
+
+    ingredient: Ingredient
+    unit: str
+    lo: float
+    hi: float
+    daily: float | None
+    frequency: Frequency | None
+
+    def total_in(self, days: float) -> float | None:
+        """Worst-case amount within a window of ``days`` (None without a frequency)."""
+        if self.frequency is None:
+            return None
+        return self.hi * self.frequency.max_in(days)
+
+
+class ResolvedLine(NamedTuple):
+    """A line resolved against the knowledge.
+
+    Attributes:
+        line: the line as read.
+        product: the ingredient the line names (None when unknown or unreadable).
+        status: ``checked``, ``unverifiable``, ``unparseable`` or ``unknown``.
+        blocker: why the dose was not (fully) checked (one of :data:`BLOCKERS`), or None.
+        route: the line's route, else the product's default route (None before it is known).
+        doses: each ingredient dose that could be compared with its limits.
+        grouped: True when the line takes part in ingredient and regimen checks (read, known,
+            no impossible part).
+        mme: worst-case MME/day of an opioid line, when it could be computed.
+        mme_blocker: why an opioid line's MME/day could not be computed (``route``, ``dose``).
+        norm: the normalized text (to spot identical lines).
+    """
+
+    line: MedicationLine
+    product: Ingredient | None
+    status: str
+    blocker: str | None
+    route: str | None
+    doses: tuple[DoseFacts, ...]
+    grouped: bool
+    mme: float | None
+    mme_blocker: str | None
+    norm: str
+
+    @property
+    def text(self) -> str:
+        """The line as given."""
+        return self.line.text
+
+    @property
+    def ingredient_ids(self) -> tuple[str, ...]:
+        """The canonical ids of the line's ingredients (grouped lines only)."""
+        return tuple(d.ingredient for d in self.line.ingredients) if self.grouped else ()
+
+    def dose_of(self, ingredient: str) -> DoseFacts | None:
+        """The comparable dose of one ingredient on this line, or None."""
+        for d in self.doses:
+            if d.ingredient.id == ingredient:
+                return d
+        return None
+
+
+def resolve(line: MedicationLine, kb: Knowledge) -> ResolvedLine:
+    """Resolve a read line against the knowledge (no patient context is read)."""
+    norm = normalize(line.text)
+    if not line.readable:
+        return ResolvedLine(line, None, "unparseable", UNREADABLE, None, (), False, None, None,
+                            norm)
+    product = kb.ingredients.get(line.product) if line.product is not None else None
+    if product is None:
+        return ResolvedLine(line, None, "unknown", UNKNOWN, None, (), False, None, None, norm)
+    if line.problems:
+        return ResolvedLine(line, product, "unparseable", PROBLEMS, None, (), False, None,
+                            None, norm)
+    status = "unverifiable" if line.unparsed else "checked"
+    route = line.route or product.default_route
+    blocker: str | None = None
+    doses: list[DoseFacts] = []
+    if product.screening_only:
+        blocker = SCREENING
+    else:
+        for ing in line.ingredients:
+            comp = kb.ingredients.get(ing.ingredient)
+            if comp is None:
+                continue
+            if ing.amount is None or ing.unit is None:
+                blocker = blocker or NO_DOSE
+                continue
+            target = comp.unit
+            if target is None or not comp.comparable(ing.unit, target):
+                blocker = blocker or UNIT
+                continue
+            lo = comp.convert(ing.amount, ing.unit, target)
+            hi = comp.convert(ing.worst or ing.amount, ing.unit, target)
+            freq = line.frequency
+            daily = hi * freq.max_in(1) if freq is not None else None
+            doses.append(DoseFacts(comp, target, lo, hi, daily, freq))
+        if not line.ingredients:
+            blocker = NO_DOSE
+        if blocker is None and line.frequency is None:
+            blocker = NO_FREQUENCY
+    if blocker is not None:
+        status = "unverifiable"
+    mme, mme_blocker = _mme(product, route, doses)
+    return ResolvedLine(line, product, status, blocker, route, tuple(doses), True, mme,
+                        mme_blocker, norm)
+
+
+def _mme(product: Ingredient, route: str | None, doses: list[DoseFacts]
+         ) -> tuple[float | None, str | None]:
+    """An opioid line's worst-case MME/day (CDC factors are for oral dosing), or why not."""
+    if product.mme_factor is None:
+        return None, None
+    factor = product.mme_factor.value
+    if not isinstance(factor, float):
+        return None, None
+    if route not in (None, "po"):
+        return None, MME_ROUTE
+    for d in doses:
+        if d.ingredient.id == product.id and d.daily is not None and d.unit == "mg":
+            return d.daily * factor, None
+    return None, MME_DOSE

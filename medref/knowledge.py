@@ -1,0 +1,616 @@
+"""Compiled knowledge: the reference data as frozen, typed objects the checks read.
+
+The data files are validated by the pydantic authoring models in :mod:`medref.models` (or
+trusted when their bytes match the validated manifest); :func:`compile_knowledge` then turns
+the validated JSON into the immutable objects below, once per data set. Checks read only these
+objects: no raw dicts, no defaults restated by hand (each default here equals the authoring
+model's, and ``tests/test_knowledge.py`` compares them field by field).
+
+This module imports no pydantic, so the CLI starts fast.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from types import MappingProxyType
+from typing import NamedTuple, TypeVar
+
+from medref.context import Context
+from medref.units import comparable, convert
+
+SEVERITY_DEFAULT = "error"
+"""A limit's severity when the data leaves it unset (the authoring model's default)."""
+
+PERIOD_DAYS: Mapping[str, int] = MappingProxyType({"day": 1, "week": 7, "month": 30,
+                                                   "year": 365})
+"""Days in each limit period (month = 30, year = 365)."""
+
+CONTEXT_FIELDS = ("age", "crcl", "hepatic_impairment", "weeks_since_surgery")
+"""Patient-context fields a check may read (the fields of :class:`medref.context.Context`)."""
+
+
+def fmt(x: float) -> str:
+    """Format an amount for a message: ``4,600``, ``0.075``, ``1.5``."""
+    if x != x or x in (float("inf"), float("-inf")):
+        return str(x)
+    if x == int(x):
+        return f"{int(x):,}"
+    if abs(x) >= 100:
+        return f"{x:,.1f}".rstrip("0").rstrip(".")
+    return f"{x:.3f}".rstrip("0").rstrip(".")
+
+
+class Source(NamedTuple):
+    """A cited source (``data/sources.json``)."""
+
+    id: str
+    kind: str
+    short: str
+    citation: str
+
+
+class Condition(NamedTuple):
+    """When a limit or rule applies. Unset fields do not restrict.
+
+    Age bounds are inclusive whole years; ``crcl_below`` is strict (mL/min). ``indication``,
+    ``formulation`` and ``first_day`` qualify a labeled alternative that a sig line does not
+    state.
+    """
+
+    min_age: int | None = None
+    max_age: int | None = None
+    crcl_below: float | None = None
+    hepatic_impairment: bool | None = None
+    indication: str | None = None
+    formulation: str | None = None
+    first_day: bool | None = None
+
+    @property
+    def reads(self) -> frozenset[str]:
+        """The context fields this condition reads."""
+        out = set()
+        if self.min_age is not None or self.max_age is not None:
+            out.add("age")
+        if self.crcl_below is not None:
+            out.add("crcl")
+        if self.hepatic_impairment is not None:
+            out.add("hepatic_impairment")
+        return frozenset(out)
+
+    @property
+    def qualified(self) -> bool:
+        """True when the condition names an indication, formulation or first day."""
+        return (self.indication is not None or self.formulation is not None
+                or self.first_day is not None)
+
+    def outcomes(self, ctx: Context) -> tuple[tuple[str, bool | None], ...]:
+        """How ``ctx`` meets each context field of this condition, in a fixed order:
+        ``(what, met)`` with ``met`` None when the value it needs is not given. Empty when the
+        condition reads no patient context."""
+        out: list[tuple[str, bool | None]] = []
+        lo, hi = self.min_age, self.max_age
+        if lo is not None or hi is not None:
+            age = ctx.age
+            out.append(("age", None if age is None else
+                        (lo is None or age >= lo) and (hi is None or age <= hi)))
+        if self.crcl_below is not None:
+            out.append(("crcl", None if ctx.crcl is None else ctx.crcl < self.crcl_below))
+        if self.hepatic_impairment is not None:
+            out.append(("hepatic-impairment", None if ctx.hepatic_impairment is None else
+                        ctx.hepatic_impairment == self.hepatic_impairment))
+        return tuple(out)
+
+    def age_in(self, age: int) -> bool:
+        """True when ``age`` is inside this condition's age band (no band: every age)."""
+        return ((self.min_age is None or age >= self.min_age)
+                and (self.max_age is None or age <= self.max_age))
+
+    def text(self) -> str:
+        """Plain words for the condition: ``age 65 and over, CrCl below 30 mL/min``."""
+        parts = []
+        if self.min_age is not None and self.max_age is not None:
+            parts.append(f"age {self.min_age}-{self.max_age}")
+        elif self.min_age is not None:
+            parts.append(f"age {self.min_age} and over")
+        elif self.max_age is not None:
+            parts.append(f"age {self.max_age} and under")
+        if self.crcl_below is not None:
+            parts.append(f"CrCl below {fmt(self.crcl_below)} mL/min")
+        if self.hepatic_impairment:
+            parts.append("hepatic impairment")
+        for v in (self.indication, self.formulation):
+            if v:
+                parts.append(v)
+        if self.first_day:
+            parts.append("first day")
+        return ", ".join(parts)
+
+    def matches_formulation(self, stated: str | None) -> bool:
+        """A formulation-qualified condition applies only to a line naming that formulation
+        (``ER``, ``OTC`` ...); a condition without one applies to any line."""
+        text = self.formulation or ""
+        if not text:
+            return True
+        if stated is None:
+            return False
+        low = text.lower()
+        if stated == "ER":
+            return "extended" in low or "er" in low.replace("(", " ").split()
+        return stated.lower() in low.split() or stated.lower() in low
+
+
+class Cited(NamedTuple):
+    """Provenance of a fact: its sources, whether they were checked, and the short citation
+    text shown in findings (``cite``)."""
+
+    sources: tuple[str, ...] = ()
+    verified: bool = True
+    note: str | None = None
+    cite: str = ""
+
+
+class Limit(NamedTuple):
+    """A labeled (or guideline) maximum with its provenance. See :class:`medref.models.Limit`."""
+
+    kind: str
+    amount: float
+    unit: str | None = None
+    period: str | None = None
+    routes: tuple[str, ...] | None = None
+    when: Condition | None = None
+    severity: str = SEVERITY_DEFAULT
+    basis: str | None = None
+    label: str | None = None
+    cited: Cited = Cited()
+
+    def route_ok(self, route: str | None) -> bool:
+        """True when the limit covers ``route`` (a limit without routes covers them all)."""
+        return not self.routes or (route is not None and route in self.routes)
+
+    def labeled(self, what: str) -> str:
+        """``labeled maximum`` for a verified limit; an unverified one is not called labeled."""
+        return f"labeled {what}" if self.cited.verified else what
+
+
+class Typical(NamedTuple):
+    """The seed's typical dose (per administration or per day)."""
+
+    text: str
+    min: float
+    max: float
+    unit: str
+    basis: str = "administration"
+    frequency: str = ""
+    frequency_text: str | None = None
+    sources: tuple[str, ...] = ("seed",)
+
+
+class BoneHealing(NamedTuple):
+    """A bone-healing concern (``concern`` none, caution or avoid) with its provenance."""
+
+    concern: str
+    rationale: str
+    evidence: str
+    severity: str | None = None
+    high_dose: float | None = None
+    high_dose_unit: str | None = None
+    cited: Cited = Cited()
+
+
+class ContextRule(NamedTuple):
+    """A patient-context rule that is not a dose limit (contraindicated, avoid, adjust ...)."""
+
+    when: Condition
+    action: str
+    message: str
+    severity: str
+    cited: Cited = Cited()
+
+
+class SourcedNumber(NamedTuple):
+    """A number with its provenance (MME factor, IU per mcg, elemental fraction, RxCUI)."""
+
+    value: float | str
+    cited: Cited = Cited()
+
+
+class Note(NamedTuple):
+    """A note on an entry, with its provenance when it has one."""
+
+    text: str
+    cited: Cited | None = None
+
+
+class Ingredient(NamedTuple):
+    """One drug, supplement, advanced therapy or recognised agent (an entry of the data files).
+
+    The canonical ``id`` is a public contract. ``unit`` is the unit its amounts are compared in
+    (the typical dose's unit, else its first limit's).
+    """
+
+    id: str
+    kind: str
+    name: str
+    bone_healing: BoneHealing
+    aliases: tuple[str, ...] = ()
+    classes: tuple[str, ...] = ()
+    routes: tuple[str, ...] = ()
+    default_route: str | None = None
+    checkable: bool = True
+    typical: Typical | None = None
+    limits: tuple[Limit, ...] = ()
+    iu_per_mcg: SourcedNumber | None = None
+    amount_basis: str | None = None
+    elemental_fraction: SourcedNumber | None = None
+    mme_factor: SourcedNumber | None = None
+    rxcui: SourcedNumber | None = None
+    context_rules: tuple[ContextRule, ...] = ()
+    function: str | None = None
+    mechanism: str | None = None
+    side_effects: tuple[str, ...] = ()
+    regulatory: str | None = None
+    notes: tuple[Note, ...] = ()
+    sources: tuple[str, ...] = ()
+    file: str = ""
+
+    @property
+    def iu(self) -> float | None:
+        """IU per mcg (vitamin D: 40), or None."""
+        v = self.iu_per_mcg.value if self.iu_per_mcg is not None else None
+        return float(v) if isinstance(v, int | float) else None
+
+    @property
+    def unit(self) -> str | None:
+        """The unit this ingredient's amounts are compared in."""
+        if self.typical is not None:
+            return self.typical.unit
+        for lim in self.limits:
+            if lim.unit:
+                return lim.unit
+        return None
+
+    @property
+    def screening_only(self) -> bool:
+        """True for agents recognised for screening with no dose to check."""
+        return not self.checkable or self.kind == "watch"
+
+    def convert(self, amount: float, frm: str, to: str) -> float:
+        """``amount`` from unit ``frm`` to unit ``to`` (IU via this ingredient's factor)."""
+        return convert(amount, frm, to, self.iu)
+
+    def comparable(self, frm: str, to: str) -> bool:
+        """True when an amount in ``frm`` can be compared with one in ``to``."""
+        return comparable(frm, to, self.iu)
+
+    def daily_max(self, route: str | None, ctx: Context, unit: str | None = None
+                  ) -> tuple[float, Limit] | None:
+        """The enforced maximum per day for a line by ``route`` in ``ctx``, or None.
+
+        The smallest per-day limit that covers the route and applies: a default limit, or a
+        context limit whose every condition ``ctx`` meets (qualified alternatives by
+        indication, formulation or first day are not the maximum). The amount is in ``unit``
+        (default :attr:`unit`).
+
+        Raises:
+            ValueError: ``unit`` cannot be compared with a limit's unit.
+        """
+        target = unit or self.unit
+        best: tuple[float, Limit] | None = None
+        for lim in self.limits:
+            if lim.kind != "period" or lim.period != "day" or not lim.route_ok(route):
+                continue
+            if lim.when is not None:
+                if lim.when.qualified:
+                    continue
+                outcomes = lim.when.outcomes(ctx)
+                if not outcomes or not all(met for _, met in outcomes):
+                    continue
+            if target is None or lim.unit is None:
+                continue
+            amount = self.convert(lim.amount, lim.unit, target)
+            if best is None or amount < best[0]:
+                best = (amount, lim)
+        return best
+
+
+class InteractionRule(NamedTuple):
+    """A regimen-wide rule (interaction, duplicate therapy or timing), with its selectors
+    resolved to the ingredient ids they match (``sel_a`` ...)."""
+
+    id: str
+    kind: str
+    category: str
+    level: str
+    severity: str
+    title: str
+    mechanism: str
+    action: str
+    a: tuple[str, ...] = ()
+    b: tuple[str, ...] = ()
+    members: tuple[str, ...] = ()
+    requires: tuple[str, ...] = ()
+    min_count: int = 2
+    cited: Cited = Cited()
+    sel_a: frozenset[str] = frozenset()
+    sel_b: frozenset[str] = frozenset()
+    sel_members: frozenset[str] = frozenset()
+    sel_requires: frozenset[str] = frozenset()
+    mask_a: int = 0
+    mask_b: int = 0
+    mask_members: int = 0
+    mask_requires: int = 0
+    """The selector sets as bit masks over :attr:`Knowledge.bits` (fast evaluation)."""
+
+
+class PolicyValue(NamedTuple):
+    """A number medref's rules use that is not a per-ingredient limit."""
+
+    value: float
+    cited: Cited = Cited()
+
+
+class Policy(NamedTuple):
+    """Regimen-wide thresholds (``data/policy.json``)."""
+
+    mme_factor_table: str
+    mme_factor_table_version: str
+    mme_table_cited: Cited
+    mme_warning: PolicyValue
+    mme_high: PolicyValue
+    nsaid_early_window_weeks: PolicyValue
+
+
+class Knowledge(NamedTuple):
+    """Every compiled object of one data set. Immutable."""
+
+    sources: Mapping[str, Source]
+    ingredients: Mapping[str, Ingredient]
+    rules: tuple[InteractionRule, ...]
+    policy: Policy
+    rules_by_ingredient: Mapping[str, tuple[int, ...]]
+    """For each ingredient, the indexes (in :attr:`rules`) of the rules that name it."""
+    bits: Mapping[str, int]
+    """Each ingredient's bit (one bit per ingredient, in file order)."""
+    bit_ids: tuple[str, ...]
+    """The ingredient id of each bit position."""
+    rule_bits: Mapping[str, int]
+    """For each ingredient, a bit mask of the indexes of the rules that name it."""
+
+    def cite(self, ids: tuple[str, ...], verified: bool = True) -> str:
+        """Short citation text for source ids, marking unverified facts."""
+        return cite_text(self.sources, ids, verified)
+
+
+def cite_text(sources: Mapping[str, Source], ids: tuple[str, ...], verified: bool = True
+              ) -> str:
+    """Short citation text for source ids (``seed document; FDA label``), marking unverified
+    facts ``(unverified)`` unless a source's own text already says so."""
+    parts = [sources[s].short if s in sources else s for s in ids]
+    text = "; ".join(dict.fromkeys(parts))
+    return text if verified or "not verified" in text else f"{text} (unverified)"
+
+
+# -- compiling validated JSON ---------------------------------------------------------------
+# The JSON was validated by the authoring models (or its bytes match the validated manifest),
+# so scalars pass through as they are; only lists become tuples and nested objects are
+# compiled. Ingredients are compiled when first used: ``medref check`` on three lines compiles
+# three, a batch compiles each one once.
+
+Raw = Mapping[str, object]
+T = TypeVar("T")
+_PASS = None
+"""A field whose validated JSON value is used as it is."""
+
+
+def _strs(v: object) -> tuple[str, ...]:
+    if not isinstance(v, list | tuple):
+        raise TypeError(f"expected a list, got {v!r}")
+    return tuple(str(x) for x in v)
+
+
+def _obj(v: object) -> Raw:
+    if not isinstance(v, Mapping):
+        raise TypeError(f"expected an object, got {v!r}")
+    return v
+
+
+def _seq(v: object) -> list[object] | tuple[object, ...]:
+    if not isinstance(v, list | tuple):
+        raise TypeError(f"expected a list, got {v!r}")
+    return v
+
+
+def _build(cls: Callable[..., T], raw: Raw,
+           conv: Mapping[str, Callable[[object], object] | None], **extra: object) -> T:
+    """``cls`` from the keys of ``raw`` that ``conv`` names (converted, or passed through when
+    the converter is None); keys ``raw`` leaves out take the class's own default."""
+    kwargs: dict[str, object] = {}
+    for k, v in raw.items():
+        if k in conv:
+            c = conv[k]
+            kwargs[k] = v if c is None else c(v)
+    kwargs.update(extra)
+    return cls(**kwargs)
+
+
+class _Compiler:
+    def __init__(self, sources: Mapping[str, Source]) -> None:
+        self.sources = sources
+        self._condition: dict[str, Callable[[object], object] | None] = dict.fromkeys(
+            ("min_age", "max_age", "crcl_below", "hepatic_impairment", "indication",
+             "formulation", "first_day"))
+
+    def cited(self, raw: Raw) -> Cited:
+        ids = _strs(raw.get("sources", ()))
+        verified = bool(raw.get("verified", True))
+        note = raw.get("note")
+        return Cited(ids, verified, None if note is None else str(note),
+                     cite_text(self.sources, ids, verified))
+
+    def condition(self, v: object) -> Condition:
+        return _build(Condition, _obj(v), self._condition)
+
+    def limit(self, v: object) -> Limit:
+        raw = _obj(v)
+        return _build(Limit, raw, {
+            "kind": _PASS, "amount": _PASS, "unit": _PASS, "period": _PASS,
+            "routes": lambda x: None if x is None else _strs(x),
+            "when": lambda x: None if x is None else self.condition(x),
+            "severity": _PASS, "basis": _PASS, "label": _PASS}, cited=self.cited(raw))
+
+    def number(self, v: object) -> SourcedNumber | None:
+        if v is None:
+            return None
+        raw = _obj(v)
+        value = raw["value"]
+        if not isinstance(value, str | int | float):
+            raise TypeError(f"expected a number or text, got {value!r}")
+        return SourcedNumber(value if isinstance(value, str) else float(value),
+                             self.cited(raw))
+
+    def bone(self, v: object) -> BoneHealing:
+        raw = _obj(v)
+        return _build(BoneHealing, raw, {
+            "concern": _PASS, "rationale": _PASS, "evidence": _PASS, "severity": _PASS,
+            "high_dose": _PASS, "high_dose_unit": _PASS}, cited=self.cited(raw))
+
+    def context_rule(self, v: object) -> ContextRule:
+        raw = _obj(v)
+        return _build(ContextRule, raw, {
+            "when": self.condition, "action": _PASS, "message": _PASS, "severity": _PASS},
+            cited=self.cited(raw))
+
+    def typical(self, v: object) -> Typical | None:
+        if v is None:
+            return None
+        return _build(Typical, _obj(v), {
+            "text": _PASS, "min": _PASS, "max": _PASS, "unit": _PASS, "basis": _PASS,
+            "frequency": _PASS, "frequency_text": _PASS, "sources": _strs})
+
+    def note(self, v: object) -> Note:
+        if isinstance(v, str):
+            return Note(v)
+        raw = _obj(v)
+        return Note(str(raw.get("note") or ""), self.cited(raw))
+
+    def ingredient(self, v: object, file: str) -> Ingredient:
+        raw = _obj(v)
+        return _build(Ingredient, raw, {
+            "id": _PASS, "kind": _PASS, "name": _PASS, "bone_healing": self.bone,
+            "aliases": _strs, "classes": _strs, "routes": _strs, "default_route": _PASS,
+            "checkable": _PASS, "typical": self.typical,
+            "limits": lambda x: tuple(self.limit(y) for y in _seq(x)),
+            "iu_per_mcg": self.number, "amount_basis": _PASS,
+            "elemental_fraction": self.number, "mme_factor": self.number, "rxcui": self.number,
+            "context_rules": lambda x: tuple(self.context_rule(y) for y in _seq(x)),
+            "function": _PASS, "mechanism": _PASS, "side_effects": _strs,
+            "regulatory": _PASS, "notes": lambda x: tuple(self.note(y) for y in _seq(x)),
+            "sources": _strs}, file=file)
+
+    def rule(self, v: object, select: Callable[[tuple[str, ...]], frozenset[str]],
+             mask: Callable[[frozenset[str]], int]) -> InteractionRule:
+        raw = _obj(v)
+        sel = {k: select(_strs(raw.get(k, ()))) for k in ("a", "b", "members", "requires")}
+        return _build(InteractionRule, raw, {
+            "id": _PASS, "kind": _PASS, "category": _PASS, "level": _PASS, "severity": _PASS,
+            "title": _PASS, "mechanism": _PASS, "action": _PASS, "a": _strs, "b": _strs,
+            "members": _strs, "requires": _strs, "min_count": _PASS},
+            cited=self.cited(raw), sel_a=sel["a"], sel_b=sel["b"], sel_members=sel["members"],
+            sel_requires=sel["requires"], mask_a=mask(sel["a"]), mask_b=mask(sel["b"]),
+            mask_members=mask(sel["members"]), mask_requires=mask(sel["requires"]))
+
+    def policy_value(self, v: object) -> PolicyValue:
+        raw = _obj(v)
+        value = raw["value"]
+        if not isinstance(value, int | float):
+            raise TypeError(f"expected a number, got {value!r}")
+        return PolicyValue(float(value), self.cited(raw))
+
+    def policy(self, v: object) -> Policy:
+        raw = _obj(v)
+        table = _obj(raw["mme_factor_table"])
+        return Policy(mme_factor_table=str(table["name"]),
+                      mme_factor_table_version=str(table["version"]),
+                      mme_table_cited=self.cited(table),
+                      mme_warning=self.policy_value(raw["mme_warning"]),
+                      mme_high=self.policy_value(raw["mme_high"]),
+                      nsaid_early_window_weeks=self.policy_value(raw["nsaid_early_window_weeks"]))
+
+
+class _Ingredients(Mapping[str, Ingredient]):
+    """Ingredients by id, each compiled on first use (under a lock; the result never
+    changes, so this is a memo, not state)."""
+
+    def __init__(self, raw: Mapping[str, tuple[object, str]], comp: _Compiler) -> None:
+        self._raw = raw
+        self._comp = comp
+        self._done: dict[str, Ingredient] = {}
+        self._lock = threading.Lock()
+
+    def __getitem__(self, key: str) -> Ingredient:
+        hit = self._done.get(key)
+        if hit is None:
+            v, file = self._raw[key]
+            with self._lock:
+                hit = self._done.get(key)
+                if hit is None:
+                    hit = self._done[key] = self._comp.ingredient(v, file)
+        return hit
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._raw)
+
+    def __len__(self) -> int:
+        return len(self._raw)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._raw
+
+
+ENTRY_FILES = ("drugs.json", "supplements.json", "watch.json")
+"""The data files that hold ingredients, in load order."""
+
+
+def compile_knowledge(raw: Mapping[str, object]) -> Knowledge:
+    """Compile validated data (file name -> parsed JSON) into :class:`Knowledge`."""
+    sources = {}
+    for v in _seq(raw["sources.json"]):
+        s = _obj(v)
+        sources[str(s["id"])] = Source(str(s["id"]), str(s["kind"]), str(s["short"]),
+                                       str(s["citation"]))
+    comp = _Compiler(sources)
+    entries: dict[str, tuple[object, str]] = {}
+    classes: dict[str, tuple[str, ...]] = {}
+    for fname in ENTRY_FILES:
+        for v in _seq(raw[fname]):
+            e = _obj(v)
+            eid = str(e["id"])
+            entries[eid] = (v, fname)
+            classes[eid] = _strs(e.get("classes", ()))
+
+    def select(selectors: tuple[str, ...]) -> frozenset[str]:
+        out: set[str] = set()
+        for sel in selectors:
+            if sel.startswith("class:"):
+                out.update(i for i, cls in classes.items() if sel[6:] in cls)
+            elif sel in entries:
+                out.add(sel)
+        return frozenset(out)
+
+    bit_ids = tuple(entries)
+    bits = {eid: 1 << k for k, eid in enumerate(bit_ids)}
+
+    def mask(ids: frozenset[str]) -> int:
+        return sum(bits[i] for i in ids)
+
+    rules = tuple(comp.rule(v, select, mask) for v in _seq(raw["interactions.json"]))
+    by_ing: dict[str, list[int]] = {}
+    for n, r in enumerate(rules):
+        for eid in r.sel_a | r.sel_b | r.sel_members | r.sel_requires:
+            by_ing.setdefault(eid, []).append(n)
+    return Knowledge(MappingProxyType(sources), _Ingredients(entries, comp), rules,
+                     comp.policy(raw["policy.json"]),
+                     MappingProxyType({k: tuple(v) for k, v in by_ing.items()}),
+                     MappingProxyType(bits), bit_ids,
+                     MappingProxyType({k: sum(1 << n for n in v) for k, v in by_ing.items()}))

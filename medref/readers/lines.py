@@ -1,0 +1,261 @@
+"""Reading one regimen item into a :class:`~medref.regimen.MedicationLine`.
+
+A sig line is read by the sig grammar (:mod:`medref.sig`). A structured item is read field by
+field: numbers and booleans are taken as they are, ``prn_reason`` verbatim, and only the fields
+that are text a person typed (name, strength, form, route, frequency, a duration in words) go
+through the grammar, so nothing given as data is ever turned into text and read back.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+
+from medref.errors import InputError, SigError
+from medref.knowledge import fmt
+from medref.regimen import ORIGIN_FIELD, ORIGIN_SIG, IngredientDose, MedicationLine
+from medref.sig import (
+    UNIT_ALIASES,
+    ParsedLine,
+    add_amount,
+    finish,
+    parse_line,
+    scan_rest,
+    split_name,
+)
+from medref.text import clean_text, normalize
+
+Resolve = Callable[[str], str | None]
+Suggest = Callable[[str], tuple[str, ...]]
+
+STRUCTURED_FIELDS = ("name", "dose", "dose_max", "unit", "frequency", "route", "prn",
+                     "prn_reason", "duration", "strength", "form", "sig")
+"""The fields of a structured item (see :class:`medref.schema.StructuredItem`)."""
+
+_SIG_FIELDS = ("name", "dose", "dose_max", "unit", "route", "frequency", "prn", "prn_reason",
+               "duration_days", "duration_doses", "strength", "form", "formulation")
+
+
+def _line(p: ParsedLine, text: str, suggest: Suggest | None,
+          given: frozenset[str] = frozenset()) -> MedicationLine:
+    ingredients = ((IngredientDose(p.product, p.dose, p.dose_max, p.unit),)
+                   if p.product is not None else ())
+    provenance = tuple((f, ORIGIN_FIELD if f in given else ORIGIN_SIG) for f in _SIG_FIELDS
+                       if getattr(p, f, None) not in (None, False))
+    suggestions = suggest(p.name) if p.product is None and suggest is not None else ()
+    return MedicationLine(
+        text=text, name=p.name, product=p.product, ingredients=ingredients, dose=p.dose,
+        dose_max=p.dose_max, unit=p.unit, route=p.route, frequency=p.frequency, prn=p.prn,
+        prn_reason=p.prn_reason, duration_days=p.duration_days,
+        duration_doses=p.duration_doses, formulation=p.formulation, form=p.form,
+        strength=p.strength, strength_unit=p.strength_unit, unparsed=tuple(p.unparsed),
+        problems=tuple(p.problems), provenance=provenance, suggestions=suggestions)
+
+
+def read_sig(text: str, resolve: Resolve, suggest: Suggest | None = None) -> MedicationLine:
+    """Read a sig line (never raises: a line that cannot be read has ``error`` set)."""
+    text = clean_text(text)
+    try:
+        p = parse_line(text, resolve)
+    except SigError as exc:
+        return MedicationLine(text=text, error=str(exc), error_part=exc.part)
+    return _line(p, text, suggest)
+
+
+def read_structured(item: Mapping[str, object], resolve: Resolve,
+                    suggest: Suggest | None = None, where: str = "",
+                    line: int | None = None) -> MedicationLine:
+    """Read a structured item (``name``, ``dose``, ``unit``, ``frequency`` ...).
+
+    Raises:
+        InputError: a missing field or one of the wrong type (naming the field, and the file
+            and line when given).
+    """
+    for key in item:
+        if key not in STRUCTURED_FIELDS:
+            raise InputError(f"unknown field (expected {', '.join(sorted(STRUCTURED_FIELDS))})",
+                             source=where, line=line, field=str(key))
+    sig = item.get("sig")
+    if sig is not None:
+        if not isinstance(sig, str):
+            raise InputError("must be text (a sig line)", source=where, line=line, field="sig")
+        return read_sig(sig, resolve, suggest)
+    f = _Fields(item, where, line)
+    text = f.render()
+    name = f.name
+    norm = normalize(name)
+    nm, pid, rest = split_name(norm, resolve)
+    p = ParsedLine(text=text)
+    if not nm or nm[0].isdigit() or (nm[0] == "." and nm[1:2].isdigit()):
+        return MedicationLine(text=text, error="no drug or supplement name at the start of "
+                              "the line", error_part=norm[:40])
+    p.name, p.product = nm, pid
+    given: set[str] = set()
+    scan_rest(rest, p, resolve)
+    for key in ("strength", "form"):
+        value = f.text(key)
+        if value:
+            scan_rest(normalize(value), p, resolve)
+    if f.dose is not None:
+        unit = UNIT_ALIASES.get(normalize(f.unit or ""))
+        if unit is None:
+            p.unparsed.append(f.unit or "")
+        else:
+            written = _exact(f.dose) + (f"-{_exact(f.dose_max)}" if f.dose_max else "")
+            problem = add_amount(p, f.dose, f.dose_max, unit, f"{written} {f.unit}")
+            if problem:
+                p.problems.append(problem)
+            given.update(("dose", "dose_max", "unit"))
+    for key in ("route", "frequency"):
+        value = f.text(key)
+        if value:
+            scan_rest(normalize(value), p, resolve)
+    if f.prn:
+        p.prn = True
+        given.add("prn")
+        if f.prn_reason:
+            p.prn_reason = f.prn_reason
+            given.add("prn_reason")
+    if f.duration_days is not None:
+        if p.duration_days is not None or p.duration_doses is not None:
+            p.problems.append("a second duration (the duration field)")
+        else:
+            p.duration_days = f.duration_days
+            given.add("duration_days")
+    elif f.duration_text:
+        scan_rest(normalize(f.duration_text), p, resolve)
+    finish(p)
+    return _line(p, text, suggest, frozenset(given))
+
+
+class _Fields:
+    """A structured item's fields, validated (each error names its field)."""
+
+    def __init__(self, item: Mapping[str, object], where: str, line: int | None) -> None:
+        self.item, self.where, self.lineno = item, where, line
+        name = item.get("name")
+        if not isinstance(name, str) or not name.strip():
+            raise self.error("a name (text) is required", "name")
+        self.name = clean_text(name.strip())
+        self.dose: float | None = None
+        self.dose_max: float | None = None
+        self.unit: str | None = None
+        if item.get("dose") not in (None, ""):
+            self.dose = self.number("dose")
+            unit = item.get("unit")
+            if not isinstance(unit, str) or not unit.strip():
+                raise self.error("a unit is required with a dose", "unit")
+            self.unit = unit.strip()
+            if item.get("dose_max") not in (None, ""):
+                self.dose_max = self.number("dose_max")
+        for key in ("strength", "form", "route", "frequency"):
+            self.text(key)
+        self.prn = self.flag("prn")
+        self.prn_reason = self.text("prn_reason") if self.prn else None
+        self.duration_days: float | None = None
+        self.duration_text: str | None = None
+        dur = item.get("duration")
+        if dur not in (None, ""):
+            if isinstance(dur, bool) or not isinstance(dur, int | float | str):
+                raise self.error("duration must be a number of days or text such as '5 days'",
+                                 "duration")
+            if isinstance(dur, str):
+                text = dur.strip()
+                try:
+                    days = float(text)
+                except ValueError:
+                    self.duration_text = (text if text.lower().startswith(("x", "for"))
+                                          else f"for {text}")
+                else:
+                    self.duration_days = self._positive_days(days)
+            else:
+                self.duration_days = self._positive_days(float(dur))
+
+    def error(self, message: str, key: str) -> InputError:
+        return InputError(message, source=self.where, line=self.lineno, field=key)
+
+    def _positive_days(self, days: float) -> float:
+        if not math.isfinite(days) or days <= 0:
+            raise self.error("duration must be a positive number of days", "duration")
+        return days
+
+    def number(self, key: str) -> float:
+        v = self.item.get(key)
+        if isinstance(v, bool):
+            raise self.error("must be a number", key)
+        if isinstance(v, str):
+            try:
+                v = float(v.replace(",", "").strip())
+            except ValueError:
+                raise self.error(f"not a number: {str(self.item.get(key))[:40]!r}",
+                                 key) from None
+        if isinstance(v, int) and abs(v) > 10**15:
+            raise self.error("implausibly large", key)
+        if not isinstance(v, int | float) or not math.isfinite(v):
+            raise self.error("must be a finite number", key)
+        if v <= 0:
+            raise self.error("must be above 0", key)
+        if v > 1e7:
+            raise self.error("implausibly large", key)
+        return float(v)
+
+    def text(self, key: str) -> str | None:
+        v = self.item.get(key)
+        if v in (None, ""):
+            return None
+        if isinstance(v, int | float) and not isinstance(v, bool):
+            if not math.isfinite(v):
+                raise self.error("must be a finite number or text", key)
+            return fmt(float(v))
+        if not isinstance(v, str):
+            raise self.error("must be text", key)
+        if len(v) > 200:
+            raise self.error("longer than 200 characters", key)
+        return clean_text(v.strip())
+
+    def flag(self, key: str) -> bool:
+        v = self.item.get(key)
+        if isinstance(v, str):
+            low = v.strip().lower()
+            if low not in ("", "yes", "no", "true", "false", "y", "n", "1", "0", "prn"):
+                raise self.error("prn must be yes/no or true/false", key)
+            return low in ("yes", "true", "y", "1", "prn")
+        if v is not None and not isinstance(v, bool):
+            raise self.error("prn must be true or false", key)
+        return bool(v)
+
+    def render(self) -> str:
+        """The sig text the item stands for (shown as the line's input and in messages)."""
+        parts = [self.name]
+        for key in ("strength", "form"):
+            t = self.text(key)
+            if t:
+                parts.append(t)
+        if self.dose is not None:
+            parts.append(_exact(self.dose) if self.dose_max is None
+                         else f"{_exact(self.dose)}-{_exact(self.dose_max)}")
+            parts.append(self.unit or "")
+        for key in ("route", "frequency"):
+            t = self.text(key)
+            if t:
+                parts.append(t)
+        if self.prn:
+            parts.append("prn")
+            if self.prn_reason:
+                parts.append(self.prn_reason)
+        if self.duration_days is not None:
+            parts.append(f"for {_exact(self.duration_days)} days")
+        elif self.duration_text:
+            parts.append(self.duration_text)
+        return " ".join(parts)
+
+
+def _exact(x: float) -> str:
+    """A number as text without rounding (a structured dose of 0.0204 mg stays 0.0204)."""
+    if x == int(x) and abs(x) < 1e15:
+        return str(int(x))
+    text = repr(float(x))
+    if "e" in text:  # 1e-06: the same shortest digits, written out positionally
+        from decimal import Decimal
+        text = format(Decimal(text), "f")
+    return text

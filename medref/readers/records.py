@@ -1,0 +1,47 @@
+"""A record object (a decoded JSON value) checked for shape: ``{"id", "items", "context"}``."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+from medref.context import context_from_raw
+from medref.regimen import Record
+from medref.text import clean_text
+
+
+def record_from_obj(obj: object, line: int) -> Record:
+    """Validate one decoded record object (``{"id", "items", "context"}``): a :class:`Record`,
+    with ``error`` set when it cannot be read."""
+    if not isinstance(obj, Mapping):
+        return Record(None, [], line=line, error="a record must be a JSON object")
+    rid = obj.get("id")
+    if isinstance(rid, dict | list):
+        return Record(None, [], line=line, error="field 'id': must be a string or number")
+    if isinstance(rid, str):
+        rid = clean_text(rid)
+    elif isinstance(rid, int) and not isinstance(rid, bool) and abs(rid) > 10**18:
+        return Record(None, [], line=line, error="field 'id': number too large")
+    elif isinstance(rid, float) and not math.isfinite(rid):
+        return Record(None, [], line=line, error="field 'id': must be a finite number")
+    for k in obj:
+        if k not in ("id", "items", "context"):
+            return Record(rid, [], line=line, error=f"field {k!r}: unknown (expected id, "
+                          "items, context)")
+    items = obj.get("items")
+    if not isinstance(items, list):
+        return Record(rid, [], line=line, error="field 'items': must be a list")
+    if not items:
+        return Record(rid, [], line=line, error="field 'items': empty regimen")
+    for i, it in enumerate(items):
+        if not isinstance(it, str | Mapping):
+            return Record(rid, [], line=line,
+                          error=f"field 'items[{i}]': must be a string or an object")
+    raw = obj.get("context")
+    if raw is not None and not isinstance(raw, Mapping):
+        return Record(rid, [], line=line, error="field 'context': must be an object")
+    try:
+        ctx = context_from_raw(raw)
+    except ValueError as exc:
+        return Record(rid, [], line=line, error=str(exc))
+    return Record(rid, items, ctx, line)

@@ -1,0 +1,169 @@
+"""The regimen as typed data: what every reader produces and every check reads.
+
+A :class:`MedicationLine` is one item of a regimen, whatever format it came in (a sig line, a
+structured item, later a FHIR MedicationRequest): the product and its ingredients with their
+amounts, dose, route, frequency, PRN, duration, and where each field came from. A
+:class:`Record` is one regimen to check: an id, its items and the context it carries.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Final, NamedTuple
+
+from medref.context import Context
+
+ORIGIN_SIG: Final = "sig"
+"""A field read from sig text."""
+ORIGIN_FIELD: Final = "field"
+"""A field given as a structured item's own field (a number, a boolean, verbatim text)."""
+
+
+class Frequency(NamedTuple):
+    """How often a dose is taken.
+
+    Either an interval (``interval_min_h``..``interval_max_h`` hours between doses, ``q4-6h``)
+    or a count per window (``count_min``..``count_max`` administrations per ``window_days``).
+    ``once`` marks a single administration.
+    """
+
+    text: str
+    count_min: float = 1
+    count_max: float = 1
+    window_days: float = 1
+    interval_min_h: float | None = None
+    interval_max_h: float | None = None
+    once: bool = False
+    bedtime: bool = False
+
+    def max_in(self, days: float) -> int:
+        """Worst-case (largest) number of administrations within a window of ``days``."""
+        if self.once:
+            return 1
+        if self.interval_min_h is not None:
+            return max(1, math.ceil(days * 24 / self.interval_min_h - 1e-9))
+        count = math.ceil(self.count_max)
+        if days < self.window_days:
+            # "twice weekly": doses fall on separate days, so at most one a day
+            return max(1, min(count, math.ceil(days - 1e-9)))
+        return math.ceil(days / self.window_days - 1e-9) * count
+
+    def min_in(self, days: float) -> float:
+        """Fewest administrations expected within ``days`` (for the below-typical check)."""
+        if self.once:
+            return 1
+        if self.interval_max_h is not None:
+            return days * 24 / self.interval_max_h
+        return days / self.window_days * self.count_min
+
+    @property
+    def per_day_max(self) -> int:
+        """Worst-case administrations in one day."""
+        return self.max_in(1)
+
+    @property
+    def scale_days(self) -> float:
+        """The natural time scale of the frequency in days (1 for daily or more often)."""
+        if self.once:
+            return 1
+        if self.interval_min_h is not None:
+            return max(1.0, self.interval_min_h / 24)
+        return self.window_days
+
+
+class IngredientDose(NamedTuple):
+    """One ingredient of a line with its amount per administration, as written.
+
+    ``amount``..``amount_max`` is the range per administration (``amount_max`` None when it is
+    a single amount) in ``unit``; both None when the line gives no amount.
+    """
+
+    ingredient: str
+    amount: float | None = None
+    amount_max: float | None = None
+    unit: str | None = None
+
+    @property
+    def worst(self) -> float | None:
+        """The largest amount per administration."""
+        return self.amount_max if self.amount_max is not None else self.amount
+
+
+class MedicationLine(NamedTuple):
+    """One regimen item, read.
+
+    Attributes:
+        text: the item as given (a sig line), or the sig text a structured item stands for.
+        name: the name as written ('' when the line could not be read at all).
+        product: canonical id of the product or ingredient named, None when unknown.
+        ingredients: each ingredient with its amount per administration as written.
+        dose, dose_max, unit: the dose per administration as written (for display).
+        route: the route as written (None when the line states none).
+        frequency, prn, prn_reason, duration_days, duration_doses: as read.
+        formulation, form, strength, strength_unit: as read (``ER``, ``tablet``, ``5 %``).
+        unparsed: words that were not understood (the rest was read).
+        problems: parts understood but impossible (``q0h``, a negative dose).
+        error: why the line could not be read at all (None when it was read).
+        error_part: the text the error is about.
+        provenance: ``(field, origin)`` pairs: where each field that was set came from
+            (:data:`ORIGIN_SIG`, :data:`ORIGIN_FIELD`).
+        suggestions: close known names when the name is unknown ("did you mean").
+    """
+
+    text: str
+    name: str = ""
+    product: str | None = None
+    ingredients: tuple[IngredientDose, ...] = ()
+    dose: float | None = None
+    dose_max: float | None = None
+    unit: str | None = None
+    route: str | None = None
+    frequency: Frequency | None = None
+    prn: bool = False
+    prn_reason: str | None = None
+    duration_days: float | None = None
+    duration_doses: int | None = None
+    formulation: str | None = None
+    form: str | None = None
+    strength: float | None = None
+    strength_unit: str | None = None
+    unparsed: tuple[str, ...] = ()
+    problems: tuple[str, ...] = ()
+    error: str | None = None
+    error_part: str | None = None
+    provenance: tuple[tuple[str, str], ...] = ()
+    suggestions: tuple[str, ...] = ()
+
+    @property
+    def readable(self) -> bool:
+        """False when the line could not be read at all."""
+        return self.error is None
+
+    @property
+    def dose_worst(self) -> float | None:
+        """The largest dose per administration as written."""
+        return self.dose_max if self.dose_max is not None else self.dose
+
+
+Item = object
+"""An input item before it is read: a sig line (str) or a structured item (a mapping)."""
+
+
+class Record(NamedTuple):
+    """One regimen to check: an id, its items, the context it carries, where it came from.
+
+    Attributes:
+        id: the record's id (None when it could not be read).
+        items: sig lines (str) or structured items (mappings), in order.
+        context: the context given with the record itself (not the caller's options).
+        line: 1-based line (or row) of the record in its input.
+        error: one-line reason the record could not be read, else None.
+        item_lines: the input line of each item, when known (names lines in errors).
+    """
+
+    id: object
+    items: list[object]
+    context: Context | None = None
+    line: int = 0
+    error: str | None = None
+    item_lines: tuple[int, ...] | None = None

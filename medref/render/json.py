@@ -1,0 +1,147 @@
+"""The one JSON serializer: findings, summaries, ``check`` documents and ``batch`` lines.
+
+Every JSON medref writes goes through :class:`JsonWriter`: ``check --format json`` (the whole
+document, pretty-printed from the same compact text), ``batch`` (one compact line per record),
+and :meth:`medref.api.RecordResult.to_json`. A finding's JSON is built once per distinct
+finding and kept on it; a record then costs a join of cached bytes.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from medref._version import __version__
+from medref.context import Context
+from medref.engine import Assessment, FindingBody, Placed
+from medref.reference import Reference
+from medref.result import CheckResult
+from medref.vocab import STATUSES
+
+_SEV = ('"info"', '"warning"', '"error"')
+_dumps_compact = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+def dumps(obj: Any) -> str:
+    """Compact JSON text, UTF-8 characters kept (as every medref JSON output)."""
+    return _dumps_compact(obj)
+
+
+def _body_parts(body: FindingBody) -> tuple[bytes, bytes]:
+    """A finding's compact JSON before and after the numbers of its ``lines`` list."""
+    parts = body.json
+    if parts is None:
+        text = dumps({"code": body.code, "category": body.category, "severity": body.severity,
+                      "items": list(body.items), "lines": [], "message": body.message,
+                      "source": body.source, "rule": body.rule})
+        pre, _, post = text.partition('"lines":[]')
+        parts = body.json = ((pre + '"lines":[').encode(), ("]" + post).encode())
+    return parts
+
+
+class JsonWriter:
+    """Serializes assessments for one reference, with its own bounded memo of summary tails.
+
+    The bytes equal ``json.dumps(obj, ensure_ascii=False, separators=(",", ":"))`` of the
+    documented dicts (``CheckResult.to_dict()``, ``RecordResult.to_dict()``); a test compares
+    them record by record.
+    """
+
+    def __init__(self, reference: Reference) -> None:
+        self.reference = reference
+        self._table = dumps(reference.knowledge.policy.mme_factor_table_version)
+        self._data = dumps(reference.info.to_dict())
+        self._tails: dict[tuple[Context, tuple[object, ...]], bytes] = {}
+        self._lines: dict[tuple[int, ...], bytes] = {}
+        self._statuses: dict[tuple[str, ...], str] = {}
+
+    def findings(self, placed: list[Placed]) -> bytes:
+        """The JSON array of sorted findings."""
+        out = [b"["]
+        lines_memo = self._lines
+        for _, lines, body in placed:
+            pre, post = body.json or _body_parts(body)
+            lj = lines_memo.get(lines)
+            if lj is None:
+                lj = ",".join(map(str, lines)).encode()
+                if len(lines_memo) < 4096:
+                    lines_memo[lines] = lj
+            out += (pre, lj, post, b",")
+        if placed:
+            out[-1] = b"]"
+        else:
+            out.append(b"]")
+        return b"".join(out)
+
+    def summary(self, a: Assessment, sources: Mapping[str, str | None]) -> bytes:
+        """The JSON object of the summary."""
+        return self.summary_counts(a, sources)[0]
+
+    def summary_counts(self, a: Assessment, sources: Mapping[str, str | None]
+                       ) -> tuple[bytes, list[int], dict[str, int]]:
+        """The summary's JSON, with the findings counted by severity rank and by category."""
+        sev = [0, 0, 0]
+        cats: dict[str, int] = {}
+        for _, _, body in a.findings:
+            sev[body.rank] += 1
+            cats[body.category] = cats.get(body.category, 0) + 1
+        statuses = tuple([ln.status for ln in a.lines])
+        st = self._statuses.get(statuses)
+        if st is None:
+            counts = dict.fromkeys(STATUSES, 0)
+            for x in statuses:
+                counts[x] += 1
+            st = (f'{{"items":{len(statuses)},"checked":{counts["checked"]},'
+                  f'"statuses":{dumps(counts)},')
+            if len(self._statuses) >= 4096:
+                self._statuses.clear()
+            self._statuses[statuses] = st
+        findings = a.findings
+        by_cat = ",".join([f'"{c}":{cats[c]}' for c in sorted(cats)])
+        head = (f'{st}"findings":{len(findings)},"by_severity":{{"info":{sev[0]},'
+                f'"warning":{sev[1]},"error":{sev[2]}}},"by_category":{{{by_cat}}},'
+                f'"highest_severity":{_SEV[findings[0][2].rank] if findings else "null"},'
+                f'"mme_per_day":{"null" if a.mme is None else repr(a.mme)},')
+        return head.encode() + self._tail(a.context, sources), sev, cats
+
+    def _tail(self, ctx: Context, sources: Mapping[str, str | None]) -> bytes:
+        key = (ctx, tuple(sources.values()))
+        hit = self._tails.get(key)
+        if hit is None:
+            hit = (f'"mme_factor_table":{self._table},"context":{dumps(ctx.to_dict())},'
+                   f'"data":{self._data},"context_sources":{dumps(dict(sources))}}}').encode()
+            if len(self._tails) >= 1024:
+                self._tails.clear()
+            self._tails[key] = hit
+        return hit
+
+    def record(self, rid: object, a: Assessment, sources: Mapping[str, str | None]) -> bytes:
+        """One ``batch`` output line (no newline): ``{"id", "findings", "summary"}``."""
+        return self.record_counts(rid, a, sources)[0]
+
+    def record_counts(self, rid: object, a: Assessment, sources: Mapping[str, str | None]
+                      ) -> tuple[bytes, list[int], dict[str, int]]:
+        """:meth:`record`, with the findings counted by severity rank and by category."""
+        summary, sev, cats = self.summary_counts(a, sources)
+        return (b"".join((b'{"id":', dumps(rid).encode(), b',"findings":',
+                          self.findings(a.findings), b',"summary":', summary, b"}")),
+                sev, cats)
+
+    def error(self, rid: object, line: int, error: str) -> bytes:
+        """One ``batch`` line for a record that could not be read."""
+        return dumps({"id": rid, "line": line, "error": error}).encode()
+
+    def document(self, result: CheckResult) -> bytes:
+        """The compact ``check --format json`` document."""
+        items = dumps([i.to_dict() for i in result.items])
+        findings = dumps([f.to_dict() for f in result.findings])
+        summary = dumps(result.summary.to_dict())
+        return (f'{{"items":{items},"findings":{findings},"summary":{summary},'
+                f'"medref_version":{dumps(__version__)}}}').encode()
+
+
+def check_json(result: CheckResult, reference: Reference) -> str:
+    """The JSON document of ``medref check --format json`` (indented for people)."""
+    compact = JsonWriter(reference).document(result)
+    return json.dumps(json.loads(compact), indent=2, ensure_ascii=False)

@@ -1,0 +1,38 @@
+"""Text folding shared by the readers and the name index (no other medref imports)."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_DASH_CHARS = "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d"
+_DASHES = dict.fromkeys(map(ord, _DASH_CHARS), "-")
+_DASHES.update({ord("\u00d7"): "x", ord("\u00b5"): "u", ord("\u03bc"): "u"})
+_SPACES = dict.fromkeys(map(ord, "\t\n\r\v\f\x1c\x1d\x1e\x1f\x85\u2028\u2029"), " ")
+_THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
+
+
+def normalize(text: str) -> str:
+    """Fold a line for matching: NFKC, lower case, one kind of dash, single spaces.
+
+    Control characters and bidirectional marks are removed; a comma between digit groups
+    (``1,000``) is kept as a thousands separator, other commas become spaces.
+    """
+    s = unicodedata.normalize("NFKC", text).translate(_DASHES).casefold()
+    s = s.translate(_SPACES)
+    if not s.isascii() or any(c < " " for c in s):
+        s = "".join(c for c in s if unicodedata.category(c)[0] != "C")
+    s = _THOUSANDS.sub("", s)
+    s = s.replace(",", " ").replace(";", " ")
+    return " ".join(s.split())
+
+
+def clean_text(text: str) -> str:
+    """Replace lone UTF-16 surrogates (which cannot be written as UTF-8) with U+FFFD."""
+    if text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return text
