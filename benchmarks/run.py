@@ -1,35 +1,48 @@
-"""medref benchmarks: cold start, batch throughput, scaling, memory. Prints figures only.
+"""medref benchmarks: cold start, batch throughput, scaling, memory, "did you mean". Prints
+figures only; tests never assert on time.
 
-    python benchmarks/run.py            # full: 200k and 1M records (several minutes)
-    python benchmarks/run.py --quick    # 20k / 100k records, for a smoke run
+    python benchmarks/run.py                       # full: 200k and 1M records (long)
+    python benchmarks/run.py --quick               # 20k / 100k records, a smoke run
+    python benchmarks/run.py --baseline df729f4    # also: the same figures for a git revision,
+                                                   # side by side, interleaved runs
 
 Every figure is measured side by side with its baseline in the same run (machines are noisy;
 the targets are ratios):
-- cold start: `medref check "ibuprofen 800 mg po tid"` vs `python -c "import click, pydantic,
-  tabulate"` (target <= 1.25x);
-- throughput: `medref batch` over N records vs plain Python reading the file and json.loads-ing
-  every line (target <= 5x), with items per second;
-- output floor: the time to write the batch's output bytes alone (no checking), to show how
-  much of the throughput ratio the size of the output sets by itself;
-- scaling: --jobs 2 vs --jobs 1 (target >= 1.6x faster), 5N vs N records (target <= 5.5x),
-  peak memory for 5N vs 10k records (target <= 1.2x).
+- cold start: ``medref check`` on three lines (a known drug, a brand, an unknown name) vs
+  ``python -c "import click, pydantic, tabulate"`` (target <= 1.25x); with ``--baseline``,
+  also vs the revision's ``medref check`` (medians of ``--runs`` interleaved runs);
+- throughput: ``medref batch`` over N records vs plain Python reading the file and
+  json.loads-ing every line, with items per second; with ``--baseline``, the revision's batch
+  too (interleaved, medians of ``--batch-runs``);
+- output floor: the time to write the batch's output bytes alone (no checking);
+- scaling: --jobs 2 vs --jobs 1 (target >= 1.6x), 5N vs N records (target <= 5.5x), peak memory
+  for 5N vs 10k records (target <= 1.2x);
+- unknown names: ``medref check -f`` on 10,000 distinct unknown names, each answered with a
+  suggestion or "no close match" (target <= 3 s).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
+import random
 import statistics
+import string
 import subprocess
 import sys
 import tempfile
 import time
+import venv
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
 BIN = Path(sys.executable).parent
 MEDREF = str(BIN / "medref")
+CHECK_LINES = ["ibuprofen 800 mg po tid", "Tylenol 1 g q6h prn pain", "xyzzy 10 mg daily"]
+"""Cold start: a known drug, a brand name and an unknown name."""
 
 
 def _run(cmd: list[str], stdout: int | None = subprocess.DEVNULL) -> tuple[float, int, int]:
@@ -77,10 +90,8 @@ print(time.perf_counter() - t)
 
 
 def _write_floor(src: Path, dst: Path) -> float:
-    """Seconds to write ``src``'s bytes to ``dst`` (1 MiB writes, then fsync, as batch): the
-    least any run producing that output can take on this disk, before any work. Measured in a
-    child process, so this process never holds the output (children would inherit its peak
-    memory)."""
+    """Seconds to write ``src``'s bytes to ``dst`` (1 MiB writes, then fsync, as batch), in a
+    child process so this process never holds the output."""
     os.sync()
     done = subprocess.run([sys.executable, "-c", _FLOOR, str(src), str(dst)],
                           capture_output=True, text=True, check=True)
@@ -88,10 +99,60 @@ def _write_floor(src: Path, dst: Path) -> float:
     return float(done.stdout)
 
 
+def install_revision(rev: str, where: Path) -> str:
+    """Install git revision ``rev`` of this repository in a fresh venv under ``where`` (a
+    worktree of the revision, built and installed like a user install); return its
+    ``medref`` script."""
+    src = where / "src"
+    subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(src), rev],
+                   check=True, capture_output=True)
+    env_dir = where / "venv"
+    venv.create(env_dir, with_pip=True)
+    py = env_dir / "bin" / "python"
+    subprocess.run([str(py), "-m", "pip", "install", "-q", str(src)], check=True)
+    subprocess.run([str(py), "-m", "compileall", "-q", str(env_dir / "lib")], check=False)
+    return str(env_dir / "bin" / "medref")
+
+
+def _remove_worktree(where: Path) -> None:
+    subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force",
+                    str(where / "src")], check=False, capture_output=True)
+
+
+def _interleaved(cmds: dict[str, list[str]], runs: int) -> dict[str, list[float]]:
+    """Wall seconds of each command, run ``runs`` times in turn."""
+    out: dict[str, list[float]] = {k: [] for k in cmds}
+    for _ in range(runs):
+        for k, cmd in cmds.items():
+            out[k].append(_run(cmd)[0])
+    return out
+
+
+def _unknown_names(path: Path, n: int = 10_000) -> None:
+    rnd = random.Random(7)
+    seen: set[str] = set()
+    lines = []
+    while len(lines) < n:
+        name = "".join(rnd.choice(string.ascii_lowercase) for _ in range(rnd.randint(5, 11)))
+        if name in seen:
+            continue
+        seen.add(name)
+        lines.append(f"{name} {rnd.choice([5, 10, 20, 50, 100, 500])} mg "
+                     f"{rnd.choice(['daily', 'bid', 'tid', 'q6h'])}")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description="medref benchmarks")
     ap.add_argument("--quick", action="store_true", help="smaller inputs")
-    ap.add_argument("--repeat", type=int, default=5, help="cold-start repetitions (best of)")
+    ap.add_argument("--runs", type=int, default=20,
+                    help="interleaved cold-start runs (medians reported)")
+    ap.add_argument("--batch-runs", type=int, default=3,
+                    help="interleaved batch runs per command when comparing (medians)")
+    ap.add_argument("--baseline", metavar="REV",
+                    help="also measure this git revision, side by side (e.g. df729f4)")
+    ap.add_argument("--only", choices=["compare", "all"], default="all",
+                    help="compare: only the side-by-side figures with --baseline")
     args = ap.parse_args()
     n = 20_000 if args.quick else 200_000
     big = 5 * n
@@ -103,51 +164,95 @@ def main() -> None:
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(Path(medref.__file__).parent)],
                    check=False)
 
-    # cold start, interleaved so both see the same machine state
-    base_t, med_t = [], []
-    for _ in range(args.repeat):
-        base_t.append(_run([sys.executable, "-c", "import click, pydantic, tabulate"])[0])
-        med_t.append(_run([MEDREF, "check", "ibuprofen 800 mg po tid"])[0])
-    b, m = min(base_t), min(med_t)
-    print(f"cold start: medref check {m * 1000:.0f} ms vs import click,pydantic,tabulate "
-          f"{b * 1000:.0f} ms -> {m / b:.2f}x (target <= 1.25x; medians "
-          f"{statistics.median(med_t) * 1000:.0f} / {statistics.median(base_t) * 1000:.0f} ms)")
-
     with tempfile.TemporaryDirectory() as tmp:
         d = Path(tmp)
-        small, mid, large = d / "r10k.jsonl", d / f"r{n}.jsonl", d / f"r{big}.jsonl"
-        _make(small, 10_000)
-        _make(mid, n)
-        _make(large, big)
-        with open(mid) as fh:
-            items = sum(line.count('",') + 1 for line in fh if '"items": [' in line)
+        rev_medref = None
+        if args.baseline:
+            rev_medref = install_revision(args.baseline, d / "rev")
+        try:
+            _measure(args, d, n, big, rev_medref)
+        finally:
+            if args.baseline:
+                _remove_worktree(d / "rev")
 
-        base, _, _ = _run(_baseline_read(mid))
-        t1, rss_mid, _ = _run([MEDREF, "batch", str(mid), "-o", str(d / "o1.jsonl"),
-                               "--jobs", "1"])
-        t2, _, _ = _run([MEDREF, "batch", str(mid), "-o", str(d / "o2.jsonl"), "--jobs", "2"])
-        with open(d / "o1.jsonl") as fh:
-            out_lines = sum(1 for _ in fh)
-        print(f"throughput: {n:,} records ({out_lines:,} results): batch --jobs 1 {t1:.1f} s, "
-              f"--jobs 2 {t2:.1f} s; plain read+json.loads {base:.2f} s -> "
-              f"{t1 / base:.1f}x (jobs 1), {t2 / base:.1f}x (jobs 2) (target <= 5x); "
-              f"{items / t1:,.0f} items/s (jobs 1), {items / t2:,.0f} items/s (jobs 2)")
-        floors = [_write_floor(d / "o1.jsonl", d / "floor.jsonl") for _ in range(3)]
-        size = (d / "o1.jsonl").stat().st_size
-        print(f"output floor: writing the {size / 1e6:,.0f} MB of results alone (no reading, no "
-              f"checking; 1 MiB writes and fsync, as batch) {min(floors):.2f} s best of 3 "
-              f"(worst {max(floors):.2f} s) -> {min(floors) / base:.1f}x the plain read")
-        print(f"scaling: --jobs 2 is {t1 / t2:.2f}x faster than --jobs 1 (target >= 1.6x)")
 
-        tb, rss_big, _ = _run([MEDREF, "batch", str(large), "-o", str(d / "o3.jsonl"),
-                               "--jobs", "1"])
-        _, rss_small, _ = _run([MEDREF, "batch", str(small), "-o", str(d / "o4.jsonl"),
-                                "--jobs", "1"])
-        print(f"linearity: {big:,} records {tb:.1f} s vs {n:,} records {t1:.1f} s -> "
-              f"{tb / t1:.2f}x for 5x the records (target <= 5.5x)")
-        print(f"memory: peak RSS {big:,} records {rss_big / 1024:.0f} MiB vs 10,000 records "
-              f"{rss_small / 1024:.0f} MiB -> {rss_big / rss_small:.2f}x (target <= 1.2x; "
-              f"{n:,}: {rss_mid / 1024:.0f} MiB)")
+def _measure(args: argparse.Namespace, d: Path, n: int, big: int,
+             rev_medref: str | None) -> None:
+    base_cmd = [sys.executable, "-c", "import click, pydantic, tabulate"]
+    cmds = {"deps": base_cmd, "medref": [MEDREF, "check", *CHECK_LINES]}
+    if rev_medref:
+        cmds[args.baseline] = [rev_medref, "check", *CHECK_LINES]
+    times = _interleaved(cmds, args.runs)
+    med = {k: statistics.median(v) for k, v in times.items()}
+    line = (f"cold start ({args.runs} interleaved runs, medians): medref check "
+            f"{med['medref'] * 1000:.0f} ms vs import click,pydantic,tabulate "
+            f"{med['deps'] * 1000:.0f} ms -> {med['medref'] / med['deps']:.2f}x "
+            "(target <= 1.25x)")
+    if rev_medref:
+        line += (f"; {args.baseline} {med[args.baseline] * 1000:.0f} ms "
+                 f"({med[args.baseline] / med['deps']:.2f}x) -> this code is "
+                 f"{med['medref'] / med[args.baseline]:.3f}x {args.baseline} (target <= 1.05x)")
+    print(line)
+
+    small, mid, large = d / "r10k.jsonl", d / f"r{n}.jsonl", d / f"r{big}.jsonl"
+    _make(mid, n)
+    with open(mid) as fh:
+        items = sum(len(json.loads(x).get("items", "")) for x in fh if '"items": [' in x)
+    if rev_medref:
+        bcmds = {"json.loads": _baseline_read(mid),
+                 "medref": [MEDREF, "batch", str(mid), "-o", str(d / "cmp.jsonl")],
+                 args.baseline: [rev_medref, "batch", str(mid), "-o", str(d / "cmp.jsonl")]}
+        bt = {k: statistics.median(v) for k, v in _interleaved(bcmds, args.batch_runs).items()}
+        print(f"batch vs {args.baseline} ({n:,} records, --jobs 1, {args.batch_runs} "
+              f"interleaved runs, medians): medref {bt['medref']:.1f} s = "
+              f"{bt['medref'] / bt['json.loads']:.1f}x json.loads; {args.baseline} "
+              f"{bt[args.baseline]:.1f} s = {bt[args.baseline] / bt['json.loads']:.1f}x; "
+              f"json.loads {bt['json.loads']:.2f} s -> this code takes "
+              f"{bt['medref'] / bt[args.baseline]:.3f}x the time of {args.baseline} "
+              "(target <= 1.0x)")
+    if args.only == "compare":
+        return
+
+    names = d / "unknown.txt"
+    _unknown_names(names)
+    t_json = min(_run([MEDREF, "check", "-f", str(names), "--format", "json"],
+                      stdout=subprocess.DEVNULL)[0] for _ in range(3))
+    t_table = min(_run([MEDREF, "check", "-f", str(names)])[0] for _ in range(3))
+    out = subprocess.run([MEDREF, "check", "-f", str(names), "--format", "json"],
+                         capture_output=True, text=True)
+    found = [f for f in json.loads(out.stdout)["findings"] if f["code"] == "MR002"]
+    answered = sum("did you mean" in f["message"] or "no close match" in f["message"]
+                   for f in found)
+    print(f"unknown names: check -f on 10,000 distinct unknown names: json {t_json:.2f} s, "
+          f"table {t_table:.2f} s (best of 3); {answered:,} of {len(found):,} answered with "
+          "a suggestion or 'no close match' (target <= 3 s)")
+
+    _make(small, 10_000)
+    _make(large, big)
+    base, _, _ = _run(_baseline_read(mid))
+    t1, rss_mid, _ = _run([MEDREF, "batch", str(mid), "-o", str(d / "o1.jsonl"), "--jobs", "1"])
+    t2, _, _ = _run([MEDREF, "batch", str(mid), "-o", str(d / "o2.jsonl"), "--jobs", "2"])
+    with open(d / "o1.jsonl") as fh:
+        out_lines = sum(1 for _ in fh)
+    print(f"throughput: {n:,} records ({out_lines:,} results): batch --jobs 1 {t1:.1f} s, "
+          f"--jobs 2 {t2:.1f} s; plain read+json.loads {base:.2f} s -> "
+          f"{t1 / base:.1f}x (jobs 1), {t2 / base:.1f}x (jobs 2); "
+          f"{items / t1:,.0f} items/s (jobs 1), {items / t2:,.0f} items/s (jobs 2)")
+    floors = [_write_floor(d / "o1.jsonl", d / "floor.jsonl") for _ in range(3)]
+    size = (d / "o1.jsonl").stat().st_size
+    print(f"output floor: writing the {size / 1e6:,.0f} MB of results alone (no reading, no "
+          f"checking; 1 MiB writes and fsync, as batch) {min(floors):.2f} s best of 3 "
+          f"(worst {max(floors):.2f} s) -> {min(floors) / base:.1f}x the plain read")
+    print(f"scaling: --jobs 2 is {t1 / t2:.2f}x faster than --jobs 1 (target >= 1.6x)")
+    tb, rss_big, _ = _run([MEDREF, "batch", str(large), "-o", str(d / "o3.jsonl"),
+                           "--jobs", "1"])
+    _, rss_small, _ = _run([MEDREF, "batch", str(small), "-o", str(d / "o4.jsonl"),
+                            "--jobs", "1"])
+    print(f"linearity: {big:,} records {tb:.1f} s vs {n:,} records {t1:.1f} s -> "
+          f"{tb / t1:.2f}x for 5x the records (target <= 5.5x)")
+    print(f"memory: peak RSS {big:,} records {rss_big / 1024:.0f} MiB vs 10,000 records "
+          f"{rss_small / 1024:.0f} MiB -> {rss_big / rss_small:.2f}x (target <= 1.2x; "
+          f"{n:,}: {rss_mid / 1024:.0f} MiB)")
 
 
 if __name__ == "__main__":

@@ -85,14 +85,99 @@ def first_chars(pattern: str) -> str | None:
     return "".join(sorted(chars))
 
 
-def table() -> list[str | None]:
-    """The first characters of every sig rule, in rule order."""
+_MAX_SET = 64
+"""Above this many two-character prefixes, a rule is dispatched on its first character."""
+
+
+class _TooMany(Exception):
+    """More prefixes than worth listing."""
+
+
+def _concat(left: set[str], right: set[str], k: int) -> set[str]:
+    out = set()
+    for a in left:
+        if len(a) >= k:
+            out.add(a)
+            continue
+        for b in right:
+            out.add((a + b)[:k])
+    if len(out) > _MAX_SET:
+        raise _TooMany
+    return out
+
+
+def _chars(op: object, av: object) -> set[str]:
+    chars, empty = _item(op, av)
+    if empty:  # pragma: no cover - single-character items are never empty
+        raise _Any
+    return set(chars)
+
+
+def _pre_item(op: object, av: object, k: int) -> set[str]:
+    """Every prefix (up to ``k`` characters) of a match of one item; shorter strings mean
+    the item can end there ("" when it can match nothing)."""
+    if op in (C.LITERAL, C.IN):
+        return _chars(op, av)
+    if op is C.BRANCH:
+        out: set[str] = set()
+        for branch in av[1]:  # type: ignore[index]
+            out |= _pre_seq(branch, k)
+        return out
+    if op is C.SUBPATTERN:
+        return _pre_seq(av[3], k)  # type: ignore[index]
+    if op in (C.MAX_REPEAT, C.MIN_REPEAT):
+        low: int = av[0]  # type: ignore[index]
+        high: int = av[1]  # type: ignore[index]
+        sub = _pre_seq(av[2], k)  # type: ignore[index]
+        result: set[str] = set()
+        cur = {""}
+        for rep in range(min(high, k) + 1):
+            if rep >= low:
+                result |= cur
+            if all(len(x) >= k for x in cur) or rep == min(high, k):
+                if rep < low:
+                    result |= cur
+                break
+            cur = _concat(cur, sub, k)
+        return result
+    if op in (C.AT, C.ASSERT, C.ASSERT_NOT):
+        return {""}
+    raise _Any
+
+
+def _pre_seq(items: object, k: int) -> set[str]:
+    cur = {""}
+    for op, av in items:  # type: ignore[attr-defined]
+        cur = _concat(cur, _pre_item(op, av, k), k)
+        if all(len(x) >= k for x in cur):
+            break
+    return cur
+
+
+def first_pairs(pattern: str) -> tuple[str, ...] | None:
+    """The first two characters a match of ``pattern`` can start with (and, as one-character
+    strings, the whole one-character matches), sorted; None when there are too many to list
+    (the rule is then dispatched on its first character)."""
+    try:
+        return tuple(sorted(x for x in _pre_seq(P.parse(pattern), 2) if x))
+    except (_Any, _TooMany):
+        return None
+
+
+def table() -> list[tuple[str | None, tuple[str, ...] | None]]:
+    """The first characters and first pairs of every sig rule, in rule order."""
     from medref.sig import _RULES, _end_boundary
-    return [first_chars(_end_boundary(rx)) for rx, _ in _RULES]
+    out = []
+    for rx, _ in _RULES:
+        pattern = _end_boundary(rx)
+        out.append((first_chars(pattern), first_pairs(pattern)))
+    return out
 
 
 if __name__ == "__main__":
-    print("_FIRST: tuple[str | None, ...] = (")
+    import pprint
+    print("_FIRST: tuple[tuple[str | None, tuple[str, ...] | None], ...] = (")
     for entry in table():
-        print(f"    {entry!r},")
+        text = pprint.pformat(entry, width=94, compact=True)
+        print("    " + text.replace("\n", "\n    ") + ",")
     print(")")

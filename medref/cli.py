@@ -337,7 +337,7 @@ def codes() -> None:
     from medref.engine import ENGINE_CODES
     try:
         codes = codes_of(all_checks(), ENGINE_CODES)
-    except (ValueError, ImportError) as exc:
+    except ValueError as exc:
         _fail(exc)
     for c in codes.values():
         click.echo(f"{c.code}  {c.category:<17} {c.severity_text:<19} {c.meaning}")

@@ -23,7 +23,9 @@ class Code(NamedTuple):
     Attributes:
         code: ``MRnnn``.
         category: one of :data:`medref.vocab.CATEGORIES`.
-        severities: the severities the code may be emitted at (least severe first).
+        severities: the severities the code may be emitted at (least severe first). Where the
+            data sets a finding's severity (a limit's, a rule's), every severity the data
+            may hold is listed.
         meaning: one sentence for the code table.
     """
 
@@ -34,8 +36,8 @@ class Code(NamedTuple):
 
     @property
     def severity_text(self) -> str:
-        """``info|warning`` style text for tables."""
-        return "|".join(self.severities)
+        """``info/warning`` style text for tables."""
+        return "/".join(self.severities)
 
 
 def validate(code: Code) -> Code:

@@ -88,6 +88,17 @@ class ResolvedLine(NamedTuple):
         """The canonical ids of the line's ingredients (grouped lines only)."""
         return tuple(d.ingredient for d in self.line.ingredients) if self.grouped else ()
 
+    def mme_parts(self) -> list[tuple[Ingredient, float]]:
+        """Each opioid ingredient of the line with its MME/day (when :attr:`mme` is set)."""
+        if self.mme is None:
+            return []
+        out = []
+        for d in self.doses:
+            factor = d.ingredient.mme_factor.value if d.ingredient.mme_factor else None
+            if isinstance(factor, float) and d.daily is not None:
+                out.append((d.ingredient, d.daily * factor))
+        return out
+
     def dose_of(self, ingredient: str) -> DoseFacts | None:
         """The comparable dose of one ingredient on this line, or None."""
         for d in self.doses:
@@ -98,7 +109,7 @@ class ResolvedLine(NamedTuple):
 
 def resolve(line: MedicationLine, kb: Knowledge) -> ResolvedLine:
     """Resolve a read line against the knowledge (no patient context is read)."""
-    norm = normalize(line.text)
+    norm = line.norm or normalize(line.text)
     if not line.readable:
         return ResolvedLine(line, None, "unparseable", UNREADABLE, None, (), False, None, None,
                             norm)
@@ -144,15 +155,19 @@ def resolve(line: MedicationLine, kb: Knowledge) -> ResolvedLine:
 
 def _mme(product: Ingredient, route: str | None, doses: list[DoseFacts]
          ) -> tuple[float | None, str | None]:
-    """An opioid line's worst-case MME/day (CDC factors are for oral dosing), or why not."""
-    if product.mme_factor is None:
-        return None, None
-    factor = product.mme_factor.value
-    if not isinstance(factor, float):
+    """A line's worst-case MME/day over its opioid ingredients (CDC factors are for oral
+    dosing), or why it cannot be computed."""
+    opioid = [d for d in doses if d.ingredient.mme_factor is not None]
+    if not opioid and product.mme_factor is None:
         return None, None
     if route not in (None, "po"):
         return None, MME_ROUTE
-    for d in doses:
-        if d.ingredient.id == product.id and d.daily is not None and d.unit == "mg":
-            return d.daily * factor, None
-    return None, MME_DOSE
+    total = 0.0
+    for d in opioid:
+        factor = d.ingredient.mme_factor.value if d.ingredient.mme_factor else None
+        if d.daily is None or d.unit != "mg" or not isinstance(factor, float):
+            return None, MME_DOSE
+        total += d.daily * factor
+    if not opioid:
+        return None, MME_DOSE
+    return total, None

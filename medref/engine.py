@@ -40,6 +40,7 @@ from medref.dosing import ResolvedLine, resolve
 from medref.errors import InputError
 from medref.readers.lines import read_sig, read_structured
 from medref.reference import Reference
+from medref.regimen import MedicationLine
 from medref.vocab import SEVERITY_RANK
 
 MR602 = Code("MR602", "unverifiable", ("info",),
@@ -170,7 +171,7 @@ class Engine:
         self._ing_keys: dict[str, KeyFn | None] = {}
         self._ing_relevant: dict[str, tuple[IngredientCheck, ...]] = {}
         self._resolve = reference.resolve
-        self._suggest = reference.suggest
+        self._suggest = reference.suggest_normalized
 
     # -- reading -----------------------------------------------------------------------------
     def _slot(self, item: object, i: int, source: str, item_lines: Sequence[int] | None
@@ -181,6 +182,10 @@ class Engine:
                 return slot
             resolved = resolve(read_sig(item, self._resolve, self._suggest), self.kb)
             return self._remember(item, resolved)
+        if isinstance(item, MedicationLine):
+            slot = self._slots.get(("line", item))
+            return slot if slot is not None else self._remember(("line", item),
+                                                                resolve(item, self.kb))
         if isinstance(item, Mapping):
             try:
                 key: Hashable = ("item", tuple(sorted((str(k), repr(v))
@@ -339,7 +344,8 @@ class Engine:
         """Read and check one regimen.
 
         Args:
-            items: sig lines (str) or structured items (mappings).
+            items: sig lines (str), structured items (mappings), or lines already read
+                (:class:`~medref.regimen.MedicationLine`).
             ctx: the patient context (already merged; see :func:`medref.context.merge`).
             source: where the items came from (a file name), for error messages.
             item_lines: the input line of each item, for error messages.

@@ -180,8 +180,8 @@ class Typical(NamedTuple):
     min: float
     max: float
     unit: str
+    frequency: str
     basis: str = "administration"
-    frequency: str = ""
     frequency_text: str | None = None
     sources: tuple[str, ...] = ("seed",)
 
@@ -233,6 +233,7 @@ class Ingredient(NamedTuple):
     kind: str
     name: str
     bone_healing: BoneHealing
+    sources: tuple[str, ...]
     aliases: tuple[str, ...] = ()
     classes: tuple[str, ...] = ()
     routes: tuple[str, ...] = ()
@@ -251,7 +252,6 @@ class Ingredient(NamedTuple):
     side_effects: tuple[str, ...] = ()
     regulatory: str | None = None
     notes: tuple[Note, ...] = ()
-    sources: tuple[str, ...] = ()
     file: str = ""
 
     @property

@@ -124,13 +124,17 @@ class Reference:
 
     def suggest(self, name: str, n: int = 3) -> tuple[str, ...]:
         """Closest known names (ids, names or aliases) to ``name``, best first."""
+        return self.suggest_normalized(normalize(name), n)
+
+    def suggest_normalized(self, key: str, n: int = 3) -> tuple[str, ...]:
+        """:meth:`suggest` for a name already normalized (:func:`medref.text.normalize`)."""
         s = self._suggester
         if s is None:
             with self._lock:
                 if self._suggester is None:
                     self._suggester = Suggester(self._index)
                 s = self._suggester
-        return s.suggest(normalize(name), n)
+        return s.suggest(key, n)
 
     def search(self, text: str) -> list[dict[str, Any]]:
         """Entries whose id, name, aliases, classes or texts contain ``text`` (any case)."""

@@ -108,6 +108,7 @@ class MedicationLine(NamedTuple):
         provenance: ``(field, origin)`` pairs: where each field that was set came from
             (:data:`ORIGIN_SIG`, :data:`ORIGIN_FIELD`).
         suggestions: close known names when the name is unknown ("did you mean").
+        norm: the text normalized (to spot identical lines), when the reader computed it.
     """
 
     text: str
@@ -133,6 +134,7 @@ class MedicationLine(NamedTuple):
     error_part: str | None = None
     provenance: tuple[tuple[str, str], ...] = ()
     suggestions: tuple[str, ...] = ()
+    norm: str = ""
 
     @property
     def readable(self) -> bool:

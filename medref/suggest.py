@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import threading
 from collections.abc import Iterable, Mapping
 
 _CUTOFF = 0.75
@@ -23,26 +24,16 @@ offered for an unknown one such as metformin)."""
 _SHORTLIST = 12
 """Known names (by shared trigrams) scored per unknown name."""
 
-_FOLD = [(re.compile(a), b) for a, b in (
-    (r"ph", "f"), (r"y", "i"), (r"[ck]", "k"), (r"z", "s"), (r"(.)\1+", r"\1"), (r"e\b", ""),
-)]
+_LETTERS = str.maketrans({"y": "i", "c": "k", "z": "s"})
+_DOUBLES = re.compile(r"(.)\1+")
+_FINAL_E = re.compile(r"e\b")
 
 
 def fold(name: str) -> str:
     """A spelling-insensitive form of a normalized name (``ibuprophen`` and ``ibuprofen``,
     ``gabapentine`` and ``gabapentin`` fold alike)."""
-    out = name
-    for rx, rep in _FOLD:
-        out = rx.sub(rep, out)
-    return out
-
-
-def _ratio(a: str, b: str) -> float:
-    """difflib's ratio, skipped (0) when its cheap upper bounds are already below the cutoff."""
-    m = difflib.SequenceMatcher(None, a, b, autojunk=False)
-    if m.real_quick_ratio() < _CUTOFF or m.quick_ratio() < _CUTOFF:
-        return 0.0
-    return m.ratio()
+    out = name.replace("ph", "f").translate(_LETTERS)
+    return _FINAL_E.sub("", _DOUBLES.sub(r"\1", out))
 
 
 def _trigrams(text: str) -> set[str]:
@@ -61,17 +52,44 @@ class Suggester:
                  display: Mapping[str, str] | None = None) -> None:
         self._index = dict(index)
         self._extra = dict(extra or {})
+        self._lock = threading.Lock()
+        # one matcher per known name (and per folded name), its second sequence fixed: difflib
+        # indexes the second sequence once, so scoring a query costs only the comparison
+        self._matchers: dict[str, difflib.SequenceMatcher[str]] = {}
         self._display = dict(display or {})
-        self._grams: dict[str, list[str]] = {}
-        self._folded = {name: fold(name) for name in self._index}
+        self._grams: dict[str, tuple[str, ...]] = {}
+        self._folded: dict[str, str] = {}
+        self._padded = [(f"  {name} ", name) for name in self._index]
+        self._queries = 0
+        self._built = False
+
+    def _postings(self, gram: str) -> tuple[str, ...]:
+        """The known names holding a trigram; the index is built as trigrams are asked for
+        (one unknown name costs a scan of the names for its own trigrams), then whole once
+        many names have been asked about."""
+        hit = self._grams.get(gram)
+        if hit is None:
+            if self._built:
+                return ()
+            hit = self._grams[gram] = tuple(n for padded, n in self._padded if gram in padded)
+        return hit
+
+    def _build(self) -> None:
+        grams: dict[str, list[str]] = {}
         for name in self._index:
-            for g in _trigrams(name) | _trigrams(self._folded[name]):
-                self._grams.setdefault(g, []).append(name)
+            for g in _trigrams(name):
+                grams.setdefault(g, []).append(name)
+        self._grams = {g: tuple(v) for g, v in grams.items()}
+        self._built = True
 
     def _shortlist(self, key: str, folded: str) -> list[str]:
         counts: dict[str, int] = {}
+        if not self._built:
+            self._queries += 1
+            if self._queries > 20:
+                self._build()
         for g in _trigrams(key) | _trigrams(folded):
-            for name in self._grams.get(g, ()):
+            for name in self._postings(g):
                 counts[name] = counts.get(name, 0) + 1
         top = sorted(counts, key=lambda n: (-counts[n], n))[:_SHORTLIST]
         return [n for n in top if counts[n] >= 2]
@@ -86,12 +104,30 @@ class Suggester:
         if hit is not None and hit in self._index:
             scored.append((2.0, hit))
         folded = fold(key)
-        for name in self._shortlist(key, folded):
-            ratio = max(_ratio(key, name), _ratio(folded, self._folded[name]))
-            if ratio >= _CUTOFF:
-                scored.append((ratio, name))
+        with self._lock:
+            for name in self._shortlist(key, folded):
+                fn = self._folded.get(name)
+                if fn is None:
+                    fn = self._folded[name] = fold(name)
+                ratio = max(self._ratio(key, name), self._ratio(folded, fn))
+                if ratio >= _CUTOFF:
+                    scored.append((ratio, name))
         scored.sort(key=lambda x: (-x[0], x[1]))
         return tuple(self._label(name) for name in _distinct(scored, self._index))[:n]
+
+    def _ratio(self, a: str, b: str) -> float:
+        """difflib's ratio of ``a`` to the known name ``b``, skipped (0) when its cheap upper
+        bounds are already below the cutoff. Call with the lock held."""
+        la, lb = len(a), len(b)
+        if not la or 2 * min(la, lb) / (la + lb) < _CUTOFF:
+            return 0.0
+        m = self._matchers.get(b)
+        if m is None:
+            m = self._matchers[b] = difflib.SequenceMatcher(None, "", b, autojunk=False)
+        m.set_seq1(a)
+        if m.quick_ratio() < _CUTOFF:
+            return 0.0
+        return m.ratio()
 
     def _label(self, name: str) -> str:
         eid = self._index[name]

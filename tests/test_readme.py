@@ -78,3 +78,10 @@ def test_every_command_has_help_and_is_documented() -> None:
     for name, cmd in cli.commands.items():
         assert cmd.help, name
         assert f"medref {name}" in README, name
+
+
+def test_the_code_table_is_generated_from_the_declared_codes() -> None:
+    """The README's code table is exactly what ``python -m medref._docs`` writes."""
+    from medref._docs import BEGIN, END, code_table
+    table = README.split(BEGIN, 1)[1].split(END, 1)[0].strip()
+    assert table == code_table(), "run: python -m medref._docs"

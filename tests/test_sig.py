@@ -707,9 +707,14 @@ def test_first_character_table_is_current() -> None:
     assert list(sig._FIRST) == _sigtable.table()
 
 
-@settings(max_examples=300, deadline=None)
-@given(st.text(alphabet=" 0123456789.-/()%abcdefghijklmnopqrstuvwxyz", max_size=30),
-       st.integers(0, 29))
+@settings(max_examples=1500, deadline=None)
+@given(st.one_of(
+    st.text(alphabet=" 0123456789.-/()%abcdefghijklmnopqrstuvwxyz\t", max_size=30),
+    st.lists(st.sampled_from(["q", "6", "h", " ", "bid", "tid", "daily", "to", "max", "up",
+                              "2", "x", "-", "prn", "every", "hours", "mg", "do not exceed",
+                              "(", ")", "once", "for", "days", "weekly", "not", "a day"]),
+             max_size=8).map("".join)),
+    st.integers(0, 29))
 def test_dispatch_finds_the_rule_a_full_scan_finds(text: str, pos: int) -> None:
     """Trying only the rules that can start with the character at hand finds the same first
     rule as trying every rule in order."""

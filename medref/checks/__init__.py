@@ -42,8 +42,8 @@ def extra_checks(spec: str | None = None) -> tuple[Check, ...]:
     """The checks named in ``spec`` (default ``$MEDREF_CHECKS``).
 
     Raises:
-        ValueError: a name that is not ``module:attribute`` or is not a check instance.
-        ImportError: the module cannot be imported.
+        ValueError: a name that is not ``module:attribute``, a module that cannot be imported,
+            or an attribute that is not a check instance.
     """
     text = os.environ.get(ENV_EXTRA, "") if spec is None else spec
     out: list[Check] = []
@@ -51,7 +51,10 @@ def extra_checks(spec: str | None = None) -> tuple[Check, ...]:
         mod, sep, attr = part.partition(":")
         if not sep or not mod or not attr:
             raise ValueError(f"{ENV_EXTRA}: {part!r} is not 'package.module:attribute'")
-        obj = getattr(import_module(mod), attr, None)
+        try:
+            obj = getattr(import_module(mod), attr, None)
+        except ImportError as exc:
+            raise ValueError(f"{ENV_EXTRA}: cannot import {mod!r} ({exc})") from None
         if not isinstance(obj, Check):
             raise ValueError(f"{ENV_EXTRA}: {part!r} is not a medref check instance")
         out.append(obj)

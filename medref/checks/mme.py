@@ -57,9 +57,9 @@ class TotalMme(RegimenCheck):
         if total < warn:
             return
         table = pol.mme_factor_table
-        detail = " + ".join(f"{ln.product.name.lower() if ln.product else ''} "
-                            f"{fmt(ln.mme or 0.0)}" for _, ln in parts)
-        ids = sorted({ln.product.id for _, ln in parts if ln.product is not None})
+        each = [(ing, mme) for _, ln in parts for ing, mme in ln.mme_parts()]
+        detail = " + ".join(f"{ing.name.lower()} {fmt(mme)}" for ing, mme in each)
+        ids = sorted({ing.id for ing, _ in each})
         lines = [i for i, _ in parts]
         if total >= high:
             src = pol.mme_high.cited.cite

@@ -22,14 +22,14 @@ from medref.codes import Code
 from medref.context import Context
 from medref.knowledge import PERIOD_DAYS, Ingredient, Knowledge, Limit, fmt
 
-MR102 = Code("MR102", "daily-max", ("warning", "error"),
+MR102 = Code("MR102", "daily-max", ("info", "warning", "error"),
              "The worst-case total per day, week, month or year exceeds the labeled maximum.")
 MR106 = Code("MR106", "daily-max", ("info",),
              "Above a labeled alternative maximum that depends on indication or formulation "
              "(e.g. OTC labeling, DPN).")
-MR107 = Code("MR107", "daily-max", ("warning", "error"),
+MR107 = Code("MR107", "daily-max", ("info", "warning", "error"),
              "Above a maximum adjusted for the patient context (age, CrCl, hepatic impairment).")
-MR301 = Code("MR301", "daily-max", ("warning", "error"),
+MR301 = Code("MR301", "daily-max", ("info", "warning", "error"),
              "The same ingredient on several lines sums above the labeled maximum; each line's "
              "contribution is listed.")
 

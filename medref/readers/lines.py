@@ -27,6 +27,7 @@ from medref.text import clean_text, normalize
 
 Resolve = Callable[[str], str | None]
 Suggest = Callable[[str], tuple[str, ...]]
+"""Suggestions for a normalized name."""
 
 STRUCTURED_FIELDS = ("name", "dose", "dose_max", "unit", "frequency", "route", "prn",
                      "prn_reason", "duration", "strength", "form", "sig")
@@ -49,7 +50,8 @@ def _line(p: ParsedLine, text: str, suggest: Suggest | None,
         prn_reason=p.prn_reason, duration_days=p.duration_days,
         duration_doses=p.duration_doses, formulation=p.formulation, form=p.form,
         strength=p.strength, strength_unit=p.strength_unit, unparsed=tuple(p.unparsed),
-        problems=tuple(p.problems), provenance=provenance, suggestions=suggestions)
+        problems=tuple(p.problems), provenance=provenance, suggestions=suggestions,
+        norm=p.norm)
 
 
 def read_sig(text: str, resolve: Resolve, suggest: Suggest | None = None) -> MedicationLine:

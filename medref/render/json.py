@@ -142,6 +142,10 @@ class JsonWriter:
 
 
 def check_json(result: CheckResult, reference: Reference) -> str:
-    """The JSON document of ``medref check --format json`` (indented for people)."""
-    compact = JsonWriter(reference).document(result)
-    return json.dumps(json.loads(compact), indent=2, ensure_ascii=False)
+    """The JSON document of ``medref check --format json``: laid out for people (one item and
+    one finding per line), each part written by the one compact serializer."""
+    items = ",\n    ".join(dumps(i.to_dict()) for i in result.items)
+    findings = ",\n    ".join(dumps(f.to_dict()) for f in result.findings)
+    return (f'{{\n  "items": [\n    {items}\n  ],\n  "findings": [\n    {findings}\n  ],\n'
+            f'  "summary": {dumps(result.summary.to_dict())},\n'
+            f'  "medref_version": {dumps(__version__)}\n}}').replace("[\n    \n  ]", "[]")

@@ -1,0 +1,180 @@
+"""The engine: typed lines, cached results equal fresh ones, checks held to their contract."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from medref import check
+from medref.checks import CHECKS
+from medref.checks.base import IngredientCheck, IngredientGroup, KeyFn, LineCheck, Out
+from medref.codes import Code
+from medref.context import Context
+from medref.dosing import ResolvedLine
+from medref.engine import Engine
+from medref.knowledge import Ingredient, Knowledge
+from medref.reference import load_reference
+from medref.regimen import Frequency, IngredientDose, MedicationLine
+
+REF = load_reference()
+
+
+def _two_ingredient_line(apap_mg: float, oxy_mg: float, every_h: int) -> MedicationLine:
+    """A combination line built directly (no sig text read), as a product reader will."""
+    return MedicationLine(
+        text=f"oxycodone/acetaminophen {oxy_mg:g}/{apap_mg:g} 1 tab q{every_h}h",
+        name="oxycodone/acetaminophen", product="acetaminophen",
+        ingredients=(IngredientDose("acetaminophen", apap_mg, None, "mg"),
+                     IngredientDose("oxycodone", oxy_mg, None, "mg")),
+        dose=1.0, unit="tablet",
+        frequency=Frequency(f"q{every_h}h", interval_min_h=every_h, interval_max_h=every_h,
+                            count_min=24 / every_h, count_max=24 / every_h))
+
+
+def test_a_two_ingredient_line_checks_each_ingredient() -> None:
+    """Each ingredient of one line gets its own daily total, limits and MME."""
+    engine = Engine(REF)
+    a = engine.assess([_two_ingredient_line(650, 10, 3)], Context())
+    [line] = a.lines
+    daily = {d.ingredient.id: d.daily for d in line.doses}
+    assert daily == {"acetaminophen": 650 * 8, "oxycodone": 10 * 8}
+    assert line.mme == 10 * 8 * 1.5
+    found = {(body.code, body.items) for _, _, body in a.findings}
+    assert ("MR102", ("acetaminophen",)) in found  # 5,200 mg/day above 4,000
+    assert ("MR306", ("oxycodone",)) in found  # 120 MME/day
+    mr102 = next(b for _, _, b in a.findings if b.code == "MR102")
+    assert "5,200 mg/day" in mr102.message and "4,000 mg/day" in mr102.message
+
+
+def test_a_two_ingredient_line_within_limits_gets_no_limit_finding() -> None:
+    a = Engine(REF).assess([_two_ingredient_line(325, 5, 6)], Context())
+    codes = {b.code for _, _, b in a.findings}
+    assert not codes & {"MR101", "MR102", "MR301", "MR305", "MR306"}
+    assert a.lines[0].mme == 5 * 4 * 1.5
+
+
+def test_an_ingredient_on_a_combination_and_a_plain_line_is_summed() -> None:
+    """The acetaminophen of a combination line and of a plain line add up (MR301)."""
+    a = Engine(REF).assess([_two_ingredient_line(325, 10, 6), "acetaminophen 1 g q6h"],
+                           Context())
+    mr301 = [b for _, lines, b in a.findings if b.code == "MR301"]
+    assert len(mr301) == 1 and mr301[0].items == ("acetaminophen",)
+    assert "5,300 mg/day across 2 lines" in mr301[0].message
+
+
+LINES = [
+    "ibuprofen 800 mg tid", "Advil 800mg q6h", "naproxen 500 mg bid", "celecoxib 200 mg bid",
+    "tramadol 50-100 mg q4-6h prn", "acetaminophen 1 g q6h", "Tylenol 650 mg q4h prn",
+    "oxycodone 5 mg q6h", "hydromorphone 2 mg q6h", "fluoxetine 20 mg daily",
+    "alendronate 70 mg weekly", "calcium citrate 500 mg bid", "vitamin d3 5000 IU daily",
+    "ketorolac 10 mg q6h x 7 days", "xyzzy 10 mg", "prednisone 10 mg daily", "asdf",
+    "lidocaine 5% patch 1 patch daily", "gabapentin 300 mg tid", "magnesium 400 mg daily",
+    "calcium citrate 1200 mg bid", "boron 18 mg daily", "tizanidine 4 mg q8h",
+    "zoledronic acid 5 mg iv yearly", "duloxetine 60 mg daily", "tramadol 100 mg q6h",
+    "manganese 10 mg daily", "ketorolac 30 mg iv q6h", "methocarbamol 1500 mg qid",
+    {"name": "ibuprofen", "dose": 600, "unit": "mg", "frequency": "q6h", "prn": True},
+]
+CONTEXTS = st.builds(
+    Context, age=st.one_of(st.none(), st.integers(0, 130)),
+    crcl=st.one_of(st.none(), st.sampled_from([10, 24.9, 25, 30, 34.9, 60, 90.0])),
+    hepatic_impairment=st.one_of(st.none(), st.booleans()),
+    weeks_since_surgery=st.one_of(st.none(), st.integers(0, 60), st.just(25.5)))
+
+
+def _findings(engine: Engine, items: list[object], ctx: Context) -> list[tuple[object, ...]]:
+    a = engine.assess(items, ctx)
+    return [(b.code, b.severity, b.items, lines, b.message, b.source, b.rule)
+            for _, lines, b in a.findings]
+
+
+@settings(max_examples=150)
+@given(st.lists(st.tuples(st.lists(st.sampled_from(LINES), min_size=1, max_size=8), CONTEXTS),
+                min_size=1, max_size=6))
+def test_cached_results_equal_fresh_results(recs: list[tuple[list[object], Context]]) -> None:
+    """An engine whose caches were filled by other regimens and contexts gives what an engine
+    without caches gives: the keys the checks declare hold everything a result depends on."""
+    warm = Engine(REF)
+    cold = Engine(REF, cache_size=0)
+    for items, ctx in recs:
+        assert _findings(warm, items, ctx) == _findings(cold, items, ctx)
+
+
+def test_cached_results_across_every_age_band_and_window_boundary() -> None:
+    """Ages and weeks on both sides of every upper-intake band, age limit and the NSAID
+    window, one after another on one engine, give what a cache-less engine gives."""
+    items: list[object] = [
+        "boron 18 mg daily", "calcium citrate 1200 mg bid", "vitamin d3 3500 IU daily",
+        "manganese 10 mg daily", "tramadol 100 mg q6h", "ketorolac 15 mg q6h x 3 days",
+        "ibuprofen 800 mg tid", "ibuprofen 400 mg prn"]
+    warm, cold = Engine(REF), Engine(REF, cache_size=0)
+    for age in [None, 0, 3, 4, 5, 8, 9, 13, 14, 18, 19, 50, 51, 64, 65, 75, 76, 95]:
+        for weeks in (None, 3, 12, 25.9, 26, 60):
+            ctx = Context(age=age, weeks_since_surgery=weeks)
+            assert _findings(warm, items, ctx) == _findings(cold, items, ctx), ctx
+
+
+_TOY = Code("MR990", "administration", ("info",), "A test code.")
+
+
+class _Emits(LineCheck):
+    name = "emits"
+    codes = (_TOY,)
+
+    def __init__(self, code: str, severity: str) -> None:
+        self.code, self.severity = code, severity
+
+    def run(self, line: ResolvedLine, ctx: Context, kb: Knowledge, out: Out) -> None:
+        out.emit(self.code, self.severity, (), (0,), "toy")
+
+
+@pytest.mark.parametrize(("code", "severity", "match"), [
+    ("MR991", "info", "does not declare"), ("MR990", "error", "allows info")])
+def test_a_check_is_held_to_its_declared_codes(code: str, severity: str, match: str) -> None:
+    engine = Engine(REF, (*CHECKS, _Emits(code, severity)))
+    with pytest.raises(ValueError, match=match):
+        engine.assess(["ibuprofen 400 mg tid"], Context())
+
+
+def test_one_code_declared_twice_with_two_meanings_is_refused() -> None:
+    class Other(_Emits):
+        codes = (Code("MR990", "interaction", ("info",), "Another meaning."),)
+    with pytest.raises(ValueError, match="declared twice"):
+        Engine(REF, (_Emits("MR990", "info"), Other("MR990", "info")))
+
+
+class _SeesAge(IngredientCheck):
+    """Reads nothing it declares; records what context it was given."""
+
+    name = "sees"
+    codes = ()
+    seen: list[Context]
+
+    def __init__(self) -> None:
+        self.seen = []
+
+    def key(self, ingredient: Ingredient, kb: Knowledge) -> KeyFn | None:
+        def key(ctx: Context) -> Hashable:
+            return ctx.age
+        return key
+
+    def run(self, group: IngredientGroup, ctx: Context, kb: Knowledge, out: Out) -> None:
+        self.seen.append(ctx)
+
+
+def test_a_check_sees_only_the_context_it_declares() -> None:
+    """The engine hands a check a context with only its declared fields."""
+    sees = _SeesAge()
+    sees.reads = frozenset({"age"})  # type: ignore[misc]
+    Engine(REF, (sees,)).assess(["ibuprofen 400 mg tid"],
+                                Context(age=70, crcl=20, weeks_since_surgery=2))
+    assert sees.seen == [Context(age=70)]
+
+
+def test_library_check_accepts_typed_lines_and_dict_contexts() -> None:
+    r = check([_two_ingredient_line(650, 10, 3)], {"age": 70})
+    assert r.summary.context.age == 70
+    assert r.items[0].input.startswith("oxycodone/acetaminophen")
+    assert {f.code for f in r.findings} >= {"MR102", "MR306"}
