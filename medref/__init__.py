@@ -30,11 +30,12 @@ if TYPE_CHECKING:
         InteractionRule,
         Limit,
         Policy,
+        Product,
         Supplement,
         TypicalDose,
     )
     from medref.reference import DataInfo, Reference, load_reference
-    from medref.result import CheckResult, Finding, ItemResult, Summary
+    from medref.result import CheckResult, Finding, IngredientResult, ItemResult, Summary
     from medref.schema import StructuredItem
     from medref.sig import Frequency, ParsedLine, parse_line
     from medref.validators import (
@@ -61,6 +62,7 @@ _LAZY = {
     "InteractionRule": "medref.models",
     "Limit": "medref.models",
     "Policy": "medref.models",
+    "Product": "medref.models",
     "Supplement": "medref.models",
     "TypicalDose": "medref.models",
     "DataInfo": "medref.reference",
@@ -69,6 +71,7 @@ _LAZY = {
     "CheckResult": "medref.result",
     "Context": "medref.context",
     "Finding": "medref.result",
+    "IngredientResult": "medref.result",
     "ItemResult": "medref.result",
     "Summary": "medref.result",
     "StructuredItem": "medref.schema",
@@ -94,6 +97,7 @@ __all__ = [
     "Entry",
     "Finding",
     "Frequency",
+    "IngredientResult",
     "InputError",
     "InteractionRule",
     "ItemResult",
@@ -101,6 +105,7 @@ __all__ = [
     "MedrefError",
     "ParsedLine",
     "Policy",
+    "Product",
     "Reference",
     "Severity",
     "SigError",

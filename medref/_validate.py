@@ -17,10 +17,11 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 
 from medref.errors import DataError
-from medref.models import Entry, InteractionRule, Policy, Source
+from medref.models import Entry, InteractionRule, Policy, Product, Source
 from medref.text import normalize
 
 _ENTRIES = TypeAdapter(list[Entry])
+_PRODUCTS = TypeAdapter(list[Product])
 _RULES = TypeAdapter(list[InteractionRule])
 _SOURCES = TypeAdapter(list[Source])
 
@@ -207,6 +208,17 @@ def validate_raw(raw: dict[str, Any], base: Path) -> None:
                 if sid not in source_ids:
                     _fail(path, e.id, field, f"unknown source {sid!r} (not in sources.json)")
 
+    for fname, e in entries:
+        for i, salt in enumerate(e.salts):
+            for j, name in enumerate(salt.names):
+                k = normalize(name)
+                if k in names and names[k][0] != e.id:
+                    _fail(base / fname, e.id, f"salts[{i}].names[{j}]",
+                          f"name {name!r} is also used by {names[k][0]!r} ({names[k][1]})")
+                names[k] = (e.id, fname)
+    _validate_products(raw.get("products.json", []), base, dict(entries_by_id(entries)),
+                       names, source_ids)
+
     rules_path = base / "interactions.json"
     try:
         rules = _RULES.validate_python(raw["interactions.json"])
@@ -236,6 +248,62 @@ def validate_raw(raw: dict[str, Any], base: Path) -> None:
                 _fail(policy_path, "policy", f"{name}.sources", f"unknown source {sid!r}")
 
 
+def entries_by_id(entries: list[tuple[str, Entry]]) -> list[tuple[str, Entry]]:
+    """(id, entry) pairs."""
+    return [(e.id, e) for _, e in entries]
+
+
+def _validate_products(data: Any, base: Path, entries: dict[str, Entry],
+                       names: dict[str, tuple[str, str]], source_ids: set[str]) -> None:
+    """products.json: the models, then ids, names, ingredients, units and sources."""
+    path = base / "products.json"
+    try:
+        products = _PRODUCTS.validate_python(data)
+    except ValidationError as exc:
+        _raise(path, data, exc)
+    ids: set[str] = set()
+    from medref.units import comparable
+    for p in products:
+        if p.id in ids or p.id in entries:
+            _fail(path, p.id, "id", "duplicate id (a product or an entry has it)")
+        ids.add(p.id)
+        own = {normalize(p.id), normalize(p.id.replace("-", " "))}
+        spelled = [("name", p.name), *((f"aliases[{i}]", a) for i, a in enumerate(p.aliases)),
+                   *((f"named_strengths[{i}].name", n.name)
+                     for i, n in enumerate(p.named_strengths))]
+        for field, name in spelled:
+            k = normalize(name)
+            if not k:
+                _fail(path, p.id, field, "empty name")
+            if k in names and names[k][0] != p.id:
+                _fail(path, p.id, field, f"name {name!r} is also used by {names[k][0]!r} "
+                      f"({names[k][1]})")
+            names[k] = (p.id, "products.json")
+        for k in own:
+            if k in names and names[k][0] != p.id:
+                _fail(path, p.id, "id", f"id collides with a name of {names[k][0]!r}")
+            names[k] = (p.id, "products.json")
+        for i, ing in enumerate(p.ingredients):
+            if ing not in entries:
+                _fail(path, p.id, f"ingredients[{i}]", f"unknown ingredient {ing!r}")
+        for i, st in enumerate(p.strengths):
+            for j, c in enumerate(st.components):
+                e = entries[c.ingredient]
+                target = e.typical.unit.value if e.typical else next(
+                    (lim.unit.value for lim in e.limits if lim.unit), None)
+                iu = e.iu_per_mcg.value if e.iu_per_mcg else None
+                if target is not None and not comparable(c.unit.value, target, iu):
+                    _fail(path, p.id, f"strengths[{i}].components[{j}].unit",
+                          f"{c.unit.value!r} cannot be compared with {c.ingredient}'s "
+                          f"{target!r}")
+            for sid in st.sources:
+                if sid not in source_ids:
+                    _fail(path, p.id, f"strengths[{i}].sources", f"unknown source {sid!r}")
+        for sid in p.sources:
+            if sid not in source_ids:
+                _fail(path, p.id, "sources", f"unknown source {sid!r}")
+
+
 def _source_refs(e: Entry) -> list[tuple[str, tuple[str, ...]]]:
     refs: list[tuple[str, tuple[str, ...]]] = [("sources", e.sources)]
     if e.typical is not None:
@@ -251,4 +319,5 @@ def _source_refs(e: Entry) -> list[tuple[str, tuple[str, ...]]]:
     for i, n in enumerate(e.notes):
         if not isinstance(n, str):
             refs.append((f"notes[{i}].sources", n.sources))
+    refs.extend((f"salts[{i}].sources", salt.sources) for i, salt in enumerate(e.salts))
     return refs

@@ -173,11 +173,16 @@ def supplements(klass: str | None, concern: str | None, search: str | None, fmt:
 @_format_options
 @_data_option
 def show(name: str, fmt: str, tablefmt: str, data_dir: str | None) -> None:
-    """Full card for one entry (any alias, any case): every field and every source."""
+    """Full card for one entry or product (any alias, any case): every field and every
+    source; a product's card shows its ingredients, strengths and the limits that apply."""
     from medref.errors import UnknownSubstanceError
     from medref.render import OutputFormat
     from medref.render.table import entries_table, entry_card
     ref = _reference(data_dir)
+    product = ref.product(name)
+    if product is not None:
+        _show_product(product, ref, fmt, tablefmt)
+        return
     try:
         entry = ref.lookup(name)
     except UnknownSubstanceError as exc:
@@ -190,6 +195,47 @@ def show(name: str, fmt: str, tablefmt: str, data_dir: str | None) -> None:
                               ensure_ascii=False))
     else:
         click.echo(entries_table([entry], ref, OutputFormat.CSV))
+
+
+def _show_product(product: dict[str, Any], ref: Any, fmt: str, tablefmt: str) -> None:
+    from medref.render import OutputFormat
+    from medref.render.table import product_card, products_table
+    if fmt == "table":
+        click.echo(product_card(product, ref, tablefmt))
+    elif fmt == "json":
+        import json
+        doc = ref.model(product["id"]).model_dump(mode="json", exclude_none=True)
+        doc["ingredient_entries"] = [ref.model(i).model_dump(mode="json")
+                                     for i in product["ingredients"]]
+        click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
+    else:
+        click.echo(products_table([product], ref, OutputFormat.CSV))
+
+
+@cli.command()
+@click.option("--ingredient", help="Only products containing this ingredient (any name).")
+@click.option("--search", help="Free text in product names and aliases.")
+@_format_options
+@_data_option
+def products(ingredient: str | None, search: str | None, fmt: str, tablefmt: str,
+             data_dir: str | None) -> None:
+    """Reference table of marketed products: ingredients, form, formulation, strengths."""
+    from medref.errors import UnknownSubstanceError
+    from medref.render import OutputFormat
+    from medref.render.table import products_table
+    ref = _reference(data_dir)
+    items = list(ref.products.values())
+    if ingredient:
+        try:
+            iid = ref.lookup(ingredient)["id"]
+        except UnknownSubstanceError as exc:
+            _fail(exc)
+        items = [p for p in items if iid in p["ingredients"]]
+    if search:
+        t = search.casefold()
+        items = [p for p in items if t in " ".join([p["id"], p["name"], *p.get("aliases", ())])
+                 .casefold()]
+    click.echo(products_table(items, ref, OutputFormat(fmt), tablefmt))
 
 
 def _finite(ctx: click.Context, param: click.Parameter, value: float | None) -> float | None:

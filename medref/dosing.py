@@ -1,17 +1,18 @@
 """What a read line amounts to against the knowledge: its status, route and doses per day.
 
 :func:`resolve` turns a :class:`~medref.regimen.MedicationLine` into a :class:`ResolvedLine`:
-each ingredient's amount converted to the unit its limits use, the worst case per day, the
-route it is taken by, its MME/day, and, when something could not be checked, why
-(:attr:`ResolvedLine.blocker`). It reads no patient context, so one resolution serves every
-regimen the line appears in.
+each ingredient's amount converted to the unit its limits use, the worst case per day (an
+average for doses given less often than daily; no more than a written daily maximum allows),
+the formulation and route it is taken by, its MME/day, and, when something could not be
+checked, why (:attr:`ResolvedLine.blocker`). It reads no patient context, so one resolution
+serves every regimen the line appears in.
 """
 
 from __future__ import annotations
 
 from typing import Final, NamedTuple
 
-from medref.knowledge import Ingredient, Knowledge
+from medref.knowledge import Ingredient, Knowledge, Product
 from medref.regimen import Frequency, MedicationLine
 from medref.text import normalize
 
@@ -33,7 +34,9 @@ class DoseFacts(NamedTuple):
     """One ingredient's dose on a line, in the unit its limits use.
 
     ``lo``..``hi`` per administration; ``daily`` the worst case per day (None without a
-    frequency).
+    frequency): for a dose given less often than daily its average (``average``), and never
+    more than a written daily maximum allows (``daily_uncapped`` is the frequency's worst case
+    when a cap lowered it).
     """
 
     ingredient: Ingredient
@@ -42,12 +45,20 @@ class DoseFacts(NamedTuple):
     hi: float
     daily: float | None
     frequency: Frequency | None
+    formulation: str | None = None
+    average: bool = False
+    daily_uncapped: float | None = None
+    cap_daily: float | None = None
 
     def total_in(self, days: float) -> float | None:
-        """Worst-case amount within a window of ``days`` (None without a frequency)."""
+        """Worst-case amount within a labeled period of ``days`` (None without a frequency):
+        a day is :attr:`daily` (an average for a weekly dose, within a written cap); a week, a
+        month or a year counts the dosing interval (``every 4 weeks`` is one dose a month)."""
         if self.frequency is None:
             return None
-        return self.hi * self.frequency.max_in(days)
+        if days == 1:
+            return self.daily
+        return self.hi * self.frequency.in_period(days)
 
 
 class ResolvedLine(NamedTuple):
@@ -55,20 +66,22 @@ class ResolvedLine(NamedTuple):
 
     Attributes:
         line: the line as read.
-        product: the ingredient the line names (None when unknown or unreadable).
+        product: what the line names: an ingredient, or a combination product (None when
+            unknown or unreadable).
         status: ``checked``, ``unverifiable``, ``unparseable`` or ``unknown``.
         blocker: why the dose was not (fully) checked (one of :data:`BLOCKERS`), or None.
         route: the line's route, else the product's default route (None before it is known).
         doses: each ingredient dose that could be compared with its limits.
         grouped: True when the line takes part in ingredient and regimen checks (read, known,
             no impossible part).
-        mme: worst-case MME/day of an opioid line, when it could be computed.
+        mme: worst-case MME/day of the line's opioid ingredients, when it could be computed.
         mme_blocker: why an opioid line's MME/day could not be computed (``route``, ``dose``).
         norm: the normalized text (to spot identical lines).
+        formulation: the formulation the limits were chosen by (``IR``, ``ER`` ...).
     """
 
     line: MedicationLine
-    product: Ingredient | None
+    product: Ingredient | Product | None
     status: str
     blocker: str | None
     route: str | None
@@ -77,6 +90,7 @@ class ResolvedLine(NamedTuple):
     mme: float | None
     mme_blocker: str | None
     norm: str
+    formulation: str | None = None
 
     @property
     def text(self) -> str:
@@ -107,28 +121,42 @@ class ResolvedLine(NamedTuple):
         return None
 
 
+def _daily(hi: float, freq: Frequency | None) -> tuple[float | None, bool]:
+    """The worst case per day and whether it is an average (dosed less often than daily)."""
+    if freq is None:
+        return None, False
+    if freq.scale_days > 1 and not freq.once:
+        return hi * freq.average_per_day, True
+    return hi * freq.max_in(1), False
+
+
 def resolve(line: MedicationLine, kb: Knowledge) -> ResolvedLine:
     """Resolve a read line against the knowledge (no patient context is read)."""
     norm = line.norm or normalize(line.text)
     if not line.readable:
         return ResolvedLine(line, None, "unparseable", UNREADABLE, None, (), False, None, None,
                             norm)
-    product = kb.ingredients.get(line.product) if line.product is not None else None
+    pid = line.product
+    product: Ingredient | Product | None = None
+    if pid is not None:
+        product = kb.ingredients.get(pid) if pid in kb.ingredients else kb.products.get(pid)
     if product is None:
         return ResolvedLine(line, None, "unknown", UNKNOWN, None, (), False, None, None, norm)
     if line.problems:
         return ResolvedLine(line, product, "unparseable", PROBLEMS, None, (), False, None,
                             None, norm)
     status = "unverifiable" if line.unparsed else "checked"
-    route = line.route or product.default_route
+    route = line.route or (product.route if isinstance(product, Product)
+                           else product.default_route)
+    formulation = line.formulation
     blocker: str | None = None
     doses: list[DoseFacts] = []
-    if product.screening_only:
+    if isinstance(product, Ingredient) and product.screening_only:
         blocker = SCREENING
     else:
         for ing in line.ingredients:
             comp = kb.ingredients.get(ing.ingredient)
-            if comp is None:
+            if comp is None or (comp.screening_only and isinstance(product, Product)):
                 continue
             if ing.amount is None or ing.unit is None:
                 blocker = blocker or NO_DOSE
@@ -140,8 +168,12 @@ def resolve(line: MedicationLine, kb: Knowledge) -> ResolvedLine:
             lo = comp.convert(ing.amount, ing.unit, target)
             hi = comp.convert(ing.worst or ing.amount, ing.unit, target)
             freq = line.frequency
-            daily = hi * freq.max_in(1) if freq is not None else None
-            doses.append(DoseFacts(comp, target, lo, hi, daily, freq))
+            daily, average = _daily(hi, freq)
+            uncapped, cap = None, _cap_daily(line, comp, lo, ing.unit, target)
+            if cap is not None and daily is not None and cap < daily:
+                uncapped, daily = daily, cap
+            doses.append(DoseFacts(comp, target, lo, hi, daily, freq, formulation, average,
+                                   uncapped, cap))
         if not line.ingredients:
             blocker = NO_DOSE
         if blocker is None and line.frequency is None:
@@ -150,15 +182,32 @@ def resolve(line: MedicationLine, kb: Knowledge) -> ResolvedLine:
         status = "unverifiable"
     mme, mme_blocker = _mme(product, route, doses)
     return ResolvedLine(line, product, status, blocker, route, tuple(doses), True, mme,
-                        mme_blocker, norm)
+                        mme_blocker, norm, formulation)
 
 
-def _mme(product: Ingredient, route: str | None, doses: list[DoseFacts]
+def _cap_daily(line: MedicationLine, ing: Ingredient, lo: float, unit: str, target: str
+               ) -> float | None:
+    """The most of an ingredient a written daily maximum allows (``max 8 tabs a day`` of
+    500 mg tablets: 4,000 mg), in ``target`` units; None without a cap per day."""
+    if line.slot_units is not None and line.units:
+        return line.slot_units * lo / line.units  # "1 mane 2 nocte": 3 units a day
+    if not line.cap_per_day:
+        return None
+    if line.cap_units is not None and line.units:
+        return line.cap_units * lo / line.units
+    if (line.cap_amount is not None and line.cap_amount_unit is not None
+            and len(line.ingredients) == 1 and ing.comparable(line.cap_amount_unit, target)):
+        return ing.convert(line.cap_amount, line.cap_amount_unit, target)
+    return None
+
+
+def _mme(product: Ingredient | Product, route: str | None, doses: list[DoseFacts]
          ) -> tuple[float | None, str | None]:
     """A line's worst-case MME/day over its opioid ingredients (CDC factors are for oral
     dosing), or why it cannot be computed."""
     opioid = [d for d in doses if d.ingredient.mme_factor is not None]
-    if not opioid and product.mme_factor is None:
+    named_opioid = isinstance(product, Ingredient) and product.mme_factor is not None
+    if not opioid and not named_opioid:
         return None, None
     if route not in (None, "po"):
         return None, MME_ROUTE

@@ -38,7 +38,7 @@ from medref.codes import Code
 from medref.context import CONTEXT_KEYS, EMPTY, Context
 from medref.dosing import ResolvedLine, resolve
 from medref.errors import InputError
-from medref.readers.lines import read_sig, read_structured
+from medref.readers.lines import Lexicon, read_sig, read_structured
 from medref.reference import Reference
 from medref.regimen import MedicationLine
 from medref.vocab import SEVERITY_RANK
@@ -170,8 +170,7 @@ class Engine:
         self._memos: dict[int, dict[Hashable, object]] = {id(c): {} for c in self.checks}
         self._ing_keys: dict[str, KeyFn | None] = {}
         self._ing_relevant: dict[str, tuple[IngredientCheck, ...]] = {}
-        self._resolve = reference.resolve
-        self._suggest = reference.suggest_normalized
+        self._lex = Lexicon(reference)
 
     # -- reading -----------------------------------------------------------------------------
     def _slot(self, item: object, i: int, source: str, item_lines: Sequence[int] | None
@@ -180,7 +179,7 @@ class Engine:
             slot = self._slots.get(item)
             if slot is not None:
                 return slot
-            resolved = resolve(read_sig(item, self._resolve, self._suggest), self.kb)
+            resolved = resolve(read_sig(item, self._lex), self.kb)
             return self._remember(item, resolved)
         if isinstance(item, MedicationLine):
             slot = self._slots.get(("line", item))
@@ -196,11 +195,10 @@ class Engine:
             if slot is not None:
                 return slot
             if item_lines is not None and i < len(item_lines):
-                line = read_structured(item, self._resolve, self._suggest, source,
-                                       item_lines[i])
+                line = read_structured(item, self._lex, source, item_lines[i])
             else:
                 try:
-                    line = read_structured(item, self._resolve, self._suggest, source)
+                    line = read_structured(item, self._lex, source)
                 except InputError as exc:
                     raise InputError(f"item {i + 1}: {exc.reason}", source=source,
                                      field=exc.field) from None

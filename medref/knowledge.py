@@ -158,6 +158,7 @@ class Limit(NamedTuple):
     unit: str | None = None
     period: str | None = None
     routes: tuple[str, ...] | None = None
+    formulations: tuple[str, ...] | None = None
     when: Condition | None = None
     severity: str = SEVERITY_DEFAULT
     basis: str | None = None
@@ -167,6 +168,11 @@ class Limit(NamedTuple):
     def route_ok(self, route: str | None) -> bool:
         """True when the limit covers ``route`` (a limit without routes covers them all)."""
         return not self.routes or (route is not None and route in self.routes)
+
+    def formulation_ok(self, formulation: str | None) -> bool:
+        """True when the limit holds for ``formulation`` (a limit without formulations holds
+        for all)."""
+        return not self.formulations or formulation in self.formulations
 
     def labeled(self, what: str) -> str:
         """``labeled maximum`` for a verified limit; an unverified one is not called labeled."""
@@ -215,6 +221,15 @@ class SourcedNumber(NamedTuple):
     cited: Cited = Cited()
 
 
+class Salt(NamedTuple):
+    """A salt or compound an ingredient is written as (naproxen sodium), and how much of the
+    ingredient one unit of it holds (``base_per_salt``)."""
+
+    names: tuple[str, ...]
+    base_per_salt: float
+    cited: Cited = Cited()
+
+
 class Note(NamedTuple):
     """A note on an entry, with its provenance when it has one."""
 
@@ -247,6 +262,8 @@ class Ingredient(NamedTuple):
     mme_factor: SourcedNumber | None = None
     rxcui: SourcedNumber | None = None
     context_rules: tuple[ContextRule, ...] = ()
+    salts: tuple[Salt, ...] = ()
+    default_formulation: str | None = None
     function: str | None = None
     mechanism: str | None = None
     side_effects: tuple[str, ...] = ()
@@ -268,7 +285,14 @@ class Ingredient(NamedTuple):
         for lim in self.limits:
             if lim.unit:
                 return lim.unit
+        if self.mme_factor is not None:
+            return "mg"  # CDC MME factors are per mg (hydrocodone: no limit of its own)
         return None
+
+    @property
+    def formulation_specific(self) -> bool:
+        """True when some of the ingredient's limits hold for some formulations only."""
+        return any(lim.formulations for lim in self.limits)
 
     @property
     def screening_only(self) -> bool:
@@ -283,8 +307,8 @@ class Ingredient(NamedTuple):
         """True when an amount in ``frm`` can be compared with one in ``to``."""
         return comparable(frm, to, self.iu)
 
-    def daily_max(self, route: str | None, ctx: Context, unit: str | None = None
-                  ) -> tuple[float, Limit] | None:
+    def daily_max(self, route: str | None, ctx: Context, unit: str | None = None,
+                  formulation: str | None = None) -> tuple[float, Limit] | None:
         """The enforced maximum per day for a line by ``route`` in ``ctx``, or None.
 
         The smallest per-day limit that covers the route and applies: a default limit, or a
@@ -300,6 +324,8 @@ class Ingredient(NamedTuple):
         for lim in self.limits:
             if lim.kind != "period" or lim.period != "day" or not lim.route_ok(route):
                 continue
+            if not lim.formulation_ok(formulation or self.default_formulation or "IR"):
+                continue
             if lim.when is not None:
                 if lim.when.qualified:
                     continue
@@ -312,6 +338,75 @@ class Ingredient(NamedTuple):
             if best is None or amount < best[0]:
                 best = (amount, lim)
         return best
+
+
+class Component(NamedTuple):
+    """One ingredient of a product strength, per unit of use: the amount its limits use
+    (``amount``: naproxen 500 mg for naproxen sodium 550 mg) and the label's (``written``)."""
+
+    ingredient: str
+    amount: float
+    unit: str
+    written: float
+    salt: str | None = None
+
+
+class Strength(NamedTuple):
+    """A marketed strength of a product."""
+
+    label: str
+    components: tuple[Component, ...]
+    legacy: bool = False
+    rxcui: str | None = None
+    cited: Cited = Cited()
+
+
+class Product(NamedTuple):
+    """A marketed product: names, ingredients, strengths, dose form, formulation, route."""
+
+    id: str
+    name: str
+    ingredients: tuple[str, ...]
+    dose_form: str
+    formulation: str
+    route: str
+    strengths: tuple[Strength, ...]
+    aliases: tuple[str, ...] = ()
+    named_strengths: tuple[tuple[str, str], ...] = ()
+    note: str | None = None
+    cited: Cited = Cited()
+
+    def strength(self, label: str) -> Strength | None:
+        """The strength with this label, or None."""
+        for s in self.strengths:
+            if s.label == label:
+                return s
+        return None
+
+    @property
+    def marketed(self) -> tuple[Strength, ...]:
+        """The strengths still marketed (not legacy)."""
+        return tuple(s for s in self.strengths if not s.legacy)
+
+    def strongest(self) -> Strength:
+        """The marketed strength with the most of every ingredient (component-wise largest;
+        what a line naming no strength is checked at)."""
+        best = self.marketed
+        comps = tuple(
+            max((s.components[i] for s in best), key=lambda c: c.amount)
+            for i in range(len(self.ingredients)))
+        label = "/".join(fmt(c.written) for c in comps)
+        match = [s for s in best if s.components == comps]
+        return match[0] if match else Strength(label, comps)
+
+    def match(self, amounts: tuple[float, ...]) -> Strength | None:
+        """The strength whose written amounts are ``amounts`` (in either order for two
+        ingredients: ``325/5`` is ``5/325``), or None."""
+        for s in self.strengths:
+            written = tuple(c.written for c in s.components)
+            if written == amounts or (len(amounts) == 2 and written == amounts[::-1]):
+                return s
+        return None
 
 
 class InteractionRule(NamedTuple):
@@ -366,6 +461,7 @@ class Knowledge(NamedTuple):
 
     sources: Mapping[str, Source]
     ingredients: Mapping[str, Ingredient]
+    products: Mapping[str, Product]
     rules: tuple[InteractionRule, ...]
     policy: Policy
     rules_by_ingredient: Mapping[str, tuple[int, ...]]
@@ -456,6 +552,7 @@ class _Compiler:
         return _build(Limit, raw, {
             "kind": _PASS, "amount": _PASS, "unit": _PASS, "period": _PASS,
             "routes": lambda x: None if x is None else _strs(x),
+            "formulations": lambda x: None if x is None else _strs(x),
             "when": lambda x: None if x is None else self.condition(x),
             "severity": _PASS, "basis": _PASS, "label": _PASS}, cited=self.cited(raw))
 
@@ -488,6 +585,40 @@ class _Compiler:
             "text": _PASS, "min": _PASS, "max": _PASS, "unit": _PASS, "basis": _PASS,
             "frequency": _PASS, "frequency_text": _PASS, "sources": _strs})
 
+    def salt(self, v: object) -> Salt:
+        raw = _obj(v)
+        factor = raw["base_per_salt"]
+        if not isinstance(factor, int | float):
+            raise TypeError(f"expected a number, got {factor!r}")
+        return Salt(_strs(raw["names"]), float(factor), self.cited(raw))
+
+    def product(self, v: object) -> Product:
+        raw = _obj(v)
+        strengths = []
+        for sv in _seq(raw["strengths"]):
+            st = _obj(sv)
+            comps = []
+            for cv in _seq(st["components"]):
+                c = _obj(cv)
+                written = c["amount"]
+                base = c.get("base_amount")
+                if not isinstance(written, int | float) or not isinstance(base,
+                                                                          int | float | None):
+                    raise TypeError(f"expected numbers in {c!r}")
+                comps.append(Component(str(c["ingredient"]),
+                                       float(base if base is not None else written),
+                                       str(c["unit"]), float(written),
+                                       None if c.get("salt") is None else str(c["salt"])))
+            strengths.append(Strength(str(st["label"]), tuple(comps), bool(st.get("legacy")),
+                                      None if st.get("rxcui") is None else str(st["rxcui"]),
+                                      self.cited(st)))
+        named = tuple((str(_obj(n)["name"]), str(_obj(n)["strength"]))
+                      for n in _seq(raw.get("named_strengths", ())))
+        return Product(str(raw["id"]), str(raw["name"]), _strs(raw["ingredients"]),
+                       str(raw["dose_form"]), str(raw["formulation"]), str(raw["route"]),
+                       tuple(strengths), _strs(raw.get("aliases", ())), named,
+                       None if raw.get("note") is None else str(raw["note"]), self.cited(raw))
+
     def note(self, v: object) -> Note:
         if isinstance(v, str):
             return Note(v)
@@ -504,7 +635,9 @@ class _Compiler:
             "iu_per_mcg": self.number, "amount_basis": _PASS,
             "elemental_fraction": self.number, "mme_factor": self.number, "rxcui": self.number,
             "context_rules": lambda x: tuple(self.context_rule(y) for y in _seq(x)),
-            "function": _PASS, "mechanism": _PASS, "side_effects": _strs,
+            "salts": lambda x: tuple(self.salt(y) for y in _seq(x)),
+            "default_formulation": _PASS, "function": _PASS, "mechanism": _PASS,
+            "side_effects": _strs,
             "regulatory": _PASS, "notes": lambda x: tuple(self.note(y) for y in _seq(x)),
             "sources": _strs}, file=file)
 
@@ -538,24 +671,26 @@ class _Compiler:
                       nsaid_early_window_weeks=self.policy_value(raw["nsaid_early_window_weeks"]))
 
 
-class _Ingredients(Mapping[str, Ingredient]):
-    """Ingredients by id, each compiled on first use (under a lock; the result never
+
+
+class _Lazy(Mapping[str, T]):
+    """Compiled objects by id, each compiled on first use (under a lock; the result never
     changes, so this is a memo, not state)."""
 
-    def __init__(self, raw: Mapping[str, tuple[object, str]], comp: _Compiler) -> None:
+    def __init__(self, raw: Mapping[str, object], build: Callable[[object], T]) -> None:
         self._raw = raw
-        self._comp = comp
-        self._done: dict[str, Ingredient] = {}
+        self._build = build
+        self._done: dict[str, T] = {}
         self._lock = threading.Lock()
 
-    def __getitem__(self, key: str) -> Ingredient:
+    def __getitem__(self, key: str) -> T:
         hit = self._done.get(key)
         if hit is None:
-            v, file = self._raw[key]
+            v = self._raw[key]
             with self._lock:
                 hit = self._done.get(key)
                 if hit is None:
-                    hit = self._done[key] = self._comp.ingredient(v, file)
+                    hit = self._done[key] = self._build(v)
         return hit
 
     def __iter__(self) -> Iterator[str]:
@@ -580,7 +715,7 @@ def compile_knowledge(raw: Mapping[str, object]) -> Knowledge:
         sources[str(s["id"])] = Source(str(s["id"]), str(s["kind"]), str(s["short"]),
                                        str(s["citation"]))
     comp = _Compiler(sources)
-    entries: dict[str, tuple[object, str]] = {}
+    entries: dict[str, object] = {}
     classes: dict[str, tuple[str, ...]] = {}
     for fname in ENTRY_FILES:
         for v in _seq(raw[fname]):
@@ -588,6 +723,7 @@ def compile_knowledge(raw: Mapping[str, object]) -> Knowledge:
             eid = str(e["id"])
             entries[eid] = (v, fname)
             classes[eid] = _strs(e.get("classes", ()))
+    products = {str(_obj(v)["id"]): v for v in _seq(raw.get("products.json", ()))}
 
     def select(selectors: tuple[str, ...]) -> frozenset[str]:
         out: set[str] = set()
@@ -609,7 +745,12 @@ def compile_knowledge(raw: Mapping[str, object]) -> Knowledge:
     for n, r in enumerate(rules):
         for eid in r.sel_a | r.sel_b | r.sel_members | r.sel_requires:
             by_ing.setdefault(eid, []).append(n)
-    return Knowledge(MappingProxyType(sources), _Ingredients(entries, comp), rules,
+    def ingredient(v: object) -> Ingredient:
+        pair = v if isinstance(v, tuple) else (v, "")
+        return comp.ingredient(pair[0], str(pair[1]))
+
+    return Knowledge(MappingProxyType(sources), _Lazy(entries, ingredient),
+                     _Lazy(products, comp.product), rules,
                      comp.policy(raw["policy.json"]),
                      MappingProxyType({k: tuple(v) for k, v in by_ing.items()}),
                      MappingProxyType(bits), bit_ids,

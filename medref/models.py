@@ -76,6 +76,26 @@ class Route(enum.StrEnum):
 
 
 @enum.unique
+class Formulation(enum.StrEnum):
+    """How a product releases its drug. Limits may hold for some formulations only."""
+
+    IR = "IR"
+    ER = "ER"
+    DR = "DR"
+
+
+@enum.unique
+class DoseForm(enum.StrEnum):
+    """The unit a product is taken in (what "1 tab", "2 caplets", "1 patch" count)."""
+
+    TABLET = "tablet"
+    CAPLET = "caplet"
+    CAPSULE = "capsule"
+    PATCH = "patch"
+    SPRAY = "spray"
+
+
+@enum.unique
 class Kind(enum.StrEnum):
     """What an entry is. ``watch`` entries are recognised agents with no dosing on file."""
 
@@ -291,6 +311,9 @@ class Limit(Provenance):
     unit: Unit | None = None
     period: Period | None = None
     routes: tuple[Route, ...] | None = None
+    formulations: tuple[Formulation, ...] | None = None
+    """The formulations the limit holds for (IR limits do not apply to ER products and the
+    other way round); unset: every formulation."""
     when: Condition | None = None
     severity: Severity = Severity.ERROR
     basis: Literal["total", "supplemental", "elemental", "compound"] | None = None
@@ -311,6 +334,14 @@ class Limit(Provenance):
         if self.amount <= 0:
             raise ValueError("a limit amount must be above 0")
         return self
+
+
+class Salt(Provenance):
+    """A salt or compound an ingredient is written as, and how much of the ingredient (base
+    or elemental) one unit of it holds: naproxen sodium 550 mg holds naproxen 500 mg."""
+
+    names: tuple[Text, ...] = Field(min_length=1)
+    base_per_salt: Number = Field(gt=0, le=1)
 
 
 class TypicalDose(_Strict):
@@ -415,6 +446,10 @@ class Entry(_Strict):
     rxcui: Rxcui | None = None
     bone_healing: BoneHealing
     context_rules: tuple[ContextRule, ...] = ()
+    salts: tuple[Salt, ...] = ()
+    default_formulation: Formulation | None = None
+    """The formulation a line is taken to be when it does not say (and says so); unset: IR
+    for an entry with formulation-specific limits."""
     function: Text | None = None
     mechanism: Text | None = None
     side_effects: tuple[Text, ...] = ()
@@ -426,8 +461,9 @@ class Entry(_Strict):
     def _cross_field(self) -> Entry:
         if self.default_route is not None and self.default_route not in self.routes:
             raise ValueError(f"default_route: {self.default_route.value!r} is not in routes")
-        if self.checkable and self.kind is not Kind.WATCH and self.typical is None:
-            raise ValueError("typical: a checkable entry needs a typical dose "
+        if (self.checkable and self.kind is not Kind.WATCH and self.typical is None
+                and "seed" in self.sources):
+            raise ValueError("typical: a checkable entry from the seed needs its typical dose "
                              "(or checkable: false)")
         if self.kind is Kind.SUPPLEMENT and self.amount_basis is None:
             raise ValueError("amount_basis: a supplement must say whether its amount is elemental")
@@ -472,6 +508,74 @@ class Source(_Strict):
                   "calc", "memory"]
     short: Text
     citation: Text
+    url: Text | None = None
+
+
+class Component(_Strict):
+    """One ingredient of a product strength: the amount per unit the label states, and the
+    amount of the ingredient the limits use when the label states a salt (``base_amount``:
+    naproxen sodium 550 mg is naproxen 500 mg)."""
+
+    ingredient: Id
+    amount: Amount
+    unit: Unit
+    base_amount: Amount | None = None
+    salt: Text | None = None
+
+
+class Strength(Provenance):
+    """One marketed strength of a product: its components in the product's ingredient order,
+    how prescriptions write it (``label``: ``10/325``), and its RxNorm code when one was found
+    in a source. ``legacy`` strengths are no longer marketed: read so old orders parse, never
+    assumed."""
+
+    label: Text
+    components: tuple[Component, ...] = Field(min_length=1)
+    legacy: Flag = False
+    rxcui: Annotated[str, StringConstraints(strict=True, pattern=r"^\d{1,9}$")] | None = None
+
+
+class NamedStrength(_Strict):
+    """A product name that implies a strength: ``Tylenol #3`` is the 300/30 strength."""
+
+    name: Text
+    strength: Text
+
+
+class Product(Provenance):
+    """A marketed product (a brand or a generic product line): its names, ingredients,
+    strengths, dose form, formulation and route. Its ingredients' limits apply to what it
+    delivers; a line naming it is read in its units (``1 tab`` of Percocet 10/325 is 10 mg
+    oxycodone and 325 mg acetaminophen)."""
+
+    id: Id
+    name: Text
+    aliases: tuple[Text, ...] = ()
+    named_strengths: tuple[NamedStrength, ...] = ()
+    ingredients: tuple[Id, ...] = Field(min_length=1)
+    dose_form: DoseForm
+    formulation: Formulation
+    route: Route
+    strengths: tuple[Strength, ...] = Field(min_length=1)
+    note: Text | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Product:
+        labels = [s.label for s in self.strengths]
+        if len(set(labels)) != len(labels):
+            raise ValueError("strengths: two strengths share a label")
+        for i, s in enumerate(self.strengths):
+            got = tuple(c.ingredient for c in s.components)
+            if got != self.ingredients:
+                raise ValueError(f"strengths[{i}].components: ingredients {list(got)} are not "
+                                 f"the product's {list(self.ingredients)}, in that order")
+        for i, n in enumerate(self.named_strengths):
+            if n.strength not in labels:
+                raise ValueError(f"named_strengths[{i}].strength: {n.strength!r} is not one "
+                                 "of the product's strength labels")
+        if all(s.legacy for s in self.strengths):
+            raise ValueError("strengths: at least one strength must be marketed (not legacy)")
+        return self
 
 
 _CLASS_NAMES = frozenset(c.value for c in TherapeuticClass)
@@ -559,26 +663,33 @@ Supplement = Entry
 
 __all__ = [
     "BoneHealing",
+    "Component",
     "Concern",
     "Condition",
     "ContextRule",
+    "DoseForm",
     "Drug",
     "Entry",
     "Evidence",
     "FactorTable",
+    "Formulation",
     "InteractionRule",
     "Kind",
     "Limit",
     "LimitKind",
+    "NamedStrength",
     "Period",
     "Policy",
     "PolicyValue",
+    "Product",
     "Provenance",
     "Route",
     "Rxcui",
+    "Salt",
     "Severity",
     "Source",
     "SourcedNumber",
+    "Strength",
     "Supplement",
     "TherapeuticClass",
     "TypicalDose",

@@ -16,10 +16,9 @@ import json
 import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from medref.errors import DataError, UnknownSubstanceError
 from medref.knowledge import ENTRY_FILES
@@ -30,8 +29,20 @@ if TYPE_CHECKING:
     from medref.knowledge import Ingredient, Knowledge
 
 DATA_FILES = ("sources.json", "drugs.json", "supplements.json", "watch.json",
-              "interactions.json", "policy.json")
+              "interactions.json", "policy.json", "products.json")
 """Every data set holds these files."""
+OPTIONAL_FILES = {"products.json": b"[]"}
+"""Files a site's older copy of the data may lack (read as this content)."""
+
+
+class NameInfo(NamedTuple):
+    """What a name in the index stands for beyond its canonical id."""
+
+    id: str
+    product: str | None
+    salt: str | None
+    base_per_salt: float | None
+    strength: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,8 +68,8 @@ class Reference:
     state it gains later is the suggestion index, built once on first use (under a lock).
     """
 
-    __slots__ = ("_index", "_lock", "_suggester", "entries", "entry_file", "info", "knowledge",
-                 "raw_policy", "raw_rules", "sources")
+    __slots__ = ("_index", "_lock", "_names", "_suggester", "entries", "entry_file", "info",
+                 "knowledge", "products", "raw_policy", "raw_rules", "sources")
 
     def __init__(self, raw: Mapping[str, Any], info: DataInfo) -> None:
         from medref.knowledge import compile_knowledge
@@ -77,15 +88,46 @@ class Reference:
         read them, do not change them (checks read :attr:`knowledge`)."""
         self.entry_file: Mapping[str, str] = MappingProxyType(files)
         self.raw_rules: tuple[dict[str, Any], ...] = tuple(raw["interactions.json"])
+        self.products: Mapping[str, dict[str, Any]] = MappingProxyType(
+            {pr["id"]: pr for pr in raw.get("products.json", ())})
+        """The validated products as plain dicts (display); checks read
+        :attr:`knowledge` ``.products``."""
         self.raw_policy: Mapping[str, Any] = MappingProxyType(raw["policy.json"])
         index: dict[str, str] = {}
+        names: dict[str, NameInfo] = {}
         for eid, e in entries.items():
             index[normalize(eid)] = eid
             index[normalize(eid.replace("-", " "))] = eid
             index.setdefault(normalize(e["name"]), eid)
             for alias in e.get("aliases", ()):
                 index[normalize(alias)] = eid
+            for salt in e.get("salts", ()):
+                for name in salt["names"]:
+                    k = normalize(name)
+                    index[k] = eid
+                    names[k] = NameInfo(eid, None, name, float(salt["base_per_salt"]), None)
+        for pr in raw.get("products.json", ()):
+            pid = pr["id"]
+            for name in (pid, pid.replace("-", " "), pr["name"], *pr.get("aliases", ())):
+                k = normalize(name)
+                index[k] = pid
+                names.setdefault(k, NameInfo(pid, pid, None, None, None))
+            for ns in pr.get("named_strengths", ()):
+                k = normalize(ns["name"])
+                index[k] = pid
+                names[k] = NameInfo(pid, pid, None, None, ns["strength"])
+            for st in pr["strengths"]:  # "#3 (300/30)": "<any name> #3", "... no. 3"
+                num = st["label"].split(" ")[0]
+                if not num.startswith("#") or not num[1:].isdigit():
+                    continue
+                for name in (pr["name"], *pr.get("aliases", ())):
+                    for spelled in (f"{name} {num}", f"{name} no. {num[1:]}"):
+                        k = normalize(spelled)
+                        if k not in index:
+                            index[k] = pid
+                            names[k] = NameInfo(pid, pid, None, None, st["label"])
         self._index: Mapping[str, str] = MappingProxyType(index)
+        self._names: Mapping[str, NameInfo] = MappingProxyType(names)
         self._lock = threading.Lock()
         self._suggester: Suggester | None = None
 
@@ -96,9 +138,10 @@ class Reference:
         return self.knowledge.ingredients
 
     def ingredient(self, name: str) -> Ingredient | None:
-        """The compiled ingredient for an id, alias or name (any case), else None."""
-        eid = self._index.get(normalize(name))
-        return self.knowledge.ingredients[eid] if eid is not None else None
+        """The compiled ingredient for an id, alias or name (any case), else None (a
+        single-ingredient product's name gives its ingredient, as :meth:`get` does)."""
+        entry = self.get(name)
+        return self.knowledge.ingredients[entry["id"]] if entry is not None else None
 
     # -- lookups -------------------------------------------------------------------------
     def resolve(self, name: str) -> str | None:
@@ -106,14 +149,39 @@ class Reference:
         return self._index.get(name)
 
     def names(self) -> Mapping[str, str]:
-        """The name index: every normalized id, name and alias -> canonical id."""
+        """The name index: every normalized id, name and alias -> canonical id (of an
+        ingredient or a product)."""
         return self._index
+
+    def name_info(self, name: str) -> NameInfo | None:
+        """What a normalized name says beyond its id: the product it names, a salt (and how
+        much ingredient one unit holds), or the strength it implies; None for a plain
+        ingredient name."""
+        return self._names.get(name)
 
     def get(self, name: str, default: dict[str, Any] | None = None) -> dict[str, Any] | None:
         """The entry (plain dict) for an id, alias or name (any case, spaces ignored), else
-        ``default``."""
+        ``default``. A single-ingredient product's name (``Motrin``) gives its ingredient's
+        entry; a combination product's (``Percocet``) gives ``default``: see :meth:`product`.
+        """
         eid = self._index.get(normalize(name))
-        return self.entries[eid] if eid is not None else default
+        if eid is None:
+            return default
+        entry = self.entries.get(eid)
+        if entry is not None:
+            return entry
+        ingredients = self.products[eid]["ingredients"]
+        return self.entries[ingredients[0]] if len(ingredients) == 1 else default
+
+    def products_of(self, ingredient: str) -> list[dict[str, Any]]:
+        """The products that contain an ingredient (by canonical id), in file order."""
+        return [p for p in self.products.values() if ingredient in p["ingredients"]]
+
+    def product(self, name: str) -> dict[str, Any] | None:
+        """The marketed product (plain dict, fields of :class:`medref.models.Product`) a name,
+        alias or product id names (``Percocet``, ``Tylenol #3``), else None."""
+        pid = self._index.get(normalize(name))
+        return self.products.get(pid) if pid is not None else None
 
     def lookup(self, name: str) -> dict[str, Any]:
         """Like :meth:`get` but raises :class:`UnknownSubstanceError` with suggestions."""
@@ -132,7 +200,9 @@ class Reference:
         if s is None:
             with self._lock:
                 if self._suggester is None:
-                    self._suggester = Suggester(self._index)
+                    self._suggester = Suggester(self._index, owners={
+                        pid: " + ".join(pr["ingredients"])
+                        for pid, pr in self.products.items()})
                 s = self._suggester
         return s.suggest(key, n)
 
@@ -157,9 +227,16 @@ class Reference:
         return self.knowledge.cite(tuple(ids), verified)
 
     def model(self, eid: str) -> Any:
-        """The typed pydantic :class:`medref.models.Entry` for an id (validated)."""
-        from medref.models import Entry
-        return Entry.model_validate(self.entries[eid])
+        """The typed pydantic :class:`medref.models.Entry` (or :class:`medref.models.Product`
+        for a product id) for an id (validated).
+
+        Raises:
+            KeyError: not an entry or product id.
+        """
+        from medref.models import Entry, Product
+        if eid in self.entries:
+            return Entry.model_validate(self.entries[eid])
+        return Product.model_validate(self.products[eid])
 
 
 # -- loading -------------------------------------------------------------------------------
@@ -170,11 +247,13 @@ _cache: dict[str, Reference] = {}
 
 def bundled_data_dir() -> Path | None:
     """The data directory shipped in the package, or the source checkout's ``data/``."""
+    here = Path(__file__).resolve().parent
+    for cand in (here / "data", here.parent / "data"):  # a wheel; an editable/source checkout
+        if (cand / "drugs.json").is_file():
+            return cand
+    from importlib import resources  # a zipped or otherwise unusual install
     root = resources.files("medref") / "data"
-    if root.is_dir():
-        return Path(str(root))
-    checkout = Path(__file__).resolve().parent.parent / "data"  # editable/source checkout
-    return checkout if (checkout / "drugs.json").is_file() else None
+    return Path(str(root)) if root.is_dir() else None
 
 
 def load_reference(data_dir: str | Path | None = None, *, validate: bool | None = None
@@ -214,6 +293,9 @@ def _read_all(base: Path) -> dict[str, bytes]:
         try:
             out[name] = p.read_bytes()
         except FileNotFoundError:
+            if name in OPTIONAL_FILES:
+                out[name] = OPTIONAL_FILES[name]
+                continue
             raise DataError(f"{p}: data file missing", file=str(p)) from None
         except OSError as exc:
             raise DataError(f"{p}: cannot read data file ({exc.strerror})", file=str(p)) from None

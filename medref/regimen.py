@@ -62,6 +62,25 @@ class Frequency(NamedTuple):
         return self.max_in(1)
 
     @property
+    def average_per_day(self) -> float:
+        """Administrations a day on average (``weekly``: 1/7)."""
+        if self.once:
+            return 1.0
+        if self.interval_min_h is not None:
+            return 24 / self.interval_min_h
+        return self.count_max / self.window_days
+
+    def in_period(self, days: float) -> int:
+        """Worst-case administrations within a labeled period of ``days`` (a week, a month):
+        a dosing interval close to the period counts once (``every 4 weeks`` is one dose a
+        month, not two), otherwise :meth:`max_in`."""
+        span = (self.interval_min_h / 24 if self.interval_min_h is not None
+                else None if self.once else self.window_days)
+        if span is not None and 0.9 * days <= span < days:
+            return math.ceil(self.count_max) if self.interval_min_h is None else 1
+        return self.max_in(days)
+
+    @property
     def scale_days(self) -> float:
         """The natural time scale of the frequency in days (1 for daily or more often)."""
         if self.once:
@@ -109,6 +128,20 @@ class MedicationLine(NamedTuple):
             (:data:`ORIGIN_SIG`, :data:`ORIGIN_FIELD`).
         suggestions: close known names when the name is unknown ("did you mean").
         norm: the text normalized (to spot identical lines), when the reader computed it.
+        marketed: the marketed product named (``percocet``, ``amrix``), if any.
+        formulation_assumed: the formulation was not stated (the default was used).
+        strength_label, strength_assumed: the product strength read (``10/325``), or assumed
+            (the strongest marketed) when the line names none.
+        units, units_max, unit_of_use, units_assumed: units of use per administration
+            (``1-2 tablets``), or one assumed when the line gives no count.
+        salt: the salt the amount was written as (``naproxen sodium``), converted.
+        cap_units, cap_amount, cap_amount_unit, cap_text, cap_per_day: a written maximum.
+        steps: the steps of a multi-step sig (the line holds its highest day).
+        assumptions: what was assumed, in words (reported as MR010).
+        slot_units: units of use a day when each time of day has its own count
+            (``1 mane 2 nocte``: 3), else None.
+        indication: what the medicine is for, as written (``for blood pressure``).
+        notes: instructions read and set aside (``dispense weekly``).
     """
 
     text: str
@@ -135,6 +168,25 @@ class MedicationLine(NamedTuple):
     provenance: tuple[tuple[str, str], ...] = ()
     suggestions: tuple[str, ...] = ()
     norm: str = ""
+    marketed: str | None = None
+    formulation_assumed: bool = False
+    strength_label: str | None = None
+    strength_assumed: bool = False
+    units: float | None = None
+    units_max: float | None = None
+    unit_of_use: str | None = None
+    units_assumed: bool = False
+    salt: str | None = None
+    cap_units: float | None = None
+    cap_amount: float | None = None
+    cap_amount_unit: str | None = None
+    cap_text: str | None = None
+    cap_per_day: bool = True
+    steps: int = 1
+    assumptions: tuple[str, ...] = ()
+    slot_units: float | None = None
+    indication: str | None = None
+    notes: tuple[str, ...] = ()
 
     @property
     def readable(self) -> bool:

@@ -10,14 +10,18 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from medref.context import CONTEXT_KEYS, CONTEXT_RANGES, Context, context_value
+from medref.knowledge import Knowledge, Product
 from medref.vocab import SEVERITY_RANK, STATUSES
 
 if TYPE_CHECKING:
+    from medref.dosing import DoseFacts, ResolvedLine
     from medref.engine import Assessment
     from medref.reference import Reference
+    from medref.regimen import MedicationLine
 
-__all__ = ["CONTEXT_KEYS", "CONTEXT_RANGES", "CheckResult", "Context", "Finding", "ItemResult",
-           "Summary", "build_result", "context_value", "severity_rank"]
+__all__ = ["CONTEXT_KEYS", "CONTEXT_RANGES", "CheckResult", "Context", "Finding",
+           "IngredientResult", "ItemResult", "Summary", "build_result", "context_value",
+           "severity_rank"]
 
 def severity_rank(severity: Any, what: str = "severity") -> int:
     """The rank of a severity name (0 info, 1 warning, 2 error).
@@ -73,11 +77,52 @@ class Finding:
 
 
 @dataclass(frozen=True, slots=True)
+class IngredientResult:
+    """One ingredient of a line: its dose per administration and worst case per day, in the
+    unit its limits use (a salt converted to its base or elemental amount).
+
+    ``daily_total`` is an average per day for a dose given less often than daily
+    (``average``), and no more than a written daily maximum allows (``daily_uncapped`` is the
+    frequency's worst case when the written maximum lowered it).
+    """
+
+    id: str
+    name: str
+    dose: float
+    dose_max: float
+    unit: str
+    daily_total: float | None = None
+    daily_uncapped: float | None = None
+    average: bool = False
+    daily_max: float | None = None
+    percent_of_max: float | None = None
+    mme_per_day: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form (field names are a public contract)."""
+        return {"id": self.id, "name": self.name, "dose": self.dose, "dose_max": self.dose_max,
+                "unit": self.unit, "daily_total": self.daily_total,
+                "daily_uncapped": self.daily_uncapped, "average": self.average,
+                "daily_max": self.daily_max, "percent_of_max": self.percent_of_max,
+                "mme_per_day": self.mme_per_day}
+
+
+@dataclass(frozen=True, slots=True)
 class ItemResult:
     """What medref read from one input line, and its worst-case daily total.
 
     ``daily_total`` is the worst case per day (largest dose x most administrations) in
-    ``daily_unit``; ``percent_of_max`` compares it with the enforced per-day maximum.
+    ``daily_unit``; ``percent_of_max`` compares it with the enforced per-day maximum. For a
+    line with several ingredients (a combination product) these describe the ingredient
+    nearest its maximum, and :attr:`ingredients` lists each one.
+
+    ``product`` is the canonical id of what the line names: an ingredient (also for a
+    single-ingredient brand: ``Advil`` is ``ibuprofen``) or a combination product
+    (``percocet``); ``marketed_product`` is the marketed product named, if any.
+    ``product_type`` is ``ingredient`` (a reference entry) or ``product`` (a marketed product);
+    ``strength`` and ``formulation`` are what the line was checked at, with ``*_assumed`` when
+    the line did not say; ``units_per_dose`` counts units of use (``2`` tablets), and
+    ``units_per_day`` is their worst case per day (within a written maximum).
     """
 
     line: int
@@ -101,6 +146,23 @@ class ItemResult:
     percent_of_max: float | None = None
     mme_per_day: float | None = None
     unparsed: tuple[str, ...] = ()
+    product_type: str | None = None
+    formulation: str | None = None
+    formulation_assumed: bool = False
+    strength: str | None = None
+    strength_assumed: bool = False
+    units_per_dose: float | None = None
+    units_per_dose_max: float | None = None
+    unit_of_use: str | None = None
+    units_assumed: bool = False
+    units_per_day: float | None = None
+    daily_average: bool = False
+    written_max: str | None = None
+    steps: int = 1
+    assumptions: tuple[str, ...] = ()
+    ingredients: tuple[IngredientResult, ...] = ()
+    marketed_product: str | None = None
+    marketed_name: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form (field names are a public contract)."""
@@ -113,6 +175,15 @@ class ItemResult:
             "daily_total": self.daily_total, "daily_unit": self.daily_unit,
             "daily_max": self.daily_max, "percent_of_max": self.percent_of_max,
             "mme_per_day": self.mme_per_day, "unparsed": list(self.unparsed),
+            "product_type": self.product_type, "formulation": self.formulation,
+            "formulation_assumed": self.formulation_assumed, "strength": self.strength,
+            "strength_assumed": self.strength_assumed, "units_per_dose": self.units_per_dose,
+            "units_per_dose_max": self.units_per_dose_max, "unit_of_use": self.unit_of_use,
+            "units_assumed": self.units_assumed, "units_per_day": self.units_per_day,
+            "daily_average": self.daily_average, "written_max": self.written_max,
+            "steps": self.steps, "assumptions": list(self.assumptions),
+            "ingredients": [g.to_dict() for g in self.ingredients],
+            "marketed_product": self.marketed_product, "marketed_name": self.marketed_name,
         }
 
 
@@ -188,37 +259,92 @@ def tally(a: Assessment) -> tuple[dict[str, int], dict[str, int], dict[str, int]
     return by_sev, dict(sorted(by_cat.items())), statuses
 
 
-def _item(i: int, ln: Any, ctx: Context) -> ItemResult:
-    """What was read from line ``i`` (a :class:`medref.dosing.ResolvedLine`)."""
+def _ingredient(d: DoseFacts, ln: ResolvedLine, ctx: Context) -> IngredientResult:
+    ing = d.ingredient
+    dmax = None
+    if d.daily is not None:
+        found = ing.daily_max(ln.route, ctx, d.unit, d.formulation)
+        dmax = found[0] if found is not None else None
+    pct = round(100 * d.daily / dmax, 1) if d.daily is not None and dmax else None
+    factor = ing.mme_factor.value if ing.mme_factor is not None else None
+    mme = (_round(d.daily * factor) if ln.mme is not None and d.daily is not None
+           and isinstance(factor, float) else None)
+    return IngredientResult(ing.id, ing.name, _round(d.lo) or 0.0, _round(d.hi) or 0.0,
+                            d.unit, _round(d.daily), _round(d.daily_uncapped), d.average,
+                            dmax, pct, mme)
+
+
+def _primary(parts: tuple[IngredientResult, ...]) -> IngredientResult | None:
+    """The ingredient nearest its maximum (the first when none has one)."""
+    if not parts:
+        return None
+    return max(parts, key=lambda g: -1.0 if g.percent_of_max is None else g.percent_of_max)
+
+
+def _units_per_day(m: MedicationLine) -> float | None:
+    freq = m.frequency
+    units = m.units_max if m.units_max is not None else m.units
+    if freq is None or units is None or m.units_assumed:
+        return None
+    if freq.scale_days > 1 and not freq.once:
+        per_day = units * freq.average_per_day
+    else:
+        per_day = units * freq.max_in(1)
+    if m.slot_units is not None:
+        per_day = min(per_day, m.slot_units)
+    if m.cap_per_day and m.cap_units is not None:
+        per_day = min(per_day, m.cap_units)
+    return _round(per_day)
+
+
+def _item(i: int, ln: ResolvedLine, ctx: Context, kb: Knowledge) -> ItemResult:
+    """What was read from line ``i``."""
     m, e = ln.line, ln.product
     readable = m.readable
     freq = m.frequency if readable else None
-    dose = ln.doses[0] if ln.doses else None
-    daily = dose.daily if dose is not None else None
-    dmax = None
-    if e is not None and ln.grouped and dose is not None and daily is not None:
-        found = dose.ingredient.daily_max(ln.route, ctx, dose.unit)
-        dmax = found[0] if found is not None else None
-    pct = round(100 * daily / dmax, 1) if daily is not None and dmax else None
+    parts = tuple(_ingredient(d, ln, ctx) for d in ln.doses) if ln.grouped else ()
+    main = _primary(parts)
+    # a single-ingredient brand ('Advil') names its ingredient, as before products existed
+    marketed = kb.products.get(m.marketed) if m.marketed else None
+    named = e
+    if named is None:
+        kind, ptype = None, None
+    elif isinstance(named, Product):
+        ptype = "product"
+        kind = "drug" if any(d.ingredient.kind == "drug" for d in ln.doses) or not ln.doses \
+            else "supplement"
+    else:
+        kind, ptype = named.kind, "ingredient" if marketed is None else "product"
     return ItemResult(
-        line=i, input=m.text, product=e.id if e is not None else None, status=ln.status,
-        name=e.name if e is not None else (m.name if readable else None),
-        kind=e.kind if e is not None else None,
-        dose=m.dose, dose_max=m.dose_max, unit=m.unit,
+        line=i, input=m.text, product=named.id if named is not None else None,
+        status=ln.status,
+        name=named.name if named is not None else (m.name if readable else None),
+        kind=kind, dose=m.dose, dose_max=m.dose_max, unit=m.unit,
         route=ln.route if e is not None else m.route,
         frequency=(freq.text + (" prn" if m.prn else "")) if freq is not None
         else ("prn" if m.prn else None),
         administrations_per_day=freq.per_day_max if freq is not None else None,
         prn=m.prn, prn_reason=m.prn_reason, duration_days=m.duration_days,
-        daily_total=_round(daily), daily_unit=dose.unit if daily is not None and dose else None,
-        daily_max=dmax, percent_of_max=pct, mme_per_day=_round(ln.mme),
-        unparsed=m.unparsed)
+        daily_total=main.daily_total if main is not None else None,
+        daily_unit=main.unit if main is not None and main.daily_total is not None else None,
+        daily_max=main.daily_max if main is not None else None,
+        percent_of_max=main.percent_of_max if main is not None else None,
+        mme_per_day=_round(ln.mme), unparsed=m.unparsed,
+        product_type=ptype, formulation=ln.formulation or m.formulation,
+        formulation_assumed=m.formulation_assumed, strength=m.strength_label,
+        strength_assumed=m.strength_assumed, units_per_dose=m.units,
+        units_per_dose_max=m.units_max, unit_of_use=m.unit_of_use,
+        units_assumed=m.units_assumed, units_per_day=_units_per_day(m) if readable else None,
+        daily_average=any(g.average for g in parts), written_max=m.cap_text,
+        steps=m.steps, assumptions=m.assumptions, ingredients=parts,
+        marketed_product=marketed.id if marketed is not None else None,
+        marketed_name=marketed.name if marketed is not None else None)
 
 
 def build_result(ref: Reference, a: Assessment,
                  context_sources: dict[str, str | None] | None = None) -> CheckResult:
     """The :class:`CheckResult` of an assessment (what :func:`medref.check` returns)."""
-    items = tuple(_item(i, ln, a.context) for i, ln in enumerate(a.lines))
+    items = tuple(_item(i, ln, a.context, ref.knowledge) for i, ln in enumerate(a.lines))
     findings = tuple(Finding(b.code, b.category, b.severity, b.items, lines, b.message,
                              b.source, b.rule) for _, lines, b in a.findings)
     by_sev, by_cat, statuses = tally(a)

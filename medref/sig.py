@@ -21,7 +21,7 @@ from __future__ import annotations
 import functools
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from dataclasses import dataclass, field
 
 from medref.errors import SigError
@@ -30,6 +30,9 @@ from medref.text import normalize
 
 __all__ = ["MAX_LINE_CHARS", "Frequency", "ParsedLine", "add_amount", "finish", "normalize",
            "parse_frequency", "parse_line", "parse_rest", "scan_rest", "split_name"]
+
+MONTH_DAYS = 365 / 12
+"""A month between doses (``monthly``, ``every 2 months``): a twelfth of a year."""
 
 MAX_LINE_CHARS = 500
 """Longer lines are rejected as unparseable without being scanned (bounded work per line)."""
@@ -62,6 +65,43 @@ class ParsedLine:
     counted: bool = False
     """The dose is a count of units times a strength per unit (``500 mg 1-2 tabs``): another
     count on the line is a second dose, never a further multiplier."""
+    count: float | None = None
+    """Units of use per administration as written (``1-2 tabs``: 1), or None."""
+    count_max: float | None = None
+    count_unit: str | None = None
+    """What is counted: tablet, capsule, caplet, patch, spray ..., or ``each`` for a bare
+    count (``take 1 by mouth``)."""
+    per_unit: float | None = None
+    """The strength per unit written with a count (``500 mg tablet: take 2``: 500), if any."""
+    per_unit_max: float | None = None
+    per_unit_unit: str | None = None
+    combo: tuple[float, ...] | None = None
+    """A combination strength as written (``10/325``)."""
+    combo_ok: bool = False
+    """The product named is a combination (set before the rest of the line is read)."""
+    cap_units: float | None = None
+    """A written maximum of units of use per day (``max 8 tabs a day``)."""
+    cap_unit: str | None = None
+    cap_amount: float | None = None
+    """A written maximum amount per day (``mdd 3 g``)."""
+    cap_amount_unit: str | None = None
+    cap_text: str | None = None
+    cap_per_day: bool = True
+    """False when the cap names no period (``max 8 tablets``): reported, not applied."""
+    steps: int = 1
+    """Steps of a multi-step sig (``... x 3 days then ...``)."""
+    step_texts: list[str] = field(default_factory=list)
+    dayparts: list[str] = field(default_factory=list)
+    """Times of day named (``mane``, ``nocte``, ``morning and night``): one administration
+    each."""
+    slot_counts: list[float] = field(default_factory=list)
+    """Units of use given at each named time (``1 mane 2 nocte``: 1, 2)."""
+    slot_units: float | None = None
+    """Units of use a day when each time of day has its own count (``1 mane 2 nocte``: 3)."""
+    indication: str | None = None
+    """What the medicine is for, as written (``for blood pressure``), when not a PRN reason."""
+    notes: list[str] = field(default_factory=list)
+    """Instructions read and set aside: dispensing notes (``dispense weekly``)."""
 
     @property
     def dose_worst(self) -> float | None:
@@ -74,16 +114,20 @@ UNIT_ALIASES = {
     "mcg": "mcg", "ug": "mcg", "microgram": "mcg", "micrograms": "mcg",
     "g": "g", "gm": "g", "gram": "g", "grams": "g", "gms": "g",
     "iu": "IU", "unit": "IU", "units": "IU", "i.u.": "IU",
-    "ml": "mL", "milliliter": "mL", "milliliters": "mL", "millilitre": "mL", "millilitres": "mL",
+    "ml": "mL", "mls": "mL", "milliliter": "mL", "milliliters": "mL", "millilitre": "mL",
+    "millilitres": "mL",
     "%": "%",
     "patch": "patch", "patches": "patch",
     "tab": "tablet", "tabs": "tablet", "tablet": "tablet", "tablets": "tablet",
     "cap": "capsule", "caps": "capsule", "capsule": "capsule", "capsules": "capsule",
-    "softgel": "capsule", "softgels": "capsule",
-    "puff": "puff", "puffs": "puff", "drop": "drop", "drops": "drop",
+    "softgel": "capsule", "softgels": "capsule", "caplet": "caplet", "caplets": "caplet",
+    "puff": "puff", "puffs": "puff", "puf": "puff", "pufs": "puff", "drop": "drop",
+    "drops": "drop", "gtt": "drop", "gtts": "drop",
     "spray": "spray", "sprays": "spray", "injection": "injection", "injections": "injection",
 }
-COUNT_UNITS = frozenset({"tablet", "capsule", "puff", "drop", "spray", "injection"})
+COUNT_UNITS = frozenset({"tablet", "capsule", "caplet", "puff", "drop", "spray", "injection",
+                         "each"})
+"""Units that count units of use; ``each`` is a bare count (``take 1``)."""
 
 ROUTES = {
     "po": "po", "p.o.": "po", "oral": "po", "orally": "po", "by mouth": "po", "per os": "po",
@@ -131,7 +175,7 @@ _DAILY_COUNTS = {
 """Named daily frequencies, for ranges (``bid-qid``) and caps (``up to tds``)."""
 _DAILY_ALT = "(?:" + "|".join(re.escape(k) for k in sorted(_DAILY_COUNTS, key=len,
                                                              reverse=True)) + ")"
-_PER_DAY_WORDS = r"(?:daily|a day|per day|each day|/day|/d|every day|in 24 hours|a d)"
+_PER_DAY_WORDS = r"(?:daily|a day|per day|each day|/ ?day|/ ?d|every day|in 24 hours|a d)"
 
 _VALID_INTERVALS = frozenset(range(1, 25)) | {36, 48, 72}
 
@@ -245,16 +289,46 @@ def _settle_caps(p: ParsedLine, caps: list[tuple[int, re.Match[str]]]) -> None:
         if n is not None and p.frequency is not None and p.frequency.per_day_max < n:
             p.problems.append(f"a second frequency {m.group(0)!r}")
             continue
+        if n is None and _record_cap(p, m):
+            continue
         p.unparsed[index:index] = m.group(0).split()
 
 
+def _record_cap(p: ParsedLine, m: re.Match[str]) -> bool:
+    """Keep a written maximum of units or of an amount (``max 8 tabs a day``, ``mdd 3 g``):
+    reported beside the worst case, never multiplied into the dose. False when it is neither."""
+    g = m.groupdict()
+    what = g.get("what")
+    unit = UNIT_ALIASES.get(what or "")
+    if unit is None or p.cap_text is not None:
+        return False
+    top = g["range"].replace("-", " ").split()[-1] if g.get("range") else g["n"]
+    value = float(_NUM_WORDS.get(top, top))
+    per_day = bool(g.get("per")) or m.group(0).lstrip("(").startswith("mdd")
+    if unit in COUNT_UNITS or unit == "patch":
+        p.cap_units, p.cap_unit = value, unit
+    else:
+        p.cap_amount, p.cap_amount_unit = value, unit
+    p.cap_text, p.cap_per_day = m.group(0).strip("() "), per_day
+    return True
+
+
 def _every_n_weeks(m: re.Match[str], p: ParsedLine) -> str | None:
-    n = float(m.group("a") or 1)
+    a = m.group("a") or "1"
+    n = float(_NUM_WORDS.get(a, a))
     unit = m.group("u")
-    days = {"day": 1, "week": 7, "month": 30, "year": 365}[unit.rstrip("s")]
+    days = {"day": 1, "week": 7, "month": MONTH_DAYS, "year": 365}[unit.rstrip("s")]
     if not 0 < n * days <= 3660:
         return f"impossible dosing interval {m.group(0)!r}"
     return _set_freq(p, _f(m.group(0), window_days=n * days))
+
+
+def _on_off(m: re.Match[str], p: ParsedLine) -> str | None:
+    """``12 hours on, 12 hours off`` (a patch): one application a day, worn 12 hours; with a
+    daily frequency already read it says the same."""
+    if p.frequency is not None:
+        return None if p.frequency.per_day_max == 1 else f"a second frequency {m.group(0)!r}"
+    return _set_freq(p, Frequency(text=m.group(0)))
 
 
 def _once(m: re.Match[str], p: ParsedLine) -> str | None:
@@ -331,6 +405,14 @@ def _word_strength(m: re.Match[str], p: ParsedLine) -> str | None:
                                   m.group(0), None)
 
 
+def _word_range_dose(m: re.Match[str], p: ParsedLine) -> str | None:
+    """``one or two tablets``, ``1 or 2 caps``: a count range of units."""
+    unit = UNIT_ALIASES[m.group("u")]
+    lo = float(_WORD_NUM.get(m.group("a"), 0) or m.group("a"))
+    hi = float(_WORD_NUM.get(m.group("b"), 0) or m.group("b"))
+    return _add_amount(p, lo, hi, unit, m.group(0), None)
+
+
 def _word_dose(m: re.Match[str], p: ParsedLine) -> str | None:
     unit = UNIT_ALIASES[m.group("u")]
     return _add_amount(p, float(_WORD_NUM[m.group("a")]), None, unit, m.group(0), None)
@@ -373,6 +455,8 @@ def _add_amount(p: ParsedLine, lo: float, hi: float | None, unit: str, text: str
         p.form = "patch"
     if p.unit is None:
         p.dose, p.dose_max, p.unit = lo, hi, unit
+        if unit in COUNT_UNITS or unit == "patch":
+            p.count, p.count_max, p.count_unit = lo, hi, unit
         return None
     # A count of tablets together with a strength per tablet: "500 mg 2 tablets".
     if p.unit in COUNT_UNITS and unit not in COUNT_UNITS and unit != "patch":
@@ -383,6 +467,8 @@ def _add_amount(p: ParsedLine, lo: float, hi: float | None, unit: str, text: str
             return f"a second dose {text!r}"
         p.counted = True
         base_lo, base_hi = p.dose, p.dose_max
+        p.per_unit, p.per_unit_max, p.per_unit_unit = base_lo, base_hi, p.unit
+        p.count, p.count_max, p.count_unit = cnt_lo, cnt_hi, unit
         p.dose = base_lo * cnt_lo
         p.dose_max = (base_hi if base_hi is not None else base_lo) * (
             cnt_hi if cnt_hi is not None else cnt_lo) if (base_hi or cnt_hi) else None
@@ -392,11 +478,150 @@ def _add_amount(p: ParsedLine, lo: float, hi: float | None, unit: str, text: str
 
 def _scale(p: ParsedLine, lo: float, hi: float | None, unit: str) -> str | None:
     p.counted = True
+    p.per_unit, p.per_unit_max, p.per_unit_unit = lo, hi, unit
     cnt_lo = p.dose or 1.0
     cnt_hi = p.dose_max if p.dose_max is not None else cnt_lo
     top = (hi if hi is not None else lo) * cnt_hi
     p.dose, p.unit = lo * cnt_lo, unit
     p.dose_max = top if top != p.dose else None
+    return None
+
+
+_COUNT_WORDS = {"one": 1.0, "two": 2.0, "three": 3.0, "four": 4.0, "five": 5.0, "six": 6.0,
+                "seven": 7.0, "eight": 8.0, "half": 0.5, "a": 1.0,
+                "an": 1.0, "1/2": 0.5, "½": 0.5}
+_MAX_BARE_COUNT = 10
+"""A bare number above this is not read as a count of tablets (``ibuprofen 800 tid``)."""
+
+
+def _count_value(tok: str) -> float:
+    return _COUNT_WORDS[tok] if tok in _COUNT_WORDS else float(tok)
+
+
+def _bare_count(m: re.Match[str], p: ParsedLine) -> str | None:
+    """A count with no unit (``take 1 by mouth``, ``1-2 four times a day``, ``one or two``):
+    units of use of the product named; a count of ``each`` until the product says what."""
+    lo = _count_value(m.group("a"))
+    hi = _count_value(m.group("b")) if m.group("b") else None
+    take = m.group(0).startswith("take")
+    if p.dayparts and p.slot_counts and p.count_unit is not None and lo <= _MAX_BARE_COUNT \
+            and (hi is None or hi <= _MAX_BARE_COUNT):
+        # "1 mane 2 nocte": the count for the next time of day; the dose is the largest
+        top = hi if hi is not None else lo
+        p.slot_counts.append(top)
+        if top > (p.count_max if p.count_max is not None else p.count or 0.0):
+            _raise_count(p, top)
+        return None
+    if (p.unit is not None and not take and p.form in COUNT_UNITS and not p.counted
+            and p.unit not in COUNT_UNITS and lo <= _MAX_BARE_COUNT
+            and (hi is None or hi <= _MAX_BARE_COUNT)):
+        # "500 mg tablet: 1 at night": a count of the form named
+        return _add_amount(p, lo, hi, p.form, m.group(0), None)
+    if (lo > _MAX_BARE_COUNT or (hi is not None and hi > _MAX_BARE_COUNT) or lo <= 0
+            or (p.unit is not None and not take)):
+        # after a dose, a bare number is not a count ("1 g q6h prn pain 2 more"): shown
+        p.unparsed.append(m.group(0))
+        return None
+    if p.unit is not None and (p.unit in COUNT_UNITS or p.counted):
+        return f"a second dose {m.group(0)!r}"
+    return _add_amount(p, lo, hi, "each", m.group(0), None)
+
+
+def _raise_count(p: ParsedLine, top: float) -> None:
+    """The largest count per administration is now ``top`` (a time of day's own count)."""
+    base = p.count or 1.0
+    p.count_max = top
+    if p.counted and p.per_unit is not None:
+        p.dose_max = (p.per_unit_max if p.per_unit_max is not None else p.per_unit) * top
+    elif p.dose is not None:
+        p.dose_max = p.dose * top / base
+
+
+def _combo(m: re.Match[str], p: ParsedLine) -> str | None:
+    """A combination strength (``10/325``, ``5-325``, ``5 mg/325 mg``): read for a
+    combination product; anywhere else it is not understood."""
+    nums = tuple(float(x) for x in (m.group("a"), m.group("b"), m.group("c")) if x)
+    if not p.combo_ok or max(nums) < 100:
+        p.unparsed.append(m.group(0))
+        return None
+    if p.combo is not None:
+        return f"a second strength {m.group(0)!r}"
+    p.combo = nums
+    return None
+
+
+_DAYS = {"mon": "mon", "monday": "mon", "mondays": "mon", "tue": "tue", "tues": "tue",
+         "tuesday": "tue", "tuesdays": "tue", "wed": "wed", "wednesday": "wed",
+         "wednesdays": "wed", "thu": "thu", "thur": "thu", "thurs": "thu", "thursday": "thu",
+         "thursdays": "thu", "fri": "fri", "friday": "fri", "fridays": "fri", "sat": "sat",
+         "saturday": "sat", "saturdays": "sat", "sun": "sun", "sunday": "sun",
+         "sundays": "sun"}
+_DAY_RX = "(?:" + "|".join(sorted(_DAYS, key=len, reverse=True)) + ")"
+
+
+def _weekdays(m: re.Match[str], p: ParsedLine) -> str | None:
+    """Named weekdays (``mon wed fri``, ``on mondays and thursdays``, ``mwf``): that many
+    administrations a week, at most one a day."""
+    text = m.group("days")
+    days = ({"mon", "wed", "fri"} if text == "mwf" else
+            {_DAYS[w] for w in re.findall(r"[a-z]+", text) if w in _DAYS})
+    n = float(len(days))
+    return _set_freq(p, Frequency(text=m.group(0), count_min=n, count_max=n, window_days=7))
+
+
+_TIME = r"(?:\d{1,2}(?:[:.]\d{2})?\s*(?:am|pm|a\.m\.|p\.m\.)|\d{1,2}:\d{2}|midnight)"
+
+
+def _times(m: re.Match[str], p: ParsedLine) -> str | None:
+    """Times of day (``at 8 am and 2 pm``, ``08:00 and 20:00``): that many a day."""
+    times = [" ".join(t.split()) for t in re.findall(_TIME, m.group("t"))]
+    return _add_parts(p, times, m.group(0))
+
+
+_DAYPARTS = {"morning": "morning", "mane": "morning", "am": "morning", "om": "morning",
+             "a.m.": "morning", "breakfast": "morning", "midday": "midday", "noon": "midday",
+             "lunchtime": "midday", "lunch": "midday", "afternoon": "afternoon",
+             "teatime": "evening", "tea time": "evening", "evening": "evening",
+             "pm": "evening", "p.m.": "evening", "night": "night", "nocte": "night",
+             "noct": "night", "on": "night", "bedtime": "night", "hs": "night",
+             "qhs": "night", "nightly": "night", "before bed": "night"}
+_DAYPART_RX = ("(?:" + "|".join(re.escape(k) for k in sorted(_DAYPARTS, key=len, reverse=True)
+                                if k != "on") + ")")
+
+
+def _daypart(m: re.Match[str], p: ParsedLine) -> str | None:
+    """A time of day (``mane``, ``at night``, ``each morning``, ``early evening``): one
+    administration at that time; several add up (``morning and night``: twice a day), and
+    a count given for a time (``1 mane 2 nocte``) is that time's dose."""
+    return _add_parts(p, [_DAYPARTS[m.group("part")]], m.group(0))
+
+
+def _add_parts(p: ParsedLine, parts: list[str], text: str) -> str | None:
+    """Times of day (named or clock times) added to the line's: one administration each."""
+    if p.frequency is not None and not p.dayparts:
+        return f"a second frequency {text!r}"
+    new = [x for x in parts if x not in p.dayparts]
+    if not new:
+        return None
+    if p.count is not None and not p.slot_counts:
+        p.slot_counts.append(p.count_max if p.count_max is not None else p.count)
+    p.dayparts.extend(new)
+    n = float(len(p.dayparts))
+    p.frequency = Frequency(text=" and ".join(p.dayparts), count_min=n, count_max=n,
+                            bedtime=p.dayparts == ["night"])
+    return None
+
+
+def _indication(m: re.Match[str], p: ParsedLine) -> str | None:
+    """``for blood pressure``, ``to reduce cholesterol``: what the medicine is for (read by
+    :func:`scan_rest`, which stops it at the first word a rule reads)."""
+    raise AssertionError("indications are read by scan_rest")  # pragma: no cover
+
+
+def _dispensing(m: re.Match[str], p: ParsedLine) -> str | None:
+    """``dispense weekly``, ``quantity: 500 ml``, ``mitte 28``: a note for the pharmacy, not
+    the dose; kept as a note."""
+    p.notes.append(m.group(0))
     return None
 
 
@@ -406,19 +631,20 @@ def _end_boundary(rx: str) -> str:
 
 
 _N = _NUM
-_UNIT_RX = (r"(?:mg|mgs|mcg|ug|g|gm|gms|grams?|milligrams?|micrograms?|iu|i\.u\.|units?|ml|"
+_UNIT_RX = (r"(?:mg|mgs|mcg|ug|g|gm|gms|grams?|milligrams?|micrograms?|iu|i\.u\.|units?|mls?|"
             r"millilit(?:er|re)s?|%|patch(?:es)?|tabs?|tablets?|caps?|capsules?|softgels?|"
-            r"puffs?|drops?|sprays?|injections?)")
+            r"caplets?|puffs?|pufs?|drops?|gtts?|sprays?|injections?)")
 _DOSE_UNIT = rf"(?P<u>{_UNIT_RX})"
-_COUNT_UNIT = (r"(?P<u>patch(?:es)?|tabs?|tablets?|caps?|capsules?|puffs?|drops?|sprays?|"
-               r"injections?)")
+_COUNT_UNIT = (r"(?P<u>patch(?:es)?|tabs?|tablets?|caps?|capsules?|caplets?|softgels?|puffs?|"
+               r"pufs?|drops?|gtts?|sprays?|injections?)")
 # Daily caps: "up to 6 doses daily", "max 4 doses/day", "not to exceed 8 tabs", "up to tds".
 _CAP_UPTO = r"(?:up ?to(?:(?: a)? max(?:imum)?(?: of)?)?)"
 _CAP_MAX = (r"(?:to a max(?:imum)?(?: of)?|max(?:imum)?(?: of)?|max\.|not to exceed|"
-            r"do not exceed|don't exceed|no more than|not more than)")
+            r"do not exceed|don't exceed|no more than|not more than|"
+            r"mdd|max(?:imum)? daily dose(?: of)?)")
 _CAP_PER = (r"(?:daily|a day|per day|/day|/d|each day|every day|in a day|in one day|"
             r"(?:(?:in|per|in any) |/)24 ?(?:h|hrs?|hours?)(?: period)?)")
-_CAP_N = rf"(?P<n>\d+|{_WN})(?P<range>\s*(?:-|to)\s*(?:\d+|{_WN}))?"
+_CAP_N = rf"(?P<n>\d+(?:\.\d+)?|{_WN})(?P<range>\s*(?:-|to)\s*(?:\d+(?:\.\d+)?|{_WN}))?"
 _CAP_WHAT = rf"(?P<what>doses?|times|x|{_UNIT_RX})"
 _CAP_FREQ = "(?:" + "|".join(re.escape(k) for k in sorted(_DAILY_COUNTS, key=len, reverse=True)
                              if _DAILY_COUNTS[k] > 1 or k.startswith("once")) + ")"
@@ -451,7 +677,8 @@ _RULES: list[tuple[str, _Handler]] = [
      r"(?P<b>one|two|three|four|five|six|\d+)\s*(?:times|x)\s*" + _PER_DAY_WORDS, _count_daily),
     (r"(?P<a>one|two|three|four|five|six|\d+)(?P<b>)\s*(?:times|x)\s*" + _PER_DAY_WORDS,
      _count_daily),
-    (r"(?:bd|b\.d\.|bid|b\.i\.d\.|twice daily|twice a day|twice per day|q12h)\b", _fixed(2)),
+    (r"(?:bd|bds|b\.d\.|bid|b\.i\.d\.|twice daily|twice a day|twice per day|twice each day|"
+     r"twice every day|q12h)\b", _fixed(2)),
     (r"(?:tds|t\.d\.s\.|tid|t\.i\.d\.|three times daily|three times a day|"
      r"three times per day)\b", _fixed(3)),
     (r"(?:qds|q\.d\.s\.|qid|q\.i\.d\.|four times daily|four times a day|"
@@ -461,27 +688,51 @@ _RULES: list[tuple[str, _Handler]] = [
     (r"(?:twice weekly|twice a week|biw|2x weekly)\b", _fixed(2, 7)),
     (r"(?:three times weekly|three times a week|tiw|3x weekly)\b", _fixed(3, 7)),
     (r"(?:monthly|once monthly|once a month|once per month|every month|q month|qmonth|"
-     r"q1month)\b", _fixed(1, 30)),
+     r"q1month)\b", _fixed(1, MONTH_DAYS)),
     (r"(?:yearly|annually|once a year|once yearly|once per year|every year|"
      r"every 12 months|q12 months|q year)\b", _fixed(1, 365)),
-    (r"(?:qod|every other day|alternate days|on alternate days)\b", _fixed(1, 2)),
-    (r"(?:every|q)\s*(?P<a>\d+)\s*(?P<u>days?|weeks?|months?|years?)\b", _every_n_weeks),
-    (r"(?:qd|q\.d\.|od|daily|once daily|once a day|once per day|once each day|every day|"
-     r"/day|/d|each day|per day|a day|q24h|qam|qpm|every morning|every evening|every night|nightly|"
-     r"in the morning|in the evening|q morning|once every day|one time daily|"
-     r"12 ?h(?:ours?)? on(?: and)? 12 ?h(?:ours?)? off)\b", _fixed(1)),
-    (r"(?:qhs|q\.h\.s\.|hs|h\.s\.|at bedtime|bedtime|at night|before bed)\b",
-     _fixed(1, bedtime=True)),
+    (r"(?:qod|every other day|alternate days|alternative days|on alternate days)\b",
+     _fixed(1, 2)),
+    (rf"(?:every|q)\s*(?P<a>\d+|{_WN})\s*(?P<u>days?|weeks?|months?|years?)\b", _every_n_weeks),
+    # named weekdays and times of day
+    (rf"(?:on\s+|every\s+)?(?P<days>mwf|{_DAY_RX}(?:\s*(?:and|&|/|,)?\s*{_DAY_RX})*)\b",
+     _weekdays),
+    (rf"(?:at\s+)?(?P<t>{_TIME}(?:\s*(?:and|&|/|,)?\s*{_TIME})*)(?!\w)", _times),
+    (r"(?:qd|q\.d\.|od|daily|dly|once daily|once a day|once per day|once each day|every day|"
+     r"/day|/d|each day|per day|a day|aday|q24h|qam|qpm|q morning|once every day|"
+     r"one time daily)\b", _fixed(1)),
+    # times of day: "mane", "each morning", "at night", "morning and night", "1 mane 2 nocte"
+    (rf"(?:(?:in the|each|every|at|in|early|late|before|after|with|at the)\s+)?"
+     rf"(?P<part>{_DAYPART_RX})\b", _daypart),
+    (r"(?P<part>on)(?=\s*$|\s+(?:and|&)\s)", _daypart),
+    (r"(?:wear\s+)?(?:for\s+)?12 ?h(?:ours?|rs?)?\s+on(?:\s+and|,)?\s+12 ?h(?:ours?|rs?)?\s+off\b",
+     _on_off),
+    (r"(?:q\.h\.s\.|h\.s\.)(?!\w)", _fixed(1, bedtime=True)),
     (r"(?:once|single dose|one time|x ?1|stat|one dose|single injection)\b", _once),
     # prn
     (r"(?:prn|p\.r\.n\.|as needed|as required|when required|if needed|when needed|"
      r"as necessary|when necessary|if required|if necessary)(?![a-z])(?:\s+for\b)?", _prn),
     # "one 5% patch"
     (rf"(?P<a>one|two|three|a|an)\s+(?P<s>{_N})\s*%\s+(?P<u>patch(?:es)?)\b", _word_strength),
+    # combination strengths ("10/325", "5-325", "5 mg/325 mg", "325/5"): combination products
+    # only (a line naming one ingredient keeps "400-800 mg" as a dose range)
+    (rf"(?P<a>{_N})\s*(?:mg\s*)?/\s*(?P<b>\d{{3,}}(?:\.\d+)?)(?:\s*mg)?"
+     rf"(?:\s*/\s*(?P<c>{_N})(?:\s*mg)?)?(?![\d/])", _combo),
+    (rf"(?P<a>\d{{3,}}(?:\.\d+)?)\s*(?:mg\s*)?/\s*(?P<b>{_N})(?:\s*mg)?(?P<c>)(?![\d/])",
+     _combo),
+    (rf"(?P<a>{_N})\s*-\s*(?P<b>\d{{3,}}(?:\.\d+)?)(?:\s*mg)?(?P<c>)(?![\d-])", _combo),
     # doses: "2 x 500 mg" (count x strength), "800mg", "400-800 mg", "1 to 2 g", "5%"
     (rf"(?:(?P<mult>\d+)\s*x\s*)?(?P<a>{_N})(?:\s*(?:-|to)\s*(?P<b>{_N}))?\s*{_DOSE_UNIT}"
      r"(?![a-z])", _dose),
+    (rf"(?P<a>one|two|three|four|five|six|half|\d+)\s*(?:or|to|-)\s*(?P<b>one|two|three|four|"
+     rf"five|six|\d+)\s+{_COUNT_UNIT}\b", _word_range_dose),
     (rf"(?P<a>one|two|three|four|five|six|half|a|an)\s+{_COUNT_UNIT}\b", _word_dose),
+    # a count with no unit ("take 1 by mouth", "1-2 four times a day", "one or two", "1/2")
+    (r"(?:takes?\s+)?(?P<a>\d+(?:\.\d+)?|one|two|three|four|five|six|seven|eight|half|1/2|½)"
+     r"(?:\s*(?:-|to|or)\s*"
+     rf"(?P<b>\d+(?:\.\d+)?|one|two|three|four|five|six|seven|eight))?(?=\s|$)"
+     rf"(?!\s*{_UNIT_RX}(?![a-z]))"
+     r"(?!\s*(?:-|to|or)\s*(?:\d|one|two|three|four))", _bare_count),
     # routes
     (r"(?:by mouth|per os|p\.o\.|iv infusion|intra-articular|intraarticular|to skin|"
      r"po|oral|orally|ivpb|iv|intravenously|intravenous|im|intramuscularly|intramuscular|"
@@ -492,6 +743,22 @@ _RULES: list[tuple[str, _Handler]] = [
     (r"(?:cream|gel|ointment|lotion|patch|patches|tablets?|tabs?|capsules?|caps?|solution|"
      r"liquid|suspension|syrup|injection|infusion|softgels?|chewables?|powder|"
      r"extended[- ]release|immediate[- ]release|ext rel|er|xr|sr|cr|la|ir|otc)\b", _form),
+    # a dispensing note runs to the end of the line
+    (r"(?:dispense|dispensed|quantity|qty|mitte|supply|script)\b.*$", _dispensing),
+    # what it is for: "for blood pressure", "to reduce cholesterol" (read by scan_rest)
+    (r"(?:for|to (?:treat|prevent|reduce|help|control|protect|relieve|lower|stop|thin|ease))"
+     r"(?= [a-z])", _indication),
+    # where it goes and how: "to each nostril", "into both eyes", "sparingly"
+    (r"(?:(?:to be )?(?:applied|taken|used|inhaled|instilled|sprayed|inserted|given)|"
+     r"(?:(?:in|into|to|onto|on|in to|under) )?(?:the |each |both |affected |the affected |"
+     r"left |right |each affected )(?:affected )?(?:nostrils?|eyes?|ears?|ear canal|"
+     r"areas?|parts?|skin|scalp|mouth|tongue|site|joints?|side)(?:\(s\))?|"
+     r"(?:in|into|to|onto|on|in to|under) (?:nostrils?|eyes?|ears?|ear canal|"
+     r"areas?|parts?|skin|scalp|mouth|tongue|site|joints?)(?:\(s\))?|"
+     r"sparingly|thinly|liberally|as directed|as instructed|as shown|as before|"
+     r"swallowed whole|swallow whole|dissolved in water|dissolve in water|in water|"
+     r"via (?:a |the )?(?:spacer|aerochamber|volumatic|inhaler|nebuliser|nebulizer)|inhale|"
+     r"regularly|immediately|now|spoonfuls?|spoonsful|spoon|5ml spoonfuls?|&)(?!\w)", _ignore),
     # instructions and salt names we understand and that change nothing we check
     (r"(?:take|takes|apply|applied|give|inject|infuse|use|place|insert|chew|swallow|"
      r"with meals|with a meal|with food|after meals|before meals|with water|"
@@ -509,9 +776,9 @@ _RULES: list[tuple[str, _Handler]] = [
 # tried.
 _FIRST: tuple[tuple[str | None, tuple[str, ...] | None], ...] = (
     ('(u', ('(u', 'up')),
-    ('(dmnt', ('(d', '(m', '(n', '(t', 'do', 'ma', 'no', 'to')),
-    ('(dmnt', ('(d', '(m', '(n', '(t', 'do', 'ma', 'no', 'to')),
-    ('(dmntu', ('(d', '(m', '(n', '(t', '(u', 'do', 'ma', 'no', 'to', 'up')),
+    ('(dmnt', ('(d', '(m', '(n', '(t', 'do', 'ma', 'md', 'no', 'to')),
+    ('(dmnt', ('(d', '(m', '(n', '(t', 'do', 'ma', 'md', 'no', 'to')),
+    ('(dmntu', ('(d', '(m', '(n', '(t', '(u', 'do', 'ma', 'md', 'no', 'to', 'up')),
     ('fux', None),
     ('q', None),
     ('e', ('ev',)),
@@ -537,23 +804,40 @@ _FIRST: tuple[tuple[str | None, tuple[str, ...] | None], ...] = (
     ('aeoqy', ('an', 'ev', 'on', 'q ', 'q1', 'ye')),
     ('aeoq', ('al', 'ev', 'on', 'qo')),
     ('eq', None),
-    ('/1adeinopq',
-     ('/d', '12', 'a ', 'da', 'ea', 'ev', 'in', 'ni', 'od', 'on', 'pe', 'q ', 'q.', 'q2', 'qa',
-      'qd', 'qp')),
-    ('abhq', ('at', 'be', 'h.', 'hs', 'q.', 'qh')),
+    ('efmostw', ('ev', 'fr', 'mo', 'mw', 'on', 'sa', 'su', 'th', 'tu', 'we')),
+    ('0123456789am', None),
+    ('/adeopq',
+     ('/d', 'a ', 'ad', 'da', 'dl', 'ea', 'ev', 'od', 'on', 'pe', 'q ', 'q.', 'q2', 'qa', 'qd',
+      'qp')),
+    ('abehilmnopqtw',
+     ('a.', 'af', 'am', 'at', 'be', 'br', 'ea', 'ev', 'hs', 'in', 'la', 'lu', 'ma', 'mi', 'mo',
+      'ni', 'no', 'om', 'p.', 'pm', 'qh', 'te', 'wi')),
+    ('o', ('on',)),
+    ('1fw', ('12', 'fo', 'we')),
+    ('hq', ('h.', 'q.')),
     ('osx', ('on', 'si', 'st', 'x ', 'x1')),
     ('aipw', ('as', 'if', 'p.', 'pr', 'wh')),
     ('aot', ('a\t', 'a\n', 'a\x0b', 'a\x0c', 'a\r', 'a ', 'an', 'on', 'th', 'tw')),
     ('.0123456789', None),
+    ('0123456789', None),
+    ('.0123456789', None),
+    ('.0123456789', None),
+    ('0123456789fhost', None),
     ('afhost',
      ('a\t', 'a\n', 'a\x0b', 'a\x0c', 'a\r', 'a ', 'an', 'fi', 'fo', 'ha', 'on', 'si', 'th',
       'tw')),
+    ('0123456789efhost½', None),
     ('beinoprst',
      ('by', 'ep', 'ia', 'im', 'in', 'iv', 'na', 'or', 'p.', 'pe', 'po', 'pr', 're', 's.', 'sc',
       'sq', 'su', 'td', 'to', 'tr')),
     ('cegilopstx',
      ('ca', 'ch', 'cr', 'er', 'ex', 'ge', 'im', 'in', 'ir', 'la', 'li', 'lo', 'oi', 'ot', 'pa',
       'po', 'so', 'sr', 'su', 'sy', 'ta', 'xr')),
+    ('dmqs', ('di', 'mi', 'qt', 'qu', 'sc', 'su')),
+    ('ft', ('fo', 'to')),
+    ('&5abdegilnorstuv',
+     ('&', '5m', 'af', 'ap', 'as', 'bo', 'di', 'ea', 'gi', 'im', 'in', 'le', 'li', 'no', 'on',
+      're', 'ri', 'sp', 'sw', 'ta', 'th', 'to', 'un', 'us', 'vi')),
     ('abcdefghioprstuw',
      ('af', 'an', 'ap', 'at', 'be', 'ch', 'di', 'do', 'dr', 'ea', 'ec', 'fa', 'gi', 'hc', 'in',
       'of', 'on', 'ov', 'pe', 'pl', 'rx', 'si', 'so', 'su', 'sw', 'ta', 'th', 'to', 'tr', 'up',
@@ -586,6 +870,7 @@ def _dispatch() -> tuple[dict[str, tuple[int, ...]], dict[str, tuple[int, ...]]]
 
 
 _BY_CHAR, _BY_PAIR = _dispatch()
+_COMBO_RULES = frozenset(i for i, h in enumerate(_HANDLERS) if h is _combo)
 
 
 @functools.cache
@@ -642,12 +927,16 @@ _REASON_ENDS = frozenset({"and", "of", "or", "with"})
 """Joining words that, right after a PRN reason, lead into something else; shown unparsed."""
 
 
-def _rule_at(rest: str, pos: int) -> tuple[re.Match[str], _Handler] | None:
-    """The first rule that reads something at ``pos``, with its match."""
+def _rule_at(rest: str, pos: int, combo_ok: bool = False
+             ) -> tuple[re.Match[str], _Handler] | None:
+    """The first rule that reads something at ``pos``, with its match (the combination
+    strength rules only for a combination product)."""
     rules = _BY_PAIR.get(rest[pos:pos + 2])
     if rules is None:
         rules = _BY_CHAR.get(rest[pos], _ANYWHERE)
     for i in rules:
+        if i in _COMBO_RULES and not combo_ok:
+            continue
         m = _rx(i).match(rest, pos)
         if m is not None and m.end() > pos:
             return m, _HANDLERS[i]
@@ -689,9 +978,20 @@ def scan_rest(rest: str, p: ParsedLine,
             reason_ended, reason_open = bool(reason), not reason
         else:
             reason_ended = False
-        hit = _rule_at(rest, pos)
+        hit = _rule_at(rest, pos, p.combo_ok)
         w = _WORD.match(rest, pos)
         word = w.group(0) if w else rest[pos]
+        if hit is not None and not (reason_ended and word in _REASON_ENDS
+                                    and hit[0].end() == pos + len(word)):
+            m, handler = hit
+            if handler is _indication:
+                end = _indication_end(rest, m.end(), p.combo_ok)
+                if end > m.end():
+                    words = rest[m.start():end].strip()
+                    p.indication = f"{p.indication}; {words}" if p.indication else words
+                    pos = end
+                    continue
+                hit = None
         if hit is not None and not (reason_ended and word in _REASON_ENDS
                                     and hit[0].end() == pos + len(word)):
             m, handler = hit
@@ -702,6 +1002,12 @@ def scan_rest(rest: str, p: ParsedLine,
                 if problem:
                     p.problems.append(problem)
             pos = m.end()
+            continue
+        # glued words ("1bd", "2puffsqds", "10mlqid"): read again with spaces between
+        unglued = _unglue(word)
+        if unglued is not None:
+            rest = rest[:pos] + unglued + rest[pos + len(word):]
+            n = len(rest)
             continue
         # not understood (and "and" in "pain and ketorolac" is shown, not ignored)
         reason_open = reason_open and not p.prn
@@ -715,6 +1021,90 @@ def scan_rest(rest: str, p: ParsedLine,
     _settle_caps(p, caps)
 
 
+def _indication_end(rest: str, pos: int, combo_ok: bool) -> int:
+    """Where an indication starting at ``pos`` ends: before the first word a rule reads (a
+    dose, a frequency, a route ...) or that holds a digit, at most 8 words on."""
+    end, words = pos, 0
+    n = len(rest)
+    while end < n and words < 8:
+        while end < n and rest[end] == " ":
+            end += 1
+        if end >= n:
+            break
+        w = _WORD.match(rest, end)
+        word = w.group(0) if w else rest[end]
+        if any(c.isdigit() for c in word):
+            break
+        hit = _rule_at(rest, end, combo_ok)
+        if hit is not None and hit[1] not in (_ignore, _indication):
+            break
+        end += len(word)
+        words += 1
+    return end
+
+
+_GLUE_WORDS = frozenset({
+    "bd", "bds", "tds", "qds", "od", "om", "on", "nocte", "noct", "mane", "prn", "daily", "dly",
+    "qid", "tid", "bid", "hrly", "hourly", "tab", "tabs", "tablet", "tablets", "cap", "caps",
+    "capsule", "capsules", "puff", "puffs", "drop", "drops", "spray", "sprays", "ml", "mls",
+    "mg", "mcg", "sachet", "sachets", "take", "half", "at", "night", "morning", "am", "pm",
+    "or", "and", "aday", "x", "times", "stat", "nightly", "weekly", "one", "two", "use",
+    "puf", "pufs", "gtt", "gtts",
+})
+_FREQ_GLUE = frozenset({"bd", "bds", "tds", "qds", "od", "qid", "tid", "bid", "daily", "prn",
+                        "nocte", "mane", "om", "on"})
+_GLUE_NUM = re.compile(r"\d+(?:\.\d+)?(?:-\d+(?:\.\d+)?)?")
+_MAX_GLUE = 24
+
+
+def _unglue(word: str) -> str | None:
+    """``1bd`` -> ``1 bd``, ``2puffsqds`` -> ``2 puffs qds``, ``take2`` -> ``take 2``: a word
+    made only of numbers and sig words, with spaces put back; None when it is not one (a
+    word of letters only must split into at least two sig words of two letters or more)."""
+    if len(word) > _MAX_GLUE or not word.isascii():
+        return None
+    if "/" in word:  # "2tab/tds", "1-2tds/qds", "/qds"
+        pieces = word.split("/")
+        if not any(c.isalpha() for c in word) or word.startswith("1/2"):
+            return None  # "3/7", "1/2": numbers, not glued words
+        out = [_unglue(x) or x for x in pieces if x]
+        if len(out) < 1 or any(" " not in o and o not in _GLUE_WORDS
+                               and not _GLUE_NUM.fullmatch(o) for o in out):
+            return None
+        joined = out[0]
+        for prev, nxt in zip(pieces, out[1:], strict=False):
+            last = (_unglue(prev) or prev).split(" ")[-1] if prev else ""
+            joined += (" or " if last in _FREQ_GLUE and nxt.split(" ")[0] in _FREQ_GLUE
+                       else " ") + nxt
+        if not _FREQ_GLUE.intersection(joined.split(" ")):
+            return None  # "mg/ml" and "/ml" stay as written (and are reported)
+        return joined if joined != word else None
+    stripped = word.rstrip(".,;:])")
+    if stripped != word and stripped:
+        return _unglue(stripped) or (stripped if stripped in _GLUE_WORDS else None)
+    n = len(word)
+    best: list[list[str] | None] = [None] * (n + 1)
+    best[0] = []
+    for i in range(n):
+        sofar = best[i]
+        if sofar is None:
+            continue
+        m = _GLUE_NUM.match(word, i)
+        if m is not None and (not sofar or not sofar[-1][0].isdigit()):
+            j = m.end()
+            if best[j] is None:
+                best[j] = [*sofar, m.group(0)]
+        for j in range(n, i, -1):
+            if best[j] is None and word[i:j] in _GLUE_WORDS:
+                best[j] = [*sofar, word[i:j]]
+    parts = best[n]
+    if parts is None or len(parts) < 2:
+        return None
+    if not any(c.isdigit() for c in word) and any(len(x) < 2 for x in parts):
+        return None
+    return " ".join(parts)
+
+
 def finish(p: ParsedLine) -> None:
     """Settle what only the whole line decides (a strength alone is the dose: ``5% patch`` is
     one patch, ``0.075% cream`` is 0.075 %)."""
@@ -722,6 +1112,8 @@ def finish(p: ParsedLine) -> None:
 
 
 def _finish(p: ParsedLine) -> None:
+    if p.dayparts and len(p.slot_counts) == len(p.dayparts) > 1:
+        p.slot_units = sum(p.slot_counts)
     if p.unit is None and p.strength is not None:
         if p.form == "patch":
             p.dose, p.unit = 1.0, "patch"  # "5% patch": one patch
@@ -763,15 +1155,17 @@ def _is_known_token(word: str) -> bool:
     rules = _BY_PAIR.get(word[:2])
     if rules is None:
         rules = _BY_CHAR.get(word[0], _ANYWHERE)
-    return any(_rx(i).fullmatch(word) for i in rules)
+    return any(_rx(i).fullmatch(word) for i in rules if i not in _COMBO_RULES)
 
 
-def parse_line(text: str, resolve: Callable[[str], str | None]) -> ParsedLine:
+def parse_line(text: str, resolve: Callable[[str], str | None],
+               combos: Container[str] | None = None) -> ParsedLine:
     """Read one sig line.
 
     Args:
         text: the line as typed (``"Tylenol 1 g q6h prn pain"``).
         resolve: maps a normalized name to a canonical id, or None when unknown.
+        combos: the ids of combination products (their strengths read as ``10/325``).
 
     Returns:
         The parsed line. ``product`` is None when the name is unknown; ``unparsed`` lists
@@ -793,8 +1187,57 @@ def parse_line(text: str, resolve: Callable[[str], str | None]) -> ParsedLine:
     if not name or _NAME_END.match(name):
         raise SigError("no drug or supplement name at the start of the line", part=norm[:40])
     p.name, p.product = name, pid
-    parse_rest(rest, p, resolve)
+    if combos is not None and pid is not None:
+        p.combo_ok = pid in combos
+    steps = _STEP_SPLIT.split(rest) if " then " in f" {rest} " else [rest]
+    if len(steps) > 1 and all(_DIGIT.search(x) for x in steps):
+        _read_steps(steps, p, resolve)
+    else:
+        parse_rest(rest, p, resolve)
     return p
+
+
+_STEP_SPLIT = re.compile(r"\s*\bthen\b\s*")
+_DIGIT = re.compile(r"\d")
+
+
+def _read_steps(steps: list[str], p: ParsedLine,
+                resolve: Callable[[str], str | None] | None) -> None:
+    """A multi-step sig (``40 mg daily x 3 days then 20 mg daily x 3 days``): each step is
+    read on its own; the line takes the step with the largest amount a day (the highest day
+    is what the limits see), and the durations add up."""
+    parts = []
+    for text in steps:
+        q = ParsedLine(text=text, name=p.name, product=p.product, combo_ok=p.combo_ok)
+        parse_rest(text, q, resolve)
+        parts.append(q)
+
+    def day(q: ParsedLine) -> float:
+        per = q.frequency.per_day_max if q.frequency is not None else 1
+        return (q.dose_worst or 0.0) * per
+
+    units = {q.unit for q in parts if q.unit is not None}
+    worst = max(parts, key=day) if len(units) <= 1 else parts[0]
+    for f in ("dose", "dose_max", "unit", "frequency", "prn", "prn_reason", "counted", "count",
+              "count_max", "count_unit", "per_unit", "per_unit_max", "per_unit_unit", "combo",
+              "strength", "strength_unit", "form"):
+        setattr(p, f, getattr(worst, f))
+    for q in parts:
+        p.route = p.route or q.route
+        p.formulation = p.formulation or q.formulation
+        p.unparsed.extend(q.unparsed)
+        p.problems.extend(q.problems)
+        if q.cap_text is not None and p.cap_text is None:
+            for f in ("cap_units", "cap_unit", "cap_amount", "cap_amount_unit", "cap_text",
+                      "cap_per_day"):
+                setattr(p, f, getattr(q, f))
+    days = [q.duration_days for q in parts]
+    if all(d is not None for d in days):
+        p.duration_days = sum(d or 0.0 for d in days)
+    if len(units) > 1:
+        p.problems.append("steps dosed in units that cannot be compared")
+    p.steps = len(parts)
+    p.step_texts = list(steps)
 
 
 def parse_frequency(text: str) -> Frequency:

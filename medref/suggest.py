@@ -45,12 +45,15 @@ class Suggester:
     """Suggestions from a name index (normalized name -> canonical id).
 
     ``extra`` maps known misspellings (normalized) to the name they stand for; they are
-    offered first, never accepted silently.
+    offered first, never accepted silently. ``owners`` maps a product id to the ingredients
+    it holds, shown with it (``advil (ibuprofen)``).
     """
 
     def __init__(self, index: Mapping[str, str], extra: Mapping[str, str] | None = None,
-                 display: Mapping[str, str] | None = None) -> None:
+                 display: Mapping[str, str] | None = None,
+                 owners: Mapping[str, str] | None = None) -> None:
         self._index = dict(index)
+        self._owners = dict(owners or {})
         self._extra = dict(extra or {})
         self._lock = threading.Lock()
         # one matcher per known name (and per folded name), its second sequence fixed: difflib
@@ -113,7 +116,7 @@ class Suggester:
                 if ratio >= _CUTOFF:
                     scored.append((ratio, name))
         scored.sort(key=lambda x: (-x[0], x[1]))
-        return tuple(self._label(name) for name in _distinct(scored, self._index))[:n]
+        return tuple(self._label(name) for name in _distinct(scored, self._index, self._owners))[:n]
 
     def _ratio(self, a: str, b: str) -> float:
         """difflib's ratio of ``a`` to the known name ``b``, skipped (0) when its cheap upper
@@ -131,17 +134,23 @@ class Suggester:
 
     def _label(self, name: str) -> str:
         eid = self._index[name]
+        owner = self._owners.get(eid)
+        if owner is not None:  # a product: 'advil (ibuprofen)', 'norco (hydrocodone + ...)'
+            shown = eid if name in (eid, eid.replace("-", " ")) else self._display.get(name, name)
+            return f"{shown} ({owner})"
         if name in (eid, eid.replace("-", " ")):
             return eid
         return f"{self._display.get(name, name)} ({eid})"
 
 
-def _distinct(scored: Iterable[tuple[float, str]], index: Mapping[str, str]) -> list[str]:
-    """Names in order, one per canonical id."""
+def _distinct(scored: Iterable[tuple[float, str]], index: Mapping[str, str],
+              owners: Mapping[str, str]) -> list[str]:
+    """Names in order, one per canonical id (one per ingredient set for products: ``lyrica``
+    and ``lyrica cr`` are both pregabalin)."""
     seen: set[str] = set()
     out: list[str] = []
     for _, name in scored:
-        eid = index[name]
+        eid = owners.get(index[name], index[name])
         if eid not in seen:
             seen.add(eid)
             out.append(name)

@@ -10,19 +10,28 @@ _DASHES = dict.fromkeys(map(ord, _DASH_CHARS), "-")
 _DASHES.update({ord("\u00d7"): "x", ord("\u00b5"): "u", ord("\u03bc"): "u"})
 _SPACES = dict.fromkeys(map(ord, "\t\n\r\v\f\x1c\x1d\x1e\x1f\x85\u2028\u2029"), " ")
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
+_DECIMAL_COMMA = re.compile(r"(?<=\d),(?=\d(?![\d,]))")
+_COLON = re.compile(r"(?<!\d):|:(?!\d)")
 
 
 def normalize(text: str) -> str:
     """Fold a line for matching: NFKC, lower case, one kind of dash, single spaces.
 
     Control characters and bidirectional marks are removed; a comma between digit groups
-    (``1,000``) is kept as a thousands separator, other commas become spaces.
+    (``1,000``) is kept as a thousands separator, a comma before one last digit is a
+    decimal comma (``1,5 g`` is 1.5 g, never 5 g; ``1,00`` stays ambiguous and is reported
+    by the sig reader), other commas become spaces, and so does a
+    colon that is not part of a time (``5 mg tablet: take 1``, but ``8:00``).
     """
     s = unicodedata.normalize("NFKC", text).translate(_DASHES).casefold()
     s = s.translate(_SPACES)
-    if not s.isascii() or any(c < " " for c in s):
+    if not (s.isascii() and s.isprintable()):
         s = "".join(c for c in s if unicodedata.category(c)[0] != "C")
     s = _THOUSANDS.sub("", s)
+    if "," in s:
+        s = _DECIMAL_COMMA.sub(".", s)
+    if ":" in s:
+        s = _COLON.sub(" ", s)
     s = s.replace(",", " ").replace(";", " ")
     return " ".join(s.split())
 

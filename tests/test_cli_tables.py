@@ -84,7 +84,10 @@ def test_drugs_json_has_every_typed_field() -> None:
     """JSON rows are full Entry dumps: every model field, limits and bone_healing typed."""
     data = json.loads(run("drugs", "--class", "nsaid", "--format", "json").stdout)
     for row in data:
-        assert set(row) == set(Entry.model_fields), row["id"]
+        assert set(row) == set(Entry.model_fields) | {"products"}, row["id"]
+        for prod in row["products"]:
+            assert row["id"] in prod["ingredients"] and prod["strengths"]
+        row = {k: v for k, v in row.items() if k != "products"}
         assert isinstance(row["limits"], list) and row["limits"]
         assert {"kind", "amount", "unit", "sources", "verified"} <= set(row["limits"][0])
         assert row["bone_healing"]["concern"] in ("none", "caution", "avoid")
@@ -151,12 +154,19 @@ def test_default_table_fits_100_columns(command: str) -> None:
 
 @pytest.mark.parametrize(("name", "eid"), [("tylenol", "acetaminophen"),
                                            ("  ZOLEDRONIC ACID ", "zoledronic-acid"),
-                                           ("Advil", "ibuprofen")])
+                                           ("Advil", "ibuprofen"), ("Percocet", "oxycodone"),
+                                           ("Percocet", "acetaminophen")])
 def test_show_prints_card_with_every_source(ref: Reference, name: str, eid: str) -> None:
+    """An entry's card, or a product's (which cites every source of its ingredients too)."""
     result = run("show", name)
     assert result.exit_code == 0, result.stderr
     out = result.stdout
-    assert f"[{eid}]" in out.splitlines()[0]
+    product = ref.product(name)
+    if product is not None:
+        assert f"[{product['id']}]" in out.splitlines()[0]
+        assert f"[{eid}]" in out
+    else:
+        assert f"[{eid}]" in out.splitlines()[0]
     assert "Sources" in out
     sources_part = out[out.rindex("Sources"):]
     cited = set(_sources(ref.entries[eid]))

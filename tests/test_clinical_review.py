@@ -83,8 +83,13 @@ class TestUnverifiedIsNotWordedAsLabeled:
         """Acetaminophen's 1,000 mg per dose is general knowledge in the facts file."""
         r = medref.check(["acetaminophen 1300 mg q8h"], ADULT)
         (f,) = findings(r, "MR101")
-        assert "exceeds the maximum of 1,000 mg" in f.message
+        assert "exceeds the maximum for immediate-release" in f.message
+        assert "of 1,000 mg per dose" in f.message
         assert "labeled" not in f.message and "not verified" in f.message
+        # 1,300 mg q8h is how Tylenol 8 HR is taken: with the formulation unstated, the IR
+        # per-dose finding is at most a warning and names the ER limit it would meet
+        assert f.severity == "warning"
+        assert "within the ER maximum of 1,300 mg" in f.message
 
     def test_verified_limit_is_still_called_labeled(self) -> None:
         (f,) = findings(medref.check(["ibuprofen 800 mg q4h"], ADULT), "MR102")

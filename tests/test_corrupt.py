@@ -101,10 +101,18 @@ def test_typical_min_above_max(copy: Path) -> None:
 
 def test_duplicate_alias_across_files_any_case(copy: Path) -> None:
     """An alias of a drug reused (in another case) by a supplement is rejected."""
-    _edit(copy, "supplements.json", lambda D: _entry(D, "vitamin-d3")["aliases"].append("aDVIL"))
+    _edit(copy, "supplements.json", lambda D: _entry(D, "vitamin-d3")["aliases"].append("tORADOL"))
     msg = _load_error(copy)
     _assert_names(msg, "supplements.json", "vitamin-d3", "aliases[")
-    assert "ibuprofen" in msg
+    assert "ketorolac" in msg
+
+
+def test_entry_alias_that_is_a_product_name(copy: Path) -> None:
+    """A supplement alias that is also a product's name is rejected, naming both files."""
+    _edit(copy, "supplements.json", lambda D: _entry(D, "vitamin-d3")["aliases"].append("aDVIL"))
+    msg = _load_error(copy)
+    _assert_names(msg, "products.json", "advil", "name")
+    assert "'vitamin-d3' (supplements.json)" in msg
 
 
 def test_duplicate_id(copy: Path) -> None:

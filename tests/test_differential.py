@@ -38,6 +38,18 @@ SIGS = [
     "xyzzy 10 mg daily", "ibuprofin 400 mg tid", "percocet 5/325 q6h", "asdf",
     "ibuprofen 400 mg q0h", "acetaminophen -500 mg q6h", "prednisone 10 mg daily",
     "lidocaine 5% patch 1 patch daily", "tramadol 50 mg q6h, fluoxetine 20 mg",
+    # products, formulations, salts, counts, caps, steps, averages
+    "Percocet 10/325 1 tab po q6h prn", "Tylenol #3 2 tabs po q4h prn",
+    "Norco 5/325 take 1 by mouth every 6 hours", "Percocet 1-2 tabs q4h prn",
+    "Amrix 15 mg po daily", "tramadol ER 200 mg po bid", "OxyContin 20 mg q12h",
+    "calcium carbonate 1250 mg po bid", "Anaprox DS 550 mg bid",
+    "vitamin D3 50,000 IU po weekly", "Tylenol 650 mg 2 caplets po q6h",
+    "acetaminophen 500 mg 1-2 tabs q4h prn, max 8 tabs a day",
+    "prednisone 40 mg po daily x 3 days then 20 mg po daily x 3 days",
+    "oxycodone 5 mg tablet: take 1-2 tablets by mouth every 4 hours as needed for pain",
+    "Lidoderm 5% patch 3 patches daily, 12 hours on and 12 hours off",
+    "acetaminophen 500 mg tablet: 1 mane 2 nocte", "romosozumab 210 mg sc every 4 weeks",
+    "acetaminophen 1,5 g q6h", "Percocet 10/650 1 tab q6h",
 ]
 STRUCTURED: list[dict[str, Any]] = [
     {"name": "ibuprofen", "dose": 600, "unit": "mg", "frequency": "q6h"},
@@ -49,6 +61,8 @@ STRUCTURED: list[dict[str, Any]] = [
     {"name": "gabapentin", "dose": 300, "dose_max": 600, "unit": "mg", "frequency": "tid"},
     {"name": "ketorolac", "dose": 10, "unit": "mg", "frequency": "q6h", "route": "po",
      "duration": "7 days"},
+    {"name": "Percocet", "strength": "10/325", "dose": 1, "unit": "tablet", "frequency": "q6h"},
+    {"name": "Amrix", "dose": 30, "unit": "mg", "frequency": "daily"},
 ]
 ITEMS = st.one_of(st.sampled_from(SIGS), st.sampled_from(STRUCTURED))
 CONTEXT = st.fixed_dictionaries({}, optional={
@@ -69,7 +83,7 @@ def _csv(records: list[tuple[str, list[Any], dict[str, Any], random.Random]],
     """The records as CSV rows; each context value on a random row of its record."""
     cols = ["id"] if with_id else []
     cols += ["sig", "name", "dose", "dose_max", "unit", "frequency", "route", "prn",
-             "prn_reason", "duration", *CONTEXT_KEYS]
+             "prn_reason", "duration", "strength", *CONTEXT_KEYS]
     out = io.StringIO()
     w = csv.DictWriter(out, cols, lineterminator="\n")
     w.writeheader()

@@ -189,10 +189,13 @@ def test_interval_words(word: str, per_day_max: int) -> None:
 @pytest.mark.parametrize("cap", ["not to exceed 8 tabs", "not to exceed 8 tabs per day",
                                  "not to exceed 8 tabs in 24 hours", "max 8 tablets daily"])
 def test_a_tablet_cap_never_multiplies_the_dose(cap: str) -> None:
-    """500 mg x 1-2 tabs is 500-1,000 mg a dose; q4h is 6 a day; the cap is reported."""
+    """500 mg x 1-2 tabs is 500-1,000 mg a dose; q4h is 6 a day; the cap is kept as a written
+    maximum of 8 tablets (applied per day only when the line says per day)."""
     p = parse(f"acetaminophen 500 mg 1-2 tabs q4h prn pain {cap}")
     assert (p.dose, p.dose_max, p.unit, per_day(p)) == (500, 1000, "mg", 6)
-    assert p.unparsed == cap.split()
+    assert (p.cap_units, p.cap_unit) == (8, "tablet")
+    assert p.cap_per_day == (cap != "not to exceed 8 tabs")
+    assert p.unparsed == []
     assert p.problems == []
 
 

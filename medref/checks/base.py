@@ -20,7 +20,7 @@ from typing import ClassVar, NamedTuple
 from medref.codes import Code
 from medref.context import Context
 from medref.dosing import DoseFacts, ResolvedLine
-from medref.knowledge import Condition, Ingredient, Knowledge, fmt
+from medref.knowledge import Condition, Ingredient, Knowledge, Limit, fmt
 
 KeyFn = Callable[[Context], Hashable]
 """A function of the patient context; equal values mean equal findings for one subject."""
@@ -217,3 +217,58 @@ def raise_severity(severity: str, steps: int = 1) -> str:
     """One severity step up (error stays error)."""
     order = ("info", "warning", "error")
     return order[min(2, order.index(severity) + steps)]
+
+
+def formulation_note(lim_formulations: tuple[str, ...] | None, lines: Sequence[ResolvedLine]
+                     ) -> str:
+    """For a formulation-specific limit applied to a line whose formulation was assumed, the
+    words saying so (empty otherwise)."""
+    if not lim_formulations:
+        return ""
+    for ln in lines:
+        if ln.line.formulation_assumed:
+            kind = {"IR": "immediate-release", "ER": "extended-release",
+                    "DR": "delayed-release"}.get(ln.formulation or "", ln.formulation or "")
+            if len(lines) > 1:
+                return f" for {kind} products ({kind} assumed where a line does not say)"
+            return f" for {kind} ({kind} assumed: the line does not say)"
+    return f" for {'/'.join(lim_formulations)} products"
+
+
+_FORMULATION_WORDS = {"IR": "an immediate-release", "ER": "an extended-release",
+                      "DR": "a delayed-release"}
+
+
+def assumed_formulation(severity: str, e: Ingredient, lim: Limit, lines: Sequence[ResolvedLine],
+                        value: float, unit: str) -> tuple[str, str]:
+    """A finding against a formulation-specific limit, on a line whose formulation was
+    assumed, that another formulation's limit of the same kind would allow, is at most a
+    warning and names that limit: the severity to use and the words to add."""
+    if not lim.formulations or not any(ln.line.formulation_assumed for ln in lines):
+        return severity, ""
+    route = lines[0].route if lines else None
+    for other in e.limits:
+        if (other.kind != lim.kind or other.period != lim.period or other.unit is None
+                or not other.formulations or other.when is not None
+                or not other.route_ok(route)
+                or set(other.formulations) & set(lim.formulations)):
+            continue
+        amount = e.convert(other.amount, other.unit, unit)
+        if value <= amount * (1 + 1e-9):
+            kind = "/".join(other.formulations)
+            return ("warning" if severity == "error" else severity,
+                    f"; within the {kind} maximum of {fmt(amount)} {unit} if it is "
+                    f"{_FORMULATION_WORDS.get(kind, 'a ' + kind)} product")
+    return severity, ""
+
+
+def assumed_strength(severity: str, lines: Sequence[ResolvedLine]) -> tuple[str, str]:
+    """A finding that rests on an assumed strength is at most a warning and says which
+    strength it assumed: the severity to use and the words to add."""
+    assumed = [ln for ln in lines if ln.line.strength_assumed]
+    if not assumed:
+        return severity, ""
+    labels = ", ".join(f"{ln.product.name if ln.product else ''} {ln.line.strength_label}"
+                       for ln in assumed)
+    sev = "warning" if severity == "error" else severity
+    return sev, f" (strength not stated: checked at the strongest marketed, {labels})"

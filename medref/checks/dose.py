@@ -6,11 +6,20 @@ label allows), MR104/MR105 (below or above the seed's typical range; info).
 
 from __future__ import annotations
 
-from medref.checks.base import KeyFn, LineCheck, Out, applies, conditions_key
+from medref.checks.base import (
+    KeyFn,
+    LineCheck,
+    Out,
+    applies,
+    assumed_formulation,
+    assumed_strength,
+    conditions_key,
+    formulation_note,
+)
 from medref.codes import Code
 from medref.context import Context
 from medref.dosing import DoseFacts, ResolvedLine
-from medref.knowledge import Knowledge, fmt
+from medref.knowledge import Knowledge, Product, fmt
 
 MR101 = Code("MR101", "dose-high", ("info", "warning", "error"),
              "A single dose exceeds the maximum per dose (info when the maximum belongs to a "
@@ -46,7 +55,8 @@ class DoseLimits(LineCheck):
         e = d.ingredient
         freq = line.line.frequency
         for lim in e.limits:
-            if lim.kind not in _KINDS or not lim.route_ok(line.route):
+            if (lim.kind not in _KINDS or not lim.route_ok(line.route)
+                    or not lim.formulation_ok(d.formulation)):
                 continue
             how = applies(lim.when, ctx, out, (0,), f"{e.id} {lim.kind} maximum")
             if how is None or (how == "qualified" and lim.when is not None
@@ -54,20 +64,23 @@ class DoseLimits(LineCheck):
                 continue
             label = (lim.labeled("maximum") if how == "default" else
                      f"maximum for {lim.when.text() if lim.when else ''}")
+            label += formulation_note(lim.formulations, (line,))
             sev = lim.severity if how != "qualified" else "info"
+            sev, assumed = assumed_strength(sev, (line,))
             src = lim.cited.cite
             if lim.kind == "single" and lim.unit is not None:
                 amount = e.convert(lim.amount, lim.unit, d.unit)
                 if d.hi > amount * (1 + 1e-9):
+                    sev, other = assumed_formulation(sev, e, lim, (line,), d.hi, d.unit)
                     out.emit("MR101", sev, (e.id,), (0,),
                              f"{e.name}: single dose {fmt(d.hi)} {d.unit} exceeds the {label} "
-                             f"of {fmt(amount)} {d.unit} per dose ({src})", src)
+                             f"of {fmt(amount)} {d.unit} per dose{assumed}{other} ({src})", src)
             elif lim.kind == "administrations" and freq is not None:
                 n = freq.per_day_max
                 if n > lim.amount:
                     out.emit("MR103", sev, (e.id,), (0,),
                              f"{e.name}: up to {n} administrations a day ({freq.text}) exceeds "
-                             f"the {label} of {fmt(lim.amount)} a day ({src})", src)
+                             f"the {label} of {fmt(lim.amount)} a day{assumed} ({src})", src)
 
 
 class TypicalRange(LineCheck):
@@ -77,22 +90,31 @@ class TypicalRange(LineCheck):
     codes = (MR104, MR105)
 
     def run(self, line: ResolvedLine, ctx: Context, kb: Knowledge, out: Out) -> None:
-        """Compare each dose with its ingredient's typical range."""
+        """Compare each dose with its ingredient's typical range (the seed's ranges are for
+        the single agent in its usual formulation: not for a combination product's parts or
+        another formulation)."""
+        if isinstance(line.product, Product) and len(line.product.ingredients) > 1:
+            return
         for d in line.doses:
             t = d.ingredient.typical
-            if t is None:
+            if t is None or (d.formulation or "IR") != (d.ingredient.default_formulation
+                                                        or "IR"):
                 continue
             e = d.ingredient
             lo = e.convert(t.min, t.unit, d.unit)
             hi = e.convert(t.max, t.unit, d.unit)
-            if t.basis == "administration":
+            if (t.basis == "administration" and t.frequency == "qd" and d.average
+                    and d.daily is not None):
+                value, per = d.daily, "per day on average"  # 50,000 IU monthly vs a daily dose
+            elif t.basis == "administration":
                 value, per = d.hi, "per dose"
             elif d.daily is None:
                 continue
             else:
                 value, per = d.daily, "per day"
-            rng = (f"{fmt(lo)}-{fmt(hi)} {d.unit} {per}" if lo != hi
-                   else f"{fmt(lo)} {d.unit} {per}")
+            per_range = "per day" if per == "per day on average" else per
+            rng = (f"{fmt(lo)}-{fmt(hi)} {d.unit} {per_range}" if lo != hi
+                   else f"{fmt(lo)} {d.unit} {per_range}")
             if value < lo * (1 - 1e-9):
                 out.emit("MR104", "info", (e.id,), (0,),
                          f"{e.name}: {fmt(value)} {d.unit} {per} is below the seed's typical "

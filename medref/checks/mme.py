@@ -4,7 +4,7 @@ regimen total against the policy's thresholds (MR305, MR306)."""
 from __future__ import annotations
 
 from medref import dosing
-from medref.checks.base import LineCheck, Out, RegimenCheck, RegimenView
+from medref.checks.base import LineCheck, Out, RegimenCheck, RegimenView, assumed_strength
 from medref.codes import Code
 from medref.context import Context
 from medref.dosing import ResolvedLine
@@ -12,7 +12,7 @@ from medref.knowledge import Knowledge, fmt
 
 MR305 = Code("MR305", "opioid-mme", ("warning",),
              "Total opioid MME/day at or above the warning threshold (50).")
-MR306 = Code("MR306", "opioid-mme", ("error",),
+MR306 = Code("MR306", "opioid-mme", ("warning", "error"),
              "Total opioid MME/day at or above the high threshold (90).")
 MR307 = Code("MR307", "unverifiable", ("warning",),
              "MME/day could not be computed for an opioid line (non-oral route, no dose or "
@@ -61,15 +61,17 @@ class TotalMme(RegimenCheck):
         detail = " + ".join(f"{ing.name.lower()} {fmt(mme)}" for ing, mme in each)
         ids = sorted({ing.id for ing, _ in each})
         lines = [i for i, _ in parts]
+        sev_high, assumed = assumed_strength("error", [ln for _, ln in parts])
         if total >= high:
             src = pol.mme_high.cited.cite
-            out.emit("MR306", "error", ids, lines,
+            out.emit("MR306", sev_high, ids, lines,
                      f"opioids: worst case {fmt(total)} MME/day ({detail}) is at or above "
                      f"{fmt(high)} MME/day, where overdose risk rises further: a flag, not a "
-                     f"limit; reassess benefit and risk, offer naloxone ({table}; {src})", src)
+                     f"limit; reassess benefit and risk, offer naloxone{assumed} ({table}; "
+                     f"{src})", src)
         else:
             src = pol.mme_warning.cited.cite
             out.emit("MR305", "warning", ids, lines,
                      f"opioids: worst case {fmt(total)} MME/day ({detail}) is at or above "
-                     f"{fmt(warn)} MME/day: reassess benefit and risk, consider naloxone "
-                     f"({table}; {src})", src)
+                     f"{fmt(warn)} MME/day: reassess benefit and risk, consider naloxone"
+                     f"{assumed} ({table}; {src})", src)

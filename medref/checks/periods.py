@@ -14,8 +14,11 @@ from medref.checks.base import (
     Out,
     Portion,
     applies,
+    assumed_formulation,
+    assumed_strength,
     conditions_key,
     contributions_text,
+    formulation_note,
 )
 from medref.checks.readability import MR004
 from medref.codes import Code
@@ -29,6 +32,9 @@ MR106 = Code("MR106", "daily-max", ("info",),
              "(e.g. OTC labeling, DPN).")
 MR107 = Code("MR107", "daily-max", ("info", "warning", "error"),
              "Above a maximum adjusted for the patient context (age, CrCl, hepatic impairment).")
+MR012 = Code("MR012", "daily-max", ("warning",),
+             "A written daily maximum on the line (max 8 tabs a day) allows more than the "
+             "labeled maximum.")
 MR301 = Code("MR301", "daily-max", ("info", "warning", "error"),
              "The same ingredient on several lines sums above the labeled maximum; each line's "
              "contribution is listed.")
@@ -38,7 +44,7 @@ class PeriodLimits(IngredientCheck):
     """MR102, MR106, MR107, MR301 and MR004 (no labeled daily maximum)."""
 
     name = "period-limits"
-    codes = (MR102, MR106, MR107, MR301, MR004)
+    codes = (MR102, MR106, MR107, MR301, MR004, MR012)
     reads = frozenset({"age", "crcl", "hepatic_impairment"})
 
     def key(self, ingredient: Ingredient, kb: Knowledge) -> KeyFn | None:
@@ -57,7 +63,8 @@ class PeriodLimits(IngredientCheck):
         for lim in e.limits:
             if lim.kind != "period" or lim.period is None or lim.unit is None:
                 continue
-            routed = [p for p in dosed if lim.route_ok(p.line.route)]
+            routed = [p for p in dosed if lim.route_ok(p.line.route)
+                      and lim.formulation_ok(p.dose.formulation if p.dose else None)]
             if not routed:
                 continue
             how = applies(lim.when, ctx, out, [p.pos for p in routed],
@@ -72,10 +79,13 @@ class PeriodLimits(IngredientCheck):
             if how == "default":
                 has_default = True
             amount = e.convert(lim.amount, lim.unit, unit)
+            if days == 1 and how != "qualified":
+                _written_cap_above(e, lim, routed, amount, unit, out)
             total = sum((p.dose.total_in(days) if p.dose else None) or 0.0 for p in routed)
             if total <= amount * (1 + 1e-9):
                 continue
             self._report(group, lim, how, routed, total, amount, unit, days, out)
+        _across_formulations(e, dosed, unit, out)
         _no_daily_max(group, dosed, has_default, unit, out)
 
     @staticmethod
@@ -93,22 +103,61 @@ class PeriodLimits(IngredientCheck):
             label, code, sev = f"the {lim.labeled('maximum')} for {when}", "MR106", "info"
         if lim.label and how == "default" and sev != "error":
             label += f" ({lim.label})"
+        label += formulation_note(lim.formulations, [p.line for p in routed])
+        sev, assumed = assumed_strength(sev, [p.line for p in routed])
+        if how == "default":
+            sev, other = assumed_formulation(sev, e, lim, [p.line for p in routed], total, unit)
+            assumed += other
         if len(routed) > 1 and how != "qualified":
             code = "MR301" if how == "default" else code
             msg = (f"{e.name}: worst case {fmt(total)} {unit}/{per} across {len(routed)} lines "
                    f"({contributions_text(routed, days, unit)}) exceeds {label} of {fmt(amount)} "
-                   f"{unit}/{per} ({src})")
+                   f"{unit}/{per}{assumed} ({src})")
         else:
             p0 = routed[0]
             detail = ""
             freq = p0.dose.frequency if p0.dose is not None else None
             if freq is not None and len(routed) == 1 and p0.dose is not None:
-                prn = " prn" if p0.line.line.prn else ""
-                detail = (f" ({fmt(p0.dose.hi)} {unit} x {freq.max_in(days)} "
-                          f"administrations, {freq.text}{prn})")
+                detail = dose_detail(p0, days, unit)
             msg = (f"{e.name}: worst case {fmt(total)} {unit}/{per}{detail} exceeds {label} of "
-                   f"{fmt(amount)} {unit}/{per} ({src})")
+                   f"{fmt(amount)} {unit}/{per}{assumed} ({src})")
         out.emit(code, sev, (e.id,), [p.pos for p in routed], msg, src)
+
+
+def dose_detail(p: Portion, days: int, unit: str) -> str:
+    """`` (1,300 mg x 4 administrations, q6h prn)``: how a line reaches its total in a
+    period (an average for a dose given less often than daily; within a written maximum)."""
+    d = p.dose
+    if d is None or d.frequency is None:
+        return ""
+    freq = d.frequency
+    prn = " prn" if p.line.line.prn else ""
+    if days == 1 and d.average:
+        return (f" ({fmt(d.hi)} {unit} {freq.text}{prn}: "
+                f"{fmt(d.daily or 0.0)} {unit}/day on average)")
+    if days == 1 and d.daily_uncapped is not None and p.line.line.cap_text is None:
+        return (f" ({fmt(d.hi)} {unit} at most a dose, {fmt(d.daily or 0.0)} {unit} a day "
+                f"as written for each time ({freq.text}{prn}))")
+    if days == 1 and d.daily_uncapped is not None:
+        return (f" ({fmt(d.hi)} {unit} a dose, {freq.text}{prn}, within the written maximum "
+                f"{p.line.line.cap_text!r}; {fmt(d.daily_uncapped)} {unit}/day by the "
+                "frequency alone)")
+    return f" ({fmt(d.hi)} {unit} x {freq.in_period(days)} administrations, {freq.text}{prn})"
+
+
+def _written_cap_above(e: Ingredient, lim: Limit, routed: list[Portion], amount: float,
+                       unit: str, out: Out) -> None:
+    """MR012: a written daily maximum that allows more than the labeled maximum per day."""
+    for p in routed:
+        d = p.dose
+        if (d is None or d.cap_daily is None or p.line.line.cap_text is None
+                or d.cap_daily <= amount * (1 + 1e-9)):
+            continue
+        src = lim.cited.cite
+        out.emit("MR012", "warning", (e.id,), (p.pos,),
+                 f"{e.name}: the written maximum {p.line.line.cap_text!r} allows "
+                 f"{fmt(d.cap_daily)} {unit}/day, above the {lim.labeled('maximum')} of "
+                 f"{fmt(amount)} {unit}/day ({src})", src)
 
 
 def _fits_alternative(p: Portion, lim: Limit, days: int) -> bool:
@@ -118,6 +167,37 @@ def _fits_alternative(p: Portion, lim: Limit, days: int) -> bool:
         return False
     freq = p.dose.frequency if p.dose is not None else None
     return freq is not None and freq.scale_days <= days
+
+
+def _across_formulations(e: Ingredient, dosed: list[Portion], unit: str, out: Out) -> None:
+    """MR301 for lines of different formulations (gabapentin IR and Gralise): each line is
+    held to its own formulation's maximum, and their sum to the largest of those maxima (no
+    label allows more of the ingredient a day than that)."""
+    forms = {p.dose.formulation for p in dosed if p.dose is not None}
+    if len(forms) < 2:
+        return
+    best: tuple[float, Limit] | None = None
+    for lim in e.limits:
+        if (lim.kind != "period" or lim.period != "day" or lim.when is not None
+                or lim.unit is None or not lim.formulations or not forms & set(lim.formulations)):
+            continue
+        amount = e.convert(lim.amount, lim.unit, unit)
+        if best is None or amount > best[0]:
+            best = (amount, lim)
+    if best is None:
+        return
+    amount, lim = best
+    routed = [p for p in dosed if lim.route_ok(p.line.route)]
+    total = sum((p.dose.total_in(1) if p.dose else None) or 0.0 for p in routed)
+    if len(routed) < 2 or total <= amount * (1 + 1e-9):
+        return
+    src = lim.cited.cite
+    kinds = ", ".join(sorted(f or "?" for f in forms))
+    out.emit("MR301", lim.severity, (e.id,), [p.pos for p in routed],
+             f"{e.name}: worst case {fmt(total)} {unit}/day across {len(routed)} lines of "
+             f"different formulations ({kinds}: {contributions_text(routed, 1, unit)}) exceeds "
+             f"the largest labeled maximum of any of them, {fmt(amount)} {unit}/day ({src})",
+             src)
 
 
 def _no_daily_max(group: IngredientGroup, dosed: list[Portion], has_default: bool, unit: str,

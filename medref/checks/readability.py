@@ -12,7 +12,7 @@ from medref.checks.base import LineCheck, Out
 from medref.codes import Code
 from medref.context import Context
 from medref.dosing import ResolvedLine
-from medref.knowledge import Knowledge, fmt
+from medref.knowledge import Ingredient, Knowledge, fmt
 
 MR001 = Code("MR001", "unparseable", ("warning",),
              "A line could not be read, or holds an impossible value (q0h, a negative dose); "
@@ -33,13 +33,20 @@ MR006 = Code("MR006", "unverifiable", ("warning",),
              "was).")
 MR007 = Code("MR007", "unparseable", ("warning",),
              "Part of a line was not understood; the rest was checked.")
+MR010 = Code("MR010", "unverifiable", ("info",),
+             "Part of a dose was assumed: the strongest marketed strength of a product named "
+             "without one, one unit a dose when no count is given, the formulation (IR or ER) when "
+             "the line does not say, a salt converted to its base or elemental amount.")
+MR011 = Code("MR011", "daily-max", ("info",),
+             "The line states its own daily maximum; the worst case within it and the worst "
+             "case of the frequency are both shown.")
 
 
 class Readability(LineCheck):
     """MR001-MR007: what kept a line from being read or checked in full."""
 
     name = "readability"
-    codes = (MR001, MR002, MR003, MR004, MR005, MR006, MR007)
+    codes = (MR001, MR002, MR003, MR004, MR005, MR006, MR007, MR010, MR011)
 
     def run(self, line: ResolvedLine, ctx: Context, kb: Knowledge, out: Out) -> None:
         """Record why the line could not be read or fully checked."""
@@ -65,7 +72,12 @@ class Readability(LineCheck):
             out.emit("MR007", "warning", (e.id,), (0,),
                      f"{e.name}: {' '.join(ln.unparsed)!r} was not understood; the rest of "
                      "the line was checked without it")
-        if blocker == dosing.SCREENING:
+        said = [a for a in ln.assumptions
+                if "-release assumed" not in a or _formulation_matters(line)]
+        if said:
+            out.emit("MR010", "info", (e.id,), (0,), f"{e.name}: {'; '.join(said)}")
+        self._cap(line, out)
+        if blocker == dosing.SCREENING and isinstance(e, Ingredient):
             what = ("recognised for screening only; no dosing on file" if e.kind == "watch"
                     else "no dose to check on file (" + (e.regulatory or "not a dosed drug")
                     + ")")
@@ -74,12 +86,68 @@ class Readability(LineCheck):
             out.emit("MR003", "warning", (e.id,), (0,),
                      f"{e.name}: no dose on the line, so no dose or daily limit was checked")
         elif blocker == dosing.UNIT:
+            unit = e.unit if isinstance(e, Ingredient) else None
             why = ("a count of tablets or capsules without a strength"
-                   if ln.unit in ("tablet", "capsule")
-                   else f"{ln.unit!r} cannot be compared with {e.unit!r}")
+                   if ln.unit in ("tablet", "capsule", "caplet", "each")
+                   else f"{ln.unit!r} cannot be compared with {unit!r}")
             out.emit("MR005", "warning", (e.id,), (0,),
                      f"{e.name}: dose {fmt(ln.dose or 0.0)} {ln.unit} not checked: {why}")
         elif blocker == dosing.NO_FREQUENCY:
             out.emit("MR006", "warning", (e.id,), (0,),
                      f"{e.name}: no frequency on the line, so the worst-case daily total was "
                      "not checked (the single dose was)")
+
+    @staticmethod
+    def _cap(line: ResolvedLine, out: Out) -> None:
+        """MR011: a written daily maximum, with the worst case within it and without it."""
+        ln, e = line.line, line.product
+        if ln.cap_text is None or e is None:
+            return
+        if not ln.cap_per_day:
+            out.emit("MR011", "info", (e.id,), (0,),
+                     f"{e.name}: the line says {ln.cap_text!r} without a period; it is shown, "
+                     "not applied (the worst case is the frequency's)")
+            return
+        parts = []
+        for d in line.doses:
+            if d.cap_daily is None or d.frequency is None:
+                continue
+            free = d.daily_uncapped if d.daily_uncapped is not None else d.daily
+            parts.append(f"{d.ingredient.name.lower()} {fmt(d.cap_daily)} {d.unit}/day within "
+                         f"the written maximum, {fmt(free or 0.0)} {d.unit}/day by the "
+                         f"frequency ({d.frequency.text})")
+        if parts:
+            out.emit("MR011", "info", (e.id,), (0,),
+                     f"{e.name}: the line sets its own maximum ({ln.cap_text}): "
+                     + "; ".join(parts) + "; the limits were checked within the written maximum")
+
+
+def _formulation_matters(line: ResolvedLine) -> bool:
+    """True when the formulation a line was assumed to have may make a finding false: its
+    dose is above the assumed formulation's labeled limits (per dose, per day,
+    administrations) and within another's (``acetaminophen 1300 mg q8h`` is how Tylenol 8 HR
+    is taken). Otherwise the assumption is recorded on the item but not reported."""
+    freq = line.line.frequency
+    for d in line.doses:
+        forms = {f for lim in d.ingredient.limits for f in (lim.formulations or ())}
+        if not forms:
+            continue
+        assumed = d.formulation or "IR"
+        verdicts: dict[str, bool] = {}
+        for form in forms | {assumed}:
+            over = []
+            for lim in d.ingredient.limits:
+                if (lim.when is not None or (lim.unit is None and lim.kind != "administrations")
+                        or not lim.formulation_ok(form) or not lim.route_ok(line.route)):
+                    continue
+                if lim.kind == "single" and lim.unit is not None:
+                    over.append(d.hi > d.ingredient.convert(lim.amount, lim.unit, d.unit))
+                elif lim.kind == "period" and lim.period == "day" and lim.unit is not None:
+                    over.append(d.daily is not None and d.daily > d.ingredient.convert(
+                        lim.amount, lim.unit, d.unit))
+                elif lim.kind == "administrations" and freq is not None:
+                    over.append(freq.per_day_max > lim.amount)
+            verdicts[form] = any(over)
+        if verdicts[assumed] and not all(verdicts.values()):
+            return True
+    return False

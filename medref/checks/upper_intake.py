@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Hashable
 
-from medref.checks.base import IngredientCheck, IngredientGroup, KeyFn, Out, contributions_text
+from medref.checks.base import (
+    IngredientCheck,
+    IngredientGroup,
+    KeyFn,
+    Out,
+    assumed_strength,
+    contributions_text,
+)
 from medref.checks.readability import MR004
 from medref.codes import Code
 from medref.context import Context
@@ -92,6 +99,7 @@ class UpperIntake(IngredientCheck):
         total = sum((p.dose.daily if p.dose else None) or 0.0 for p in dosed)
         if total <= limit * (1 + 1e-9):
             return
+        sev, assumed = assumed_strength(chosen.severity, [p.line for p in dosed])
         frac = e.elemental_fraction.value if e.elemental_fraction is not None else None
         if e.amount_basis == "ambiguous":
             how = (f"taking the amount as elemental (the line does not say; if it is the salt "
@@ -105,7 +113,15 @@ class UpperIntake(IngredientCheck):
         scope = _SCOPE.get(chosen.basis or "", "")
         src = chosen.cited.cite
         contrib = (f" ({contributions_text(dosed, 1, unit)})" if len(dosed) > 1 else "")
-        out.emit("MR401", chosen.severity, (e.id,), idx,
+        avg = [p for p in dosed if p.dose is not None and p.dose.average]
+        first_avg = avg[0].dose if avg else None
+        if first_avg is not None and len(dosed) == 1 and first_avg.frequency is not None:
+            d = first_avg
+            contrib = (f" on average ({fmt(d.hi)} {unit} {first_avg.frequency.text} is "
+                       f"{fmt(d.daily or 0.0)} {unit}/day averaged over the interval)")
+        elif avg:
+            contrib += " on average (a dose given less often than daily is averaged)"
+        out.emit("MR401", sev, (e.id,), idx,
                  f"{e.name}: {fmt(total)} {unit}/day{contrib} {how} exceeds the Tolerable Upper "
                  f"Intake Level of {fmt(limit)} {unit}/day {band_note}"
-                 + (f"; {scope}" if scope else "") + f" ({src})", src)
+                 + (f"; {scope}" if scope else "") + f"{assumed} ({src})", src)

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
+from typing import Any
 
 from medref.errors import InputError, SigError
 from medref.knowledge import fmt
+from medref.reference import Reference
 from medref.regimen import ORIGIN_FIELD, ORIGIN_SIG, IngredientDose, MedicationLine
 from medref.sig import (
+    COUNT_UNITS,
     UNIT_ALIASES,
     ParsedLine,
     add_amount,
@@ -37,35 +40,160 @@ _SIG_FIELDS = ("name", "dose", "dose_max", "unit", "route", "frequency", "prn", 
                "duration_days", "duration_doses", "strength", "form", "formulation")
 
 
-def _line(p: ParsedLine, text: str, suggest: Suggest | None,
+def _line(p: ParsedLine, text: str, lex: Lexicon | None,
           given: frozenset[str] = frozenset()) -> MedicationLine:
-    ingredients = ((IngredientDose(p.product, p.dose, p.dose_max, p.unit),)
-                   if p.product is not None else ())
     provenance = tuple((f, ORIGIN_FIELD if f in given else ORIGIN_SIG) for f in _SIG_FIELDS
                        if getattr(p, f, None) not in (None, False))
-    suggestions = suggest(p.name) if p.product is None and suggest is not None else ()
+    suggestions = (lex.suggest(p.name) if p.product is None and lex is not None else ())
+    fields = _resolve(p, lex) if p.product is not None and lex is not None else _plain(p)
+    unit = fields.pop("unit", p.unit)
     return MedicationLine(
-        text=text, name=p.name, product=p.product, ingredients=ingredients, dose=p.dose,
-        dose_max=p.dose_max, unit=p.unit, route=p.route, frequency=p.frequency, prn=p.prn,
+        text=text, name=p.name, dose=p.dose,
+        dose_max=p.dose_max, unit=unit, route=p.route, frequency=p.frequency, prn=p.prn,
         prn_reason=p.prn_reason, duration_days=p.duration_days,
-        duration_doses=p.duration_doses, formulation=p.formulation, form=p.form,
+        duration_doses=p.duration_doses, form=p.form,
         strength=p.strength, strength_unit=p.strength_unit, unparsed=tuple(p.unparsed),
-        problems=tuple(p.problems), provenance=provenance, suggestions=suggestions,
-        norm=p.norm)
+        provenance=provenance, suggestions=suggestions, norm=p.norm,
+        cap_units=p.cap_units if p.cap_units is not None else None,
+        cap_amount=p.cap_amount, cap_amount_unit=p.cap_amount_unit, cap_text=p.cap_text,
+        cap_per_day=p.cap_per_day, steps=p.steps, slot_units=p.slot_units,
+        indication=p.indication, notes=tuple(p.notes), **fields)
 
 
-def read_sig(text: str, resolve: Resolve, suggest: Suggest | None = None) -> MedicationLine:
-    """Read a sig line (never raises: a line that cannot be read has ``error`` set)."""
+def _plain(p: ParsedLine) -> dict[str, Any]:
+    """Line fields when the name is unknown (or no lexicon is given)."""
+    ingredients = ((IngredientDose(p.product, p.dose, p.dose_max, p.unit),)
+                   if p.product is not None else ())
+    return {"product": p.product, "ingredients": ingredients, "formulation": p.formulation,
+            "problems": tuple(p.problems), "units": p.count, "units_max": p.count_max,
+            "unit_of_use": p.count_unit}
+
+
+class Lexicon:
+    """What the readers need of a reference: names, suggestions, ingredients and products."""
+
+    def __init__(self, reference: Reference) -> None:
+        self.reference = reference
+        self.kb = reference.knowledge
+        self.resolve = reference.resolve
+        self.suggest = reference.suggest_normalized
+        self.combos = frozenset(pid for pid, pr in reference.products.items()
+                                if len(pr["ingredients"]) > 1)
+
+
+def _scaled(lo: float | None, hi: float | None, k: float) -> tuple[float | None, float | None]:
+    return (None if lo is None else lo * k, None if hi is None else hi * k)
+
+
+def _resolve(p: ParsedLine, lex: Lexicon) -> dict[str, Any]:
+    """A known name: the ingredients and amounts a line delivers, its formulation and what
+    was assumed (a product's strength, a count, a formulation)."""
+    info = lex.reference.name_info(p.name)
+    kb = lex.kb
+    problems = list(p.problems)
+    notes: list[str] = []
+    out: dict[str, Any] = {"units": p.count, "units_max": p.count_max,
+                           "unit_of_use": p.count_unit}
+    product = kb.products.get(info.product) if info is not None and info.product else None
+    if product is None:
+        ing = kb.ingredients.get(p.product or "")
+        if ing is None:
+            return {**_plain(p), "problems": tuple(problems)}
+        lo, hi, unit = p.dose, p.dose_max, p.unit
+        if info is not None and info.base_per_salt is not None and unit not in COUNT_UNITS:
+            lo, hi = _scaled(lo, hi, info.base_per_salt)
+            out["salt"] = info.salt
+            what = ("elemental" if ing.amount_basis == "elemental"
+                    else f"of {ing.name.lower()}")
+            notes.append(f"{info.salt} {fmt(p.dose or 0)} {unit} is {fmt(lo or 0)} {unit} {what} "
+                         f"(x {info.base_per_salt:g})" if p.dose is not None else "")
+        formulation = p.formulation
+        if formulation is None and ing.formulation_specific:
+            formulation = ing.default_formulation or "IR"
+            out["formulation_assumed"] = True
+            notes.append(f"{'immediate' if formulation == 'IR' else formulation}-release assumed "
+                         "(the line does not say; the limits differ by formulation)")
+        out.update(product=ing.id, formulation=formulation,
+                   ingredients=(IngredientDose(ing.id, lo, hi, unit),))
+        out["assumptions"] = tuple(n for n in notes if n)
+        out["problems"] = tuple(problems)
+        return out
+    out["marketed"] = product.id
+    out["formulation"] = product.formulation
+    out["product"] = product.ingredients[0] if len(product.ingredients) == 1 else product.id
+    count_unit = product.dose_form
+    strength = None
+    if info is not None and info.strength:
+        strength = product.strength(info.strength)
+    if strength is None and p.combo is not None:
+        strength = product.match(p.combo)
+        if strength is None:
+            problems.append(f"{'/'.join(fmt(x) for x in p.combo)} is not a strength of "
+                            f"{product.name} (" + ", ".join(s.label for s in product.marketed)
+                            + ")")
+    mass = p.unit is not None and p.unit not in COUNT_UNITS and p.unit != "patch"
+    if strength is None and mass and len(product.ingredients) > 1:
+        per = p.per_unit if p.counted else p.dose
+        hits = [s for s in product.strengths if s.components[0].written == per]
+        if len(hits) == 1:
+            strength = hits[0]
+    if len(product.ingredients) == 1 and mass and strength is None:
+        # "Amrix 15 mg": the amount is the dose (a count on the line multiplied it already)
+        comp = product.strengths[0].components[0]
+        k = comp.amount / comp.written if comp.written else 1.0
+        lo, hi = _scaled(p.dose, p.dose_max, k)
+        written = p.per_unit if p.counted else p.dose
+        match = [s for s in product.strengths if s.components[0].written == written]
+        out["strength_label"] = match[0].label if match else None
+        if comp.salt:
+            out["salt"] = comp.salt
+        out["ingredients"] = (IngredientDose(comp.ingredient, lo, hi, p.unit),)
+        out["assumptions"] = tuple(notes)
+        out["problems"] = tuple(problems)
+        return out
+    if strength is None:
+        strength = product.strongest()
+        if len(product.marketed) > 1:
+            out["strength_assumed"] = True
+            notes.append(f"strength not stated: the strongest marketed {product.name} "
+                         f"({strength.label}) assumed")
+    out["strength_label"] = strength.label
+    units: float | None
+    units_max: float | None
+    if p.count is not None and (p.count_unit is not None or p.counted):
+        units, units_max = p.count, p.count_max
+    else:
+        units, units_max = 1.0, None
+        out["units_assumed"] = True
+        notes.append(f"no count on the line: 1 {count_unit} a dose assumed")
+    out["units"], out["units_max"], out["unit_of_use"] = units, units_max, count_unit
+    if p.unit == "each":
+        out["unit"] = count_unit  # "Norco 5/325 take 1": one tablet
+    out["ingredients"] = tuple(
+        IngredientDose(c.ingredient, c.amount * (units or 1.0),
+                       None if units_max is None else c.amount * units_max, c.unit)
+        for c in strength.components)
+    out["assumptions"] = tuple(notes)
+    out["problems"] = tuple(problems)
+    return out
+
+
+def read_sig(text: str, lex: Lexicon | Resolve) -> MedicationLine:
+    """Read a sig line (never raises: a line that cannot be read has ``error`` set).
+
+    ``lex`` is a :class:`Lexicon` (products, salts and suggestions resolved), or a bare
+    name resolver (the line as the grammar reads it)."""
     text = clean_text(text)
+    resolve = lex.resolve if isinstance(lex, Lexicon) else lex
+    combos = lex.combos if isinstance(lex, Lexicon) else None
     try:
-        p = parse_line(text, resolve)
+        p = parse_line(text, resolve, combos)
     except SigError as exc:
         return MedicationLine(text=text, error=str(exc), error_part=exc.part)
-    return _line(p, text, suggest)
+    return _line(p, text, lex if isinstance(lex, Lexicon) else None)
 
 
-def read_structured(item: Mapping[str, object], resolve: Resolve,
-                    suggest: Suggest | None = None, where: str = "",
+def read_structured(item: Mapping[str, object], lex: Lexicon | Resolve, where: str = "",
                     line: int | None = None) -> MedicationLine:
     """Read a structured item (``name``, ``dose``, ``unit``, ``frequency`` ...).
 
@@ -81,7 +209,8 @@ def read_structured(item: Mapping[str, object], resolve: Resolve,
     if sig is not None:
         if not isinstance(sig, str):
             raise InputError("must be text (a sig line)", source=where, line=line, field="sig")
-        return read_sig(sig, resolve, suggest)
+        return read_sig(sig, lex)
+    resolve = lex.resolve if isinstance(lex, Lexicon) else lex
     f = _Fields(item, where, line)
     text = f.render()
     name = f.name
@@ -92,6 +221,8 @@ def read_structured(item: Mapping[str, object], resolve: Resolve,
         return MedicationLine(text=text, error="no drug or supplement name at the start of "
                               "the line", error_part=norm[:40])
     p.name, p.product = nm, pid
+    if isinstance(lex, Lexicon) and pid is not None:
+        p.combo_ok = pid in lex.combos
     given: set[str] = set()
     scan_rest(rest, p, resolve)
     for key in ("strength", "form"):
@@ -127,7 +258,7 @@ def read_structured(item: Mapping[str, object], resolve: Resolve,
     elif f.duration_text:
         scan_rest(normalize(f.duration_text), p, resolve)
     finish(p)
-    return _line(p, text, suggest, frozenset(given))
+    return _line(p, text, lex if isinstance(lex, Lexicon) else None, frozenset(given))
 
 
 class _Fields:

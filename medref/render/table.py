@@ -28,11 +28,16 @@ def _tabulate(rows: list[list[Any]], headers: list[str], tablefmt: str,
                                                "latex_booktabs", "latex_longtable", "tsv"):
         # only the rows with a cell wider than its column go through tabulate's wrapping
         # (which costs ~0.5 ms a row): a 10,000-line regimen renders in a fraction of a second
-        wide = [r for r in rows if any(w is not None and len(str(c)) > w
+        wide = [r for r in rows if any(w is not None and _width(c) > w
                                        for c, w in zip(r, widths, strict=False))]
         if wide:
             rows = [_wrap_row(r, widths) for r in rows]
     return str(tabulate(rows, headers=headers, tablefmt=tablefmt, disable_numparse=True))
+
+
+def _width(cell: Any) -> int:
+    text = str(cell)
+    return max(map(len, text.split("\n"))) if "\n" in text else len(text)
 
 
 def _wrap_row(row: list[Any], widths: list[int | None]) -> list[Any]:
@@ -41,9 +46,10 @@ def _wrap_row(row: list[Any], widths: list[int | None]) -> list[Any]:
     out = []
     for cell, w in zip(row, widths, strict=False):
         text = str(cell)
-        if w is not None and len(text) > w:
-            out.append("\n".join(textwrap.wrap(text, width=w, break_long_words=True,
-                                                break_on_hyphens=True)))
+        if w is not None and _width(text) > w:
+            out.append("\n".join(part for ln in text.split("\n")
+                                 for part in textwrap.wrap(ln, width=w, break_long_words=True,
+                                                           break_on_hyphens=True)))
         else:
             out.append(cell)
     return out
@@ -91,7 +97,9 @@ def entries_table(entries: list[dict[str, Any]], ref: Reference, fmt_: OutputFor
                   tablefmt: str = "simple") -> str:
     """Render entries as the reference table (``medref drugs``/``supplements``)."""
     if fmt_ is OutputFormat.JSON:
-        data = [ref.model(e["id"]).model_dump(mode="json") for e in entries]
+        data = [{**ref.model(e["id"]).model_dump(mode="json"),
+                 "products": [_product_brief(p) for p in ref.products_of(e["id"])]}
+                for e in entries]
         return json.dumps(data, indent=2, ensure_ascii=False)
     if fmt_ is OutputFormat.CSV:
         return entries_csv(entries)
@@ -99,6 +107,12 @@ def entries_table(entries: list[dict[str, Any]], ref: Reference, fmt_: OutputFor
              (e.get("bone_healing") or {}).get("concern", "none")] for e in entries]
     return _tabulate(rows, ["id", "class", "typical dose", "max (labeled)", "bone"], tablefmt,
                      [24, 16, 20, 20, 7])
+
+
+def _product_brief(p: Mapping[str, Any]) -> dict[str, Any]:
+    return {"id": p["id"], "name": p["name"], "ingredients": list(p["ingredients"]),
+            "dose_form": p["dose_form"], "formulation": p["formulation"], "route": p["route"],
+            "strengths": [st["label"] for st in p["strengths"] if not st.get("legacy")]}
 
 
 def entries_csv(entries: Iterable[Mapping[str, Any]]) -> str:
@@ -225,6 +239,109 @@ def entry_card(e: Mapping[str, Any], ref: Reference, tablefmt: str = "simple") -
     return "\n".join(out)
 
 
+_FORM_WORDS = {"IR": "immediate-release", "ER": "extended-release", "DR": "delayed-release"}
+
+
+def _limit_applies(lim: Mapping[str, Any], product: Mapping[str, Any]) -> bool:
+    forms = lim.get("formulations")
+    routes = lim.get("routes")
+    return (not forms or product["formulation"] in forms) and (
+        not routes or product["route"] in routes)
+
+
+def product_card(pr: Mapping[str, Any], ref: Reference, tablefmt: str = "simple") -> str:
+    """A full card for one marketed product: names, ingredients and strengths, and the limits
+    of each ingredient that apply to its formulation and route, with every source."""
+    out: list[str] = []
+    form = _FORM_WORDS.get(pr["formulation"], pr["formulation"])
+    out.append(f"{pr['name']}  [{pr['id']}]  (product: {form} {pr['dose_form']}, "
+               f"route {pr['route']})")
+    out.append("=" * min(WIDTH, len(out[0])))
+    if pr.get("aliases"):
+        out += _wrap("aliases", ", ".join(pr["aliases"]))
+    if pr.get("named_strengths"):
+        out += _wrap("names", ", ".join(f"{n['name']} = {n['strength']}"
+                                        for n in pr["named_strengths"]))
+    names = [ref.entries[i]["name"] for i in pr["ingredients"]]
+    out += _wrap("ingredients", ", ".join(f"{n} [{i}]" for n, i in
+                                          zip(names, pr["ingredients"], strict=True)))
+    out += _wrap("formulation", f"{pr['formulation']} ({form}): limits for other formulations "
+                 "do not apply")
+    if pr.get("note"):
+        out += _wrap("note", pr["note"])
+    out += _wrap("product source", _prov(ref, pr))
+    out.append("")
+    out.append(f"Strengths (per {pr['dose_form']})")
+    rows = []
+    for st in pr["strengths"]:
+        parts = []
+        for c in st["components"]:
+            txt = f"{fmt(c['amount'])} {c['unit']}"
+            if c.get("base_amount") is not None:
+                txt += f" {c.get('salt') or 'salt'} (= {fmt(c['base_amount'])} {c['unit']})"
+            parts.append(txt)
+        rows.append([st["label"] + (" (no longer marketed)" if st.get("legacy") else ""),
+                     *parts, st.get("rxcui") or "-", _prov(ref, st)])
+    out.append(_tabulate(rows, ["strength", *names, "RxCUI", "source"], tablefmt,
+                         [22, *([16] * len(names)), 9, 30]))
+    for iid in pr["ingredients"]:
+        e = ref.entries[iid]
+        out.append("")
+        out.append(f"{e['name']} [{iid}]: limits that apply to this product")
+        lims = [lim for lim in e.get("limits", ()) if _limit_applies(lim, pr)]
+        if lims:
+            rows = [[*_limit_row(lim), _prov(ref, lim) + (f" ({lim['label']})"
+                                                           if lim.get("label") else "")]
+                    for lim in lims]
+            out.append(_tabulate(rows, ["kind", "maximum", "applies", "severity", "source"],
+                                 tablefmt, [14, 18, 20, 8, 34]))
+        else:
+            out.append("  none on file")
+        mme = e.get("mme_factor")
+        if mme:
+            out += _wrap("  MME factor", f"{mme['value']} [{_prov(ref, mme)}]")
+        bh = e.get("bone_healing") or {}
+        if bh.get("concern", "none") != "none":
+            out += _wrap("  bone healing", f"{bh['concern']} (evidence {bh.get('evidence')}): "
+                         f"{bh.get('rationale', '')} [{_prov(ref, bh)}]")
+    out.append("")
+    out.append("Sources")
+    cited: list[str] = []
+    for sid in _all_sources([pr, *(ref.entries[i] for i in pr["ingredients"])]):
+        if sid not in cited:
+            cited.append(sid)
+    for sid in cited:
+        src = ref.sources.get(sid, {"short": sid, "citation": ""})
+        out += _wrap(f"[{sid}]", f"{src['short']}: {src['citation']}")
+    return "\n".join(out)
+
+
+def products_table(products: list[Mapping[str, Any]], ref: Reference, fmt_: OutputFormat,
+                   tablefmt: str = "simple") -> str:
+    """Render products as a reference table (``medref products``)."""
+    if fmt_ is OutputFormat.JSON:
+        return json.dumps([ref.model(p["id"]).model_dump(mode="json", exclude_none=True)
+                           for p in products], indent=2, ensure_ascii=False)
+    if fmt_ is OutputFormat.CSV:
+        out = io.StringIO()
+        w = csv.writer(out, lineterminator="\n")
+        w.writerow(["id", "name", "aliases", "ingredients", "dose_form", "formulation", "route",
+                    "strength", "legacy", "amounts", "rxcui"])
+        for p in products:
+            for st in p["strengths"]:
+                w.writerow([p["id"], p["name"], "; ".join(p.get("aliases", ())),
+                            "; ".join(p["ingredients"]), p["dose_form"], p["formulation"],
+                            p["route"], st["label"], bool(st.get("legacy")),
+                            "; ".join(f"{c['ingredient']} {fmt(c['amount'])} {c['unit']}"
+                                      for c in st["components"]), st.get("rxcui") or ""])
+        return out.getvalue().rstrip("\n")
+    rows = [[p["id"], " + ".join(p["ingredients"]), f"{p['formulation']} {p['dose_form']}",
+             ", ".join(st["label"] for st in p["strengths"] if not st.get("legacy"))]
+            for p in products]
+    return _tabulate(rows, ["id", "ingredients", "form", "strengths"], tablefmt,
+                     [24, 28, 16, 28])
+
+
 def _all_sources(obj: Any) -> Iterable[str]:
     if isinstance(obj, Mapping):
         for k, v in obj.items():
@@ -246,6 +363,18 @@ def safe(text: str) -> str:
     return "".join(c if c.isprintable() else f"\\u{ord(c):04x}" for c in text)
 
 
+_COUNTED = {"tablet": "tablets", "capsule": "capsules", "caplet": "caplets",
+            "patch": "patches", "puff": "puffs", "softgel": "softgels", "spray": "sprays",
+            "drop": "drops", "gummy": "gummies", "lozenge": "lozenges"}
+
+
+def _plural(unit: str | None, n: float) -> str:
+    """``2 tablets``, ``1 tablet``, ``5 mg``: a count unit in the plural above one."""
+    if unit is None:
+        return ""
+    return _COUNTED.get(unit, unit) if n != 1 else unit
+
+
 def _pct(x: float | None) -> str:
     return "-" if x is None else f"{x:g}%"
 
@@ -257,17 +386,27 @@ def check_table(result: CheckResult, tablefmt: str = "simple") -> str:
         dose = "-"
         if it.dose is not None:
             dose = fmt(it.dose) + (f"-{fmt(it.dose_max)}" if it.dose_max is not None else "")
-            dose += f" {it.unit}"
-        daily = (f"{fmt(it.daily_total)} {it.daily_unit}" if it.daily_total is not None
-                 else "-")
+            dose += f" {_plural(it.unit, it.dose_max or it.dose)}"
+        if it.strength is not None and len(it.ingredients) > 1:
+            dose += f" {it.strength}" + (" (assumed)" if it.strength_assumed else "")
+        avg = " avg" if it.daily_average else ""
+        if len(it.ingredients) > 1:
+            daily = "\n".join(f"{fmt(g.daily_total)} {g.unit} {g.id}" if g.daily_total
+                              is not None else f"- {g.id}" for g in it.ingredients)
+            pct = "\n".join(_pct(g.percent_of_max) for g in it.ingredients)
+        else:
+            daily = (f"{fmt(it.daily_total)} {it.daily_unit}{avg}" if it.daily_total is not None
+                     else "-")
+            pct = _pct(it.percent_of_max)
         product = it.product or f"? ({it.status})"
+        if it.marketed_product and it.marketed_product != it.product:
+            product += f" ({it.marketed_name})"
         if it.product and it.status != "checked":
             product += f" ({it.status})"
         shown = it.input if len(it.input) <= 80 else it.input[:77] + "..."
-        rows.append([it.line + 1, safe(shown), product, dose, it.frequency or "-", daily,
-                     _pct(it.percent_of_max)])
+        rows.append([it.line + 1, safe(shown), product, dose, it.frequency or "-", daily, pct])
     out = [_tabulate(rows, ["#", "input", "product", "dose", "frequency", "worst/day", "% max"],
-                     tablefmt, [3, 30, 18, 12, 14, 12, 7])]
+                     tablefmt, [3, 30, 18, 16, 14, 26, 7])]
     out.append("")
     if result.findings:
         out.append("Findings")

@@ -1,0 +1,269 @@
+"""Products: combinations, formulations, salts, strengths, counts, caps, steps and averages.
+
+Each acceptance line of the products issue is a test here, through the public result (the
+items' fields and the findings), plus the properties behind them.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+from hypothesis import given
+from hypothesis import strategies as st
+
+import medref
+from medref import CheckResult, Context
+from medref.cli import cli
+from medref.reference import load_reference
+
+REF = load_reference()
+
+
+def codes(r: CheckResult, code: str) -> list[medref.Finding]:
+    return [f for f in r.findings if f.code == code]
+
+
+def worst(r: CheckResult, *prefixes: str) -> str | None:
+    """The most severe finding among codes starting with ``prefixes`` (None if none)."""
+    hits = [f for f in r.findings if f.code.startswith(prefixes)]
+    return hits[0].severity if hits else None
+
+
+# -- the acceptance lines --------------------------------------------------------------------
+
+def test_percocet_and_acetaminophen_sum_across_lines() -> None:
+    r = medref.check(["acetaminophen 650 mg po q4h prn", "Percocet 10/325 1 tab po q6h prn"])
+    (total,) = codes(r, "MR301")
+    assert total.severity == "error" and total.items == ("acetaminophen",)
+    assert "5,200 mg/day across 2 lines" in total.message
+    assert "3,900 mg from 'acetaminophen 650 mg po q4h prn'" in total.message
+    assert "1,300 mg from 'Percocet 10/325 1 tab po q6h prn'" in total.message
+    (mme,) = codes(r, "MR305")
+    assert mme.severity == "warning" and "60 MME/day" in mme.message
+    assert r.summary.mme_per_day == 60
+    item = r.items[1]
+    assert (item.product, item.marketed_product, item.strength) == ("percocet", "percocet",
+                                                                    "10/325")
+    assert {g.id: g.daily_total for g in item.ingredients} == {"oxycodone": 40,
+                                                               "acetaminophen": 1300}
+
+
+def test_tylenol_number_3() -> None:
+    r = medref.check(["Tylenol #3 2 tabs po q4h prn"])
+    parts = {g.id: g for g in r.items[0].ingredients}
+    assert parts["codeine"].daily_total == 360
+    assert parts["codeine"].mme_per_day == pytest.approx(54)
+    assert parts["acetaminophen"].daily_total == 3600
+    (mme,) = codes(r, "MR305")
+    assert mme.severity == "warning" and "54 MME/day" in mme.message
+    assert not codes(r, "MR102") and not codes(r, "MR301")
+    assert r.items[0].unparsed == () and r.items[0].status == "checked"
+
+
+def test_caplets_are_counted() -> None:
+    r = medref.check(["Tylenol 650 mg 2 caplets po q6h"])
+    assert r.items[0].daily_total == 5200
+    (f,) = codes(r, "MR102")
+    assert f.severity == "error" and "5,200 mg/day" in f.message
+
+
+def test_amrix_is_extended_release() -> None:
+    r = medref.check(["Amrix 15 mg po daily"])
+    assert r.items[0].status == "checked" and r.items[0].formulation == "ER"
+    assert all(f.severity == "info" for f in r.findings if f.category in
+               ("dose-high", "daily-max", "dose-low"))
+    r = medref.check(["Amrix 45 mg po daily"])
+    (f,) = codes(r, "MR102")
+    assert f.severity == "error" and "30 mg/day" in f.message
+
+
+def test_tramadol_er_is_judged_by_its_own_maximum() -> None:
+    r = medref.check(["tramadol ER 200 mg po bid"])
+    errors = [f for f in r.findings if f.severity == "error"]
+    assert [f.code for f in errors] == ["MR102"]
+    assert "300 mg/day" in errors[0].message and "ER" in errors[0].message
+    assert not codes(r, "MR101")
+
+
+def test_calcium_carbonate_is_forty_percent_elemental() -> None:
+    r = medref.check(["calcium carbonate 1250 mg po bid"], Context(age=67))
+    assert r.items[0].daily_total == 1000 and r.items[0].product == "calcium-carbonate"
+    assert not codes(r, "MR401")
+
+
+@pytest.mark.parametrize(("sig", "per_day", "finding"), [
+    ("vitamin D3 50,000 IU po monthly", 1643.8, False),
+    ("vitamin D3 50,000 IU po weekly", 7142.9, True),
+])
+def test_doses_less_often_than_daily_are_averaged(sig: str, per_day: float,
+                                                  finding: bool) -> None:
+    r = medref.check([sig])
+    item = r.items[0]
+    assert item.status == "checked" and item.daily_average
+    assert item.daily_total == pytest.approx(per_day, abs=0.1)
+    ul = codes(r, "MR401")
+    assert bool(ul) == finding
+    if ul:
+        assert "on average" in ul[0].message and "4,000 IU/day" in ul[0].message
+
+
+def test_a_taper_reads_every_step() -> None:
+    r = medref.check(["prednisone 40 mg po daily x 3 days then 20 mg po daily x 3 days"])
+    item = r.items[0]
+    assert item.unparsed == () and item.steps == 2 and item.duration_days == 6
+    assert item.dose == 40  # the highest day
+
+
+def test_written_cap_and_worst_case_both_reported() -> None:
+    r = medref.check(["acetaminophen 500 mg 1-2 tabs q4h prn, max 8 tabs a day"])
+    (f,) = codes(r, "MR011")
+    assert "4,000 mg/day within the written maximum" in f.message
+    assert "6,000 mg/day by the frequency" in f.message
+    assert r.items[0].daily_total == 4000 and r.items[0].written_max is not None
+
+
+def test_a_written_cap_above_the_label_is_a_finding() -> None:
+    r = medref.check(["acetaminophen 500 mg 2 tabs q4h prn, max 12 tabs a day"])
+    (f,) = codes(r, "MR012")
+    assert "6,000 mg/day" in f.message
+
+
+def test_lidoderm_on_and_off() -> None:
+    r = medref.check(["Lidoderm 5% patch 3 patches daily, 12 hours on and 12 hours off"])
+    assert r.items[0].unparsed == () and r.items[0].status == "checked"
+    assert worst(r, "MR1", "MR3") in (None, "info")  # the seed's typical is one patch
+
+
+def test_every_four_weeks_is_not_two_a_month() -> None:
+    r = medref.check(["romosozumab 210 mg sc every 4 weeks"])
+    assert not [f for f in r.findings if f.category == "daily-max"]
+
+
+def test_oxycodone_tablet_sig_as_received() -> None:
+    r = medref.check(["oxycodone 5 mg tablet: take 1-2 tablets by mouth every 4 hours as "
+                      "needed for pain"])
+    item = r.items[0]
+    assert item.unparsed == () and item.daily_total == 60 and item.mme_per_day == 90
+    assert codes(r, "MR306")
+
+
+# -- strengths, counts and assumptions -------------------------------------------------------
+
+def test_no_strength_assumes_the_strongest_and_caps_at_warning() -> None:
+    r = medref.check(["Percocet 2 tabs q3h"])
+    item = r.items[0]
+    assert item.strength_assumed and item.strength == "10/325"
+    assert any("strongest marketed" in f.message for f in codes(r, "MR010"))
+    assert all(f.severity != "error" for f in r.findings if f.category == "daily-max")
+    assert any("strength not stated" in f.message for f in r.findings
+               if f.category == "daily-max")
+
+
+def test_an_impossible_strength_is_a_finding() -> None:
+    r = medref.check(["Percocet 10/650 1 tab q6h"])
+    assert r.items[0].status == "unparseable"
+    assert any("not a strength of Percocet" in f.message for f in codes(r, "MR001"))
+
+
+def test_a_bare_count_takes_the_products_unit() -> None:
+    r = medref.check(["Norco 5/325 take 1 by mouth every 6 hours"])
+    item = r.items[0]
+    assert (item.units_per_dose, item.unit_of_use, item.units_per_day) == (1, "tablet", 4)
+    assert {g.id: g.daily_total for g in item.ingredients} == {"hydrocodone": 20,
+                                                               "acetaminophen": 1300}
+
+
+def test_a_count_without_a_strength_stays_unverifiable() -> None:
+    r = medref.check(["acetaminophen 2 tabs q6h"])
+    assert codes(r, "MR005") and r.items[0].status == "unverifiable"
+
+
+def test_naproxen_sodium_is_converted() -> None:
+    r = medref.check(["Anaprox DS 550 mg bid"])
+    assert r.items[0].daily_total == 1000
+    assert not [f for f in r.findings if f.severity == "error"]
+    r = medref.check(["naproxen sodium 550 mg bid"])
+    assert r.items[0].daily_total == pytest.approx(1000)
+
+
+def test_assumed_formulation_is_said_and_softens_a_per_dose_finding() -> None:
+    r = medref.check(["acetaminophen 650 mg 2 tabs q8h"])
+    (f,) = codes(r, "MR101")
+    assert f.severity == "warning" and "immediate-release assumed" in f.message
+    assert "extended-release product" in f.message
+
+
+def test_times_of_day_with_their_own_counts() -> None:
+    r = medref.check(["acetaminophen 500 mg tablet: 1 mane 2 nocte"])
+    item = r.items[0]
+    assert item.administrations_per_day == 2 and item.units_per_day == 3
+    assert item.daily_total == 1500 and item.unparsed == ()
+
+
+def test_glued_uk_sig_words() -> None:
+    r = medref.check(["ibuprofen 200 mg tablet: 2tds"])
+    item = r.items[0]
+    assert item.unparsed == () and item.administrations_per_day == 3
+    assert item.daily_total == 1200
+
+
+@pytest.mark.parametrize(("sig", "grams"), [("acetaminophen 1,5 g q6h", 1.5),
+                                            ("acetaminophen 1,000 mg q6h", 1.0)])
+def test_decimal_comma_and_thousands(sig: str, grams: float) -> None:
+    r = medref.check([sig])
+    assert r.items[0].daily_total == grams * 4000
+
+
+def test_an_ambiguous_comma_is_not_read_as_a_number() -> None:
+    r = medref.check(["ibuprofen 1,00 mg tid"])
+    assert codes(r, "MR001") or codes(r, "MR007")
+
+
+# -- the reference commands ------------------------------------------------------------------
+
+def test_show_percocet_lists_ingredients_strengths_limits_and_sources() -> None:
+    out = CliRunner().invoke(cli, ["show", "percocet"])
+    assert out.exit_code == 0
+    text = out.output
+    for needle in ("Percocet", "[oxycodone]", "[acetaminophen]", "10/325", "2.5/325",
+                   "4,000 mg/day", "MME factor", "Sources", "[cdc-mme-2018]"):
+        assert needle in text, needle
+
+
+def test_drugs_json_lists_products_with_ingredients() -> None:
+    out = CliRunner().invoke(cli, ["drugs", "--format", "json"])
+    rows = {r["id"]: r for r in json.loads(out.output)}
+    prods = {p["id"]: p for p in rows["oxycodone"]["products"]}
+    assert prods["percocet"]["ingredients"] == ["oxycodone", "acetaminophen"]
+    out = CliRunner().invoke(cli, ["products", "--ingredient", "codeine", "--format", "json"])
+    ids = [p["id"] for p in json.loads(out.output)]
+    assert "tylenol-with-codeine" in ids and all(
+        "codeine" in p["ingredients"] for p in json.loads(out.output))
+
+
+# -- properties ------------------------------------------------------------------------------
+
+COMBOS = [p for p in REF.products.values() if len(p["ingredients"]) > 1]
+
+
+@given(st.sampled_from(COMBOS), st.integers(1, 2), st.sampled_from([4, 6, 8, 12]))
+def test_every_ingredient_of_a_combination_counts(product: dict[str, object], tabs: int,
+                                                  hours: int) -> None:
+    """Each marketed strength of each combination gives each ingredient's amount x count x
+    administrations, and the product's name reaches the finding items."""
+    for st_ in product["strengths"]:  # type: ignore[attr-defined]
+        if st_.get("legacy"):
+            continue
+        r = medref.check([f"{product['name']} {st_['label'].split(' ')[0]} {tabs} "
+                          f"{product['dose_form']}s q{hours}h"])
+        item = r.items[0]
+        assert item.status != "unknown"
+        assert item.strength == st_["label"], (item, st_)
+        got = {g.id: g.daily_total for g in item.ingredients}
+        for c in st_["components"]:
+            amount = c.get("base_amount") or c["amount"]
+            if c["ingredient"] in got and got[c["ingredient"]] is not None:
+                expect = amount * tabs * 24 / hours
+                assert got[c["ingredient"]] == pytest.approx(expect, rel=1e-6), (item, c)
