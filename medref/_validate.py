@@ -209,6 +209,8 @@ def validate_raw(raw: dict[str, Any], base: Path) -> None:
                     _fail(path, e.id, field, f"unknown source {sid!r} (not in sources.json)")
 
     for fname, e in entries:
+        for i, lim in enumerate(e.limits):
+            _policy_severity(base / fname, e.id, i, lim)
         for i, salt in enumerate(e.salts):
             for j, name in enumerate(salt.names):
                 k = normalize(name)
@@ -236,6 +238,9 @@ def validate_raw(raw: dict[str, Any], base: Path) -> None:
         for sid in r.sources:
             if sid not in source_ids:
                 _fail(rules_path, r.id, "sources", f"unknown source {sid!r}")
+        if r.category == "administration" and r.severity.value == "error":
+            _fail(rules_path, r.id, "severity", "a timing rule is at most a warning (alert "
+                  "policy: only a contraindication or a hard limit is an error)")
 
     policy_path = base / "policy.json"
     try:
@@ -302,6 +307,25 @@ def _validate_products(data: Any, base: Path, entries: dict[str, Entry],
         for sid in p.sources:
             if sid not in source_ids:
                 _fail(path, p.id, "sources", f"unknown source {sid!r}")
+
+
+def _policy_severity(path: Path, entry: str, i: int, lim: Any) -> None:
+    """The alert policy's limits on a limit's severity (docs/ALERT-POLICY.md): a hard daily
+    maximum or course is a warning or an error, an upper intake level a warning."""
+    sev = lim.severity.value
+    kind = lim.kind.value
+    qualified = lim.when is not None and lim.when.qualified
+    if kind == "upper-intake" and sev != "warning":
+        _fail(path, entry, f"limits[{i}].severity", "an upper intake level is a warning "
+              "(alert policy)")
+    if kind in ("period", "course") and lim.when is None and sev == "info":
+        _fail(path, entry, f"limits[{i}].severity", f"a default {kind} limit is a warning or "
+              "an error (alert policy); an alternative by indication, formulation or first day "
+              "goes in 'when'")
+    if qualified and sev == "error":
+        _fail(path, entry, f"limits[{i}].severity", "an alternative by indication, formulation "
+              "or first day is reported as info, never an error (alert policy): set severity "
+              "info")
 
 
 def _source_refs(e: Entry) -> list[tuple[str, tuple[str, ...]]]:

@@ -246,6 +246,15 @@ def _finite(ctx: click.Context, param: click.Parameter, value: float | None) -> 
 
 
 def _context_options(fn: F) -> F:
+    fn = click.option("--opioid-tolerant/--not-opioid-tolerant", "opioid_tolerant",
+                      default=None,
+                      help="Patient is (or is not) opioid-tolerant as the ER/LA opioid labels "
+                           "define it (fentanyl patches, OxyContin ...).")(fn)
+    fn = click.option("--egfr", type=click.FloatRange(0, 250), default=None, callback=_finite,
+                      help="eGFR, mL/min/1.73 m2: used for a CrCl rule when --crcl is not "
+                           "given (the finding says so).")(fn)
+    fn = click.option("--weight", type=click.FloatRange(0, 300), default=None,
+                      callback=_finite, help="Body weight, kg (per-kg limits).")(fn)
     fn = click.option("--weeks-since-surgery", type=click.FloatRange(0, 520), default=None,
                       callback=_finite,
                       help="Weeks since fusion surgery (NSAID early-healing window).")(fn)
@@ -271,8 +280,7 @@ def _context_options(fn: F) -> F:
 @_context_options
 @_data_option
 def check_cmd(lines: tuple[str, ...], file: str | None, fmt: str, tablefmt: str, fail_on: str,
-              age: int | None, crcl: float | None, hepatic_impairment: bool | None,
-              weeks_since_surgery: float | None, data_dir: str | None) -> None:
+              data_dir: str | None, **context: Any) -> None:
     """Check a regimen: doses, worst-case daily limits, bone healing, interactions.
 
     LINES are sig lines as a pharmacist types them, e.g. "ibuprofen 800 mg po tid"
@@ -304,8 +312,7 @@ def check_cmd(lines: tuple[str, ...], file: str | None, fmt: str, tablefmt: str,
         raise CliError("no regimen given: pass lines as arguments or --file PATH")
     ref = _reference(data_dir)
     try:
-        options = Context(age=age, crcl=crcl, hepatic_impairment=hepatic_impairment,
-                          weeks_since_surgery=weeks_since_surgery)
+        options = Context(**context)
         result = check(items, options, reference=ref, source=source, line_numbers=numbers,
                        input_context=own)
     except (MedrefError, ValueError) as exc:
@@ -352,9 +359,7 @@ def schema(which: str) -> None:
 @_context_options
 @_data_option
 def batch(input_path: str, output: str | None, jobs: int, chunk_size: int, fail_on: str,
-          in_format: str, progress: bool | None, age: int | None, crcl: float | None,
-          hepatic_impairment: bool | None, weeks_since_surgery: float | None,
-          data_dir: str | None) -> None:
+          in_format: str, progress: bool | None, data_dir: str | None, **context: Any) -> None:
     """Screen many regimens: INPUT is .jsonl (one record per line), .csv (rows grouped by
     id) or - for stdin. Writes one JSONL result per record, in input order.
 
@@ -365,8 +370,10 @@ def batch(input_path: str, output: str | None, jobs: int, chunk_size: int, fail_
     from medref.context import Context
     from medref.errors import MedrefError
     _reference(data_dir)  # a broken data set fails here, before any output
-    ctx = Context(age=age, crcl=crcl, hepatic_impairment=hepatic_impairment,
-                  weeks_since_surgery=weeks_since_surgery)
+    try:
+        ctx = Context(**context)
+    except ValueError as exc:
+        _fail(exc)
     try:
         code = run_batch(input_path, output, jobs=jobs, chunk_size=chunk_size,
                          fail_on=fail_on, in_format=in_format, progress=progress, context=ctx,

@@ -10,7 +10,7 @@ Codes are public contracts: never renamed, never reused for another meaning.
 from __future__ import annotations
 
 import re
-from typing import NamedTuple
+from typing import Final, NamedTuple
 
 from medref.vocab import CATEGORIES, SEVERITIES
 
@@ -54,3 +54,8 @@ def validate(code: Code) -> Code:
     if not code.severities or any(s not in SEVERITIES for s in code.severities):
         raise ValueError(f"code {code.code}: severities must be among {SEVERITIES}")
     return code._replace(severities=tuple(s for s in SEVERITIES if s in code.severities))
+
+
+ALERT_POLICY: Final = "2026.11-1"
+"""The version of the alert policy (``docs/ALERT-POLICY.md``) the codes' severities follow;
+reported as ``summary.alert_policy``. A change that alters a severity is a new version."""

@@ -15,10 +15,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
 
-CONTEXT_KEYS: Final = ("age", "crcl", "hepatic_impairment", "weeks_since_surgery")
+CONTEXT_KEYS: Final = ("age", "crcl", "hepatic_impairment", "weeks_since_surgery", "weight",
+                       "egfr", "opioid_tolerant")
 """The fields of :class:`Context`, in order (also the keys of a record's ``context``)."""
 
-CONTEXT_RANGES: Final = {"age": 130, "crcl": 250, "weeks_since_surgery": 520}
+CONTEXT_RANGES: Final = {"age": 130, "crcl": 250, "weeks_since_surgery": 520, "weight": 300,
+                         "egfr": 250}
+BOOL_KEYS: Final = frozenset({"hepatic_impairment", "opioid_tolerant"})
 """Inclusive upper bound of each numeric context field (the lower bound is 0)."""
 
 FROM_INPUT: Final = "input"
@@ -32,8 +35,9 @@ ContextValue = int | float | bool | None
 def context_value(key: str, value: object) -> ContextValue:
     """Validate one context value; the one rule behind :class:`Context` and every reader.
 
-    ``None`` is unset. ``hepatic_impairment`` must be a bool; the others a finite number (a
-    bool is not a number) from 0 to their bound in :data:`CONTEXT_RANGES`. ``age`` is whole
+    ``None`` is unset. ``hepatic_impairment`` and ``opioid_tolerant`` must be bools; the
+    others a finite number (a bool is not a number) from 0 to their bound in
+    :data:`CONTEXT_RANGES`. ``age`` is whole
     years: a fractional age is truncated (80.9 is 80). ``-0.0`` is stored as ``0.0``.
 
     Returns:
@@ -44,7 +48,7 @@ def context_value(key: str, value: object) -> ContextValue:
     """
     if value is None:
         return None
-    if key == "hepatic_impairment":
+    if key in BOOL_KEYS:
         if not isinstance(value, bool):
             raise ValueError(f"field 'context.{key}': must be true or false")
         return value
@@ -72,7 +76,8 @@ def context_value(key: str, value: object) -> ContextValue:
 
 def parse_context_text(key: str, text: str) -> ContextValue:
     """A context value written as text (a CSV cell): ``true/yes/1`` or ``false/no/0`` for
-    ``hepatic_impairment``, a number for the others; empty text is unset.
+    ``hepatic_impairment`` and ``opioid_tolerant``, a number for the others; empty text is
+    unset.
 
     Raises:
         ValueError: naming the field.
@@ -80,7 +85,7 @@ def parse_context_text(key: str, text: str) -> ContextValue:
     t = text.strip()
     if not t:
         return None
-    if key == "hepatic_impairment":
+    if key in BOOL_KEYS:
         low = t.lower()
         if low in ("true", "yes", "1", "false", "no", "0"):
             return low in ("true", "yes", "1")
@@ -99,20 +104,28 @@ class Context:
     """Patient context for the checks. Unset values are reported where a rule needs them.
 
     Every value is validated on construction (``ValueError`` naming the field): age 0-130
-    whole years, crcl 0-250, weeks_since_surgery 0-520 (finite numbers, not bools),
-    hepatic_impairment a bool.
+    whole years, crcl and egfr 0-250, weeks_since_surgery 0-520, weight 0-300 kg (finite
+    numbers, not bools), hepatic_impairment and opioid_tolerant bools.
 
     Attributes:
         age: age in whole years.
         crcl: creatinine clearance in mL/min.
         hepatic_impairment: True when the patient has hepatic impairment.
         weeks_since_surgery: weeks since the fusion surgery.
+        weight: body weight in kg (per-kg limits).
+        egfr: estimated GFR in mL/min/1.73 m2, used for a CrCl rule when no CrCl is given
+            (the finding says so).
+        opioid_tolerant: True when the patient is opioid-tolerant as the ER/LA opioid labels
+            define it; False when not.
     """
 
     age: int | None = None
     crcl: float | None = None
     hepatic_impairment: bool | None = None
     weeks_since_surgery: float | None = None
+    weight: float | None = None
+    egfr: float | None = None
+    opioid_tolerant: bool | None = None
 
     def __post_init__(self) -> None:
         """Validate every field (:func:`context_value`): a wrong value is never read as unset.
@@ -131,7 +144,8 @@ class Context:
         """Plain-dict form (unset values are null)."""
         return {"age": self.age, "crcl": self.crcl,
                 "hepatic_impairment": self.hepatic_impairment,
-                "weeks_since_surgery": self.weeks_since_surgery}
+                "weeks_since_surgery": self.weeks_since_surgery, "weight": self.weight,
+                "egfr": self.egfr, "opioid_tolerant": self.opioid_tolerant}
 
     def given(self) -> frozenset[str]:
         """The fields that are set."""
@@ -202,16 +216,21 @@ def from_values(vals: Mapping[str, ContextValue]) -> Context:
     Raises:
         ValueError: a value of the wrong type for its field.
     """
-    age, crcl, hep, weeks = (vals.get(k) for k in CONTEXT_KEYS)
-    if isinstance(age, bool) or not isinstance(age, int | None):
-        raise ValueError("field 'context.age': must be a whole number")
-    if isinstance(crcl, bool) or not isinstance(crcl, int | float | None):
-        raise ValueError("field 'context.crcl': must be a number")
-    if not isinstance(hep, bool | None):
-        raise ValueError("field 'context.hepatic_impairment': must be true or false")
-    if isinstance(weeks, bool) or not isinstance(weeks, int | float | None):
-        raise ValueError("field 'context.weeks_since_surgery': must be a number")
-    return Context(age=age, crcl=crcl, hepatic_impairment=hep, weeks_since_surgery=weeks)
+    out: dict[str, ContextValue] = {}
+    for k in CONTEXT_KEYS:
+        v = vals.get(k)
+        if v is None:
+            continue
+        if k in BOOL_KEYS:
+            if not isinstance(v, bool):
+                raise ValueError(f"field 'context.{k}': must be true or false")
+        elif k == "age":
+            if isinstance(v, bool) or not isinstance(v, int):
+                raise ValueError("field 'context.age': must be a whole number")
+        elif isinstance(v, bool) or not isinstance(v, int | float):
+            raise ValueError(f"field 'context.{k}': must be a number")
+        out[k] = v
+    return Context(**out)  # type: ignore[arg-type]
 
 
 def sources(own: Context | None, options: Context | None) -> dict[str, str | None]:

@@ -26,6 +26,8 @@ NO_FREQUENCY: Final = "no-frequency"
 BLOCKERS: Final = (UNREADABLE, UNKNOWN, PROBLEMS, SCREENING, NO_DOSE, UNIT, NO_FREQUENCY)
 """Why a line's dose was not (fully) checked, in the order they are tested."""
 
+RATE_UNIT: Final = "mcg/h"
+"""A delivery rate (fentanyl patches): its MME factor is per mcg/h, and it holds all day."""
 MME_ROUTE: Final = "route"
 MME_DOSE: Final = "dose"
 
@@ -169,6 +171,8 @@ def resolve(line: MedicationLine, kb: Knowledge) -> ResolvedLine:
             hi = comp.convert(ing.worst or ing.amount, ing.unit, target)
             freq = line.frequency
             daily, average = _daily(hi, freq)
+            if target == RATE_UNIT and freq is not None:
+                daily, average = hi, False  # a patch's rate holds all day, whatever its interval
             uncapped, cap = None, _cap_daily(line, comp, lo, ing.unit, target)
             if cap is not None and daily is not None and cap < daily:
                 uncapped, daily = daily, cap
@@ -209,12 +213,13 @@ def _mme(product: Ingredient | Product, route: str | None, doses: list[DoseFacts
     named_opioid = isinstance(product, Ingredient) and product.mme_factor is not None
     if not opioid and not named_opioid:
         return None, None
-    if route not in (None, "po"):
+    rate = bool(opioid) and all(d.unit == RATE_UNIT for d in opioid)
+    if route not in (None, "po") and not (rate and route == "transdermal"):
         return None, MME_ROUTE
     total = 0.0
     for d in opioid:
         factor = d.ingredient.mme_factor.value if d.ingredient.mme_factor else None
-        if d.daily is None or d.unit != "mg" or not isinstance(factor, float):
+        if d.daily is None or d.unit not in ("mg", RATE_UNIT) or not isinstance(factor, float):
             return None, MME_DOSE
         total += d.daily * factor
     if not opioid:

@@ -44,14 +44,17 @@ from medref.regimen import MedicationLine
 from medref.vocab import SEVERITY_RANK
 
 MR602 = Code("MR602", "unverifiable", ("info",),
-             "A rule needed a context value that was not given (one finding per missing "
-             "value, naming the rules).")
+             "Rules needed context values that were not given: one finding per regimen, "
+             "naming each missing value and the rules it would check.")
 ENGINE_CODES = (MR602,)
 """Codes the engine itself emits."""
 
-NEED_LABELS = {"age": "age (--age)", "crcl": "creatinine clearance (--crcl)",
+NEED_LABELS = {"age": "age (--age)", "crcl": "creatinine clearance (--crcl or --egfr)",
                "hepatic-impairment": "hepatic function (--hepatic-impairment)",
-               "weeks-since-surgery": "weeks since surgery (--weeks-since-surgery)"}
+               "weeks-since-surgery": "weeks since surgery (--weeks-since-surgery)",
+               "weight": "weight (--weight)",
+               "opioid-tolerant": "opioid tolerance (--opioid-tolerant or "
+                                  "--not-opioid-tolerant)"}
 
 CACHE_SIZE = 2_000
 """Distinct items (and ingredient groups) an engine remembers; the memo is cleared when full."""
@@ -166,7 +169,7 @@ class Engine:
         self._groups: dict[Hashable, _Group] = {}
         self._bodies: dict[tuple[object, ...], FindingBody] = {}
         self._views: dict[tuple[Context, frozenset[str]], Context] = {}
-        self._need_bodies: dict[tuple[str, frozenset[str]], FindingBody] = {}
+        self._need_bodies: dict[Hashable, FindingBody] = {}
         self._memos: dict[int, dict[Hashable, object]] = {id(c): {} for c in self.checks}
         self._ing_keys: dict[str, KeyFn | None] = {}
         self._ing_relevant: dict[str, tuple[IngredientCheck, ...]] = {}
@@ -417,25 +420,23 @@ class Engine:
 
     def _report_needs(self, needs: list[tuple[str, str, tuple[int, ...]]],
                       findings: list[Placed]) -> None:
-        """MR602: one finding per context value not given, naming every rule that needed it."""
-        agg: dict[str, tuple[set[str], set[int]]] = {}
+        """MR602: one finding per regimen, naming each context value not given and every
+        rule that needed it."""
+        agg: dict[str, set[str]] = {}
+        where: set[int] = set()
         for what, purpose, at in needs:
-            slot = agg.get(what)
-            if slot is None:
-                agg[what] = ({purpose}, set(at))
-            else:
-                slot[0].add(purpose)
-                slot[1].update(at)
-        for what, (purposes, where) in agg.items():
-            key = (what, frozenset(purposes))
-            body = self._need_bodies.get(key)
-            if body is None:
-                ordered = sorted(purposes)
-                items = tuple(sorted({p.split(" ")[0] for p in ordered}))
-                body = FindingBody("MR602", self.codes["MR602"].category, "info", items,
-                                   f"{NEED_LABELS.get(what, what)} not given: could not check "
-                                   + ", ".join(ordered), None, None)
-                if len(self._need_bodies) >= CACHE_SIZE:
-                    self._need_bodies.clear()
-                self._need_bodies[key] = body
-            findings.append((body.key, tuple(sorted(where)), body))
+            agg.setdefault(what, set()).add(purpose)
+            where.update(at)
+        key = tuple(sorted((what, frozenset(p)) for what, p in agg.items()))
+        body = self._need_bodies.get(key)
+        if body is None:
+            parts = [f"{NEED_LABELS.get(what, what)}: " + ", ".join(sorted(agg[what]))
+                     for what in sorted(agg)]
+            items = tuple(sorted({p.split(" ")[0] for ps in agg.values() for p in ps}))
+            body = FindingBody("MR602", self.codes["MR602"].category, "info", items,
+                               "context not given, so these rules were not checked: give "
+                               + "; ".join(parts), None, None)
+            if len(self._need_bodies) >= CACHE_SIZE:
+                self._need_bodies.clear()
+            self._need_bodies[key] = body
+        findings.append((body.key, tuple(sorted(where)), body))

@@ -26,7 +26,8 @@ PERIOD_DAYS: Mapping[str, int] = MappingProxyType({"day": 1, "week": 7, "month":
                                                    "year": 365})
 """Days in each limit period (month = 30, year = 365)."""
 
-CONTEXT_FIELDS = ("age", "crcl", "hepatic_impairment", "weeks_since_surgery")
+CONTEXT_FIELDS = ("age", "crcl", "hepatic_impairment", "weeks_since_surgery", "weight", "egfr",
+                  "opioid_tolerant")
 """Patient-context fields a check may read (the fields of :class:`medref.context.Context`)."""
 
 
@@ -65,6 +66,9 @@ class Condition(NamedTuple):
     indication: str | None = None
     formulation: str | None = None
     first_day: bool | None = None
+    opioid_tolerant: bool | None = None
+    max_weeks_since_surgery: float | None = None
+    weight_below: float | None = None
 
     @property
     def reads(self) -> frozenset[str]:
@@ -73,9 +77,15 @@ class Condition(NamedTuple):
         if self.min_age is not None or self.max_age is not None:
             out.add("age")
         if self.crcl_below is not None:
-            out.add("crcl")
+            out.update(("crcl", "egfr"))
         if self.hepatic_impairment is not None:
             out.add("hepatic_impairment")
+        if self.opioid_tolerant is not None:
+            out.add("opioid_tolerant")
+        if self.max_weeks_since_surgery is not None:
+            out.add("weeks_since_surgery")
+        if self.weight_below is not None:
+            out.add("weight")
         return frozenset(out)
 
     @property
@@ -95,10 +105,22 @@ class Condition(NamedTuple):
             out.append(("age", None if age is None else
                         (lo is None or age >= lo) and (hi is None or age <= hi)))
         if self.crcl_below is not None:
-            out.append(("crcl", None if ctx.crcl is None else ctx.crcl < self.crcl_below))
+            if ctx.crcl is None and ctx.egfr is not None:  # eGFR in place of CrCl (said)
+                out.append(("egfr-for-crcl", ctx.egfr < self.crcl_below))
+            else:
+                out.append(("crcl", None if ctx.crcl is None else ctx.crcl < self.crcl_below))
         if self.hepatic_impairment is not None:
             out.append(("hepatic-impairment", None if ctx.hepatic_impairment is None else
                         ctx.hepatic_impairment == self.hepatic_impairment))
+        if self.opioid_tolerant is not None:
+            out.append(("opioid-tolerant", None if ctx.opioid_tolerant is None else
+                        ctx.opioid_tolerant == self.opioid_tolerant))
+        if self.max_weeks_since_surgery is not None:
+            w = ctx.weeks_since_surgery
+            out.append(("weeks-since-surgery", None if w is None else
+                        w <= self.max_weeks_since_surgery))
+        if self.weight_below is not None:
+            out.append(("weight", None if ctx.weight is None else ctx.weight < self.weight_below))
         return tuple(out)
 
     def age_in(self, age: int) -> bool:
@@ -119,6 +141,12 @@ class Condition(NamedTuple):
             parts.append(f"CrCl below {fmt(self.crcl_below)} mL/min")
         if self.hepatic_impairment:
             parts.append("hepatic impairment")
+        if self.opioid_tolerant is not None:
+            parts.append("opioid-tolerant" if self.opioid_tolerant else "not opioid-tolerant")
+        if self.max_weeks_since_surgery is not None:
+            parts.append(f"within {fmt(self.max_weeks_since_surgery)} weeks of surgery")
+        if self.weight_below is not None:
+            parts.append(f"weight below {fmt(self.weight_below)} kg")
         for v in (self.indication, self.formulation):
             if v:
                 parts.append(v)
@@ -164,6 +192,7 @@ class Limit(NamedTuple):
     basis: str | None = None
     label: str | None = None
     cited: Cited = Cited()
+    per_kg: bool = False
 
     def route_ok(self, route: str | None) -> bool:
         """True when the limit covers ``route`` (a limit without routes covers them all)."""
@@ -212,6 +241,7 @@ class ContextRule(NamedTuple):
     message: str
     severity: str
     cited: Cited = Cited()
+    flag: str | None = None
 
 
 class SourcedNumber(NamedTuple):
@@ -264,6 +294,8 @@ class Ingredient(NamedTuple):
     context_rules: tuple[ContextRule, ...] = ()
     salts: tuple[Salt, ...] = ()
     default_formulation: str | None = None
+    per_kg_limits: tuple[Limit, ...] = ()
+    """Limits per kg of body weight (checked with a weight: MR108, MR109)."""
     function: str | None = None
     mechanism: str | None = None
     side_effects: tuple[str, ...] = ()
@@ -285,8 +317,8 @@ class Ingredient(NamedTuple):
         for lim in self.limits:
             if lim.unit:
                 return lim.unit
-        if self.mme_factor is not None:
-            return "mg"  # CDC MME factors are per mg (hydrocodone: no limit of its own)
+        if self.mme_factor is not None:  # CDC MME factors: per mg, or per mcg/h for patches
+            return "mcg/h" if self.default_route == "transdermal" else "mg"
         return None
 
     @property
@@ -306,6 +338,25 @@ class Ingredient(NamedTuple):
     def comparable(self, frm: str, to: str) -> bool:
         """True when an amount in ``frm`` can be compared with one in ``to``."""
         return comparable(frm, to, self.iu)
+
+    def upper_intake(self, ctx: Context, unit: str | None = None
+                     ) -> tuple[float, Limit] | None:
+        """The Tolerable Upper Intake Level per day that ``medref check`` compares with
+        (MR401): the lowest for the age's band, or without an age the most conservative adult
+        band; in ``unit`` (default :attr:`unit`). None when none is on file for the age."""
+        target = unit or self.unit
+        uls = [lim for lim in self.limits if lim.kind == "upper-intake" and lim.unit]
+        if target is None or not uls:
+            return None
+        if ctx.age is not None:
+            band = [u for u in uls if u.when is None or u.when.age_in(ctx.age)]
+        else:
+            band = [u for u in uls if u.when is None or u.when.max_age is None
+                    or u.when.max_age >= 19] or uls
+        if not band:
+            return None
+        best = min(band, key=lambda u: self.convert(u.amount, u.unit or target, target))
+        return self.convert(best.amount, best.unit or target, target), best
 
     def daily_max(self, route: str | None, ctx: Context, unit: str | None = None,
                   formulation: str | None = None) -> tuple[float, Limit] | None:
@@ -427,6 +478,7 @@ class InteractionRule(NamedTuple):
     requires: tuple[str, ...] = ()
     min_count: int = 2
     cited: Cited = Cited()
+    problem: str | None = None
     sel_a: frozenset[str] = frozenset()
     sel_b: frozenset[str] = frozenset()
     sel_members: frozenset[str] = frozenset()
@@ -535,7 +587,8 @@ class _Compiler:
         self.sources = sources
         self._condition: dict[str, Callable[[object], object] | None] = dict.fromkeys(
             ("min_age", "max_age", "crcl_below", "hepatic_impairment", "indication",
-             "formulation", "first_day"))
+             "formulation", "first_day", "opioid_tolerant", "max_weeks_since_surgery",
+             "weight_below"))
 
     def cited(self, raw: Raw) -> Cited:
         ids = _strs(raw.get("sources", ()))
@@ -549,12 +602,17 @@ class _Compiler:
 
     def limit(self, v: object) -> Limit:
         raw = _obj(v)
-        return _build(Limit, raw, {
+        lim = _build(Limit, raw, {
             "kind": _PASS, "amount": _PASS, "unit": _PASS, "period": _PASS,
             "routes": lambda x: None if x is None else _strs(x),
             "formulations": lambda x: None if x is None else _strs(x),
             "when": lambda x: None if x is None else self.condition(x),
-            "severity": _PASS, "basis": _PASS, "label": _PASS}, cited=self.cited(raw))
+            "severity": _PASS, "basis": _PASS, "label": _PASS, "per_kg": _PASS},
+            cited=self.cited(raw))
+        if not lim.cited.verified and lim.severity == "error":
+            # the alert policy: a limit from general knowledge is at most a warning
+            lim = lim._replace(severity="warning")
+        return lim
 
     def number(self, v: object) -> SourcedNumber | None:
         if v is None:
@@ -575,8 +633,8 @@ class _Compiler:
     def context_rule(self, v: object) -> ContextRule:
         raw = _obj(v)
         return _build(ContextRule, raw, {
-            "when": self.condition, "action": _PASS, "message": _PASS, "severity": _PASS},
-            cited=self.cited(raw))
+            "when": self.condition, "action": _PASS, "message": _PASS, "severity": _PASS,
+            "flag": _PASS}, cited=self.cited(raw))
 
     def typical(self, v: object) -> Typical | None:
         if v is None:
@@ -627,7 +685,7 @@ class _Compiler:
 
     def ingredient(self, v: object, file: str) -> Ingredient:
         raw = _obj(v)
-        return _build(Ingredient, raw, {
+        ing: Ingredient = _build(Ingredient, raw, {
             "id": _PASS, "kind": _PASS, "name": _PASS, "bone_healing": self.bone,
             "aliases": _strs, "classes": _strs, "routes": _strs, "default_route": _PASS,
             "checkable": _PASS, "typical": self.typical,
@@ -640,18 +698,25 @@ class _Compiler:
             "side_effects": _strs,
             "regulatory": _PASS, "notes": lambda x: tuple(self.note(y) for y in _seq(x)),
             "sources": _strs}, file=file)
+        if any(lim.per_kg for lim in ing.limits):  # per-kg limits need a weight: kept apart
+            ing = ing._replace(limits=tuple(lim for lim in ing.limits if not lim.per_kg),
+                               per_kg_limits=tuple(lim for lim in ing.limits if lim.per_kg))
+        return ing
 
     def rule(self, v: object, select: Callable[[tuple[str, ...]], frozenset[str]],
              mask: Callable[[frozenset[str]], int]) -> InteractionRule:
         raw = _obj(v)
         sel = {k: select(_strs(raw.get(k, ()))) for k in ("a", "b", "members", "requires")}
-        return _build(InteractionRule, raw, {
+        rule: InteractionRule = _build(InteractionRule, raw, {
             "id": _PASS, "kind": _PASS, "category": _PASS, "level": _PASS, "severity": _PASS,
             "title": _PASS, "mechanism": _PASS, "action": _PASS, "a": _strs, "b": _strs,
-            "members": _strs, "requires": _strs, "min_count": _PASS},
+            "members": _strs, "requires": _strs, "min_count": _PASS, "problem": _PASS},
             cited=self.cited(raw), sel_a=sel["a"], sel_b=sel["b"], sel_members=sel["members"],
             sel_requires=sel["requires"], mask_a=mask(sel["a"]), mask_b=mask(sel["b"]),
             mask_members=mask(sel["members"]), mask_requires=mask(sel["requires"]))
+        if not rule.cited.verified and rule.severity == "error":
+            rule = rule._replace(severity="warning")  # the alert policy, as for limits
+        return rule
 
     def policy_value(self, v: object) -> PolicyValue:
         raw = _obj(v)

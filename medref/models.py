@@ -45,6 +45,7 @@ class Unit(enum.StrEnum):
     ML = "mL"
     PERCENT = "%"
     PATCH = "patch"
+    MCG_PER_HOUR = "mcg/h"
 
 
 @enum.unique
@@ -153,6 +154,25 @@ class TherapeuticClass(enum.StrEnum):
     ANTICOAGULANT = "anticoagulant"
     SALICYLATE = "salicylate"
     ANTACID = "antacid"
+    BENZODIAZEPINE = "benzodiazepine"
+    Z_DRUG = "z-drug"
+    SEDATIVE_HYPNOTIC = "sedative-hypnotic"
+    ANTIPLATELET = "antiplatelet"
+    H2_BLOCKER = "h2-blocker"
+    ACID_SUPPRESSANT = "acid-suppressant"
+    ANTIEMETIC = "antiemetic"
+    LAXATIVE = "laxative"
+    RANKL_INHIBITOR = "rankl-inhibitor"
+    SERM = "serm"
+    ANTIHISTAMINE = "antihistamine"
+    LONG_ACTING_OPIOID = "long-acting-opioid"
+    OPIOID_PARTIAL_AGONIST = "opioid-partial-agonist"
+    QT_PROLONGING = "qt-prolonging"
+    CYP1A2_INHIBITOR = "cyp1a2-inhibitor"
+    CYP3A4_INHIBITOR = "cyp3a4-inhibitor"
+    VITAMIN_K_ANTAGONIST = "vitamin-k-antagonist"
+    DOAC = "doac"
+    HEPARIN = "heparin"
 
 
 @enum.unique
@@ -278,6 +298,13 @@ class Condition(_Strict):
     indication: Text | None = None
     formulation: Text | None = None
     first_day: Flag | None = None
+    opioid_tolerant: Flag | None = None
+    """The rule applies when the patient's opioid tolerance is this (``false``: not
+    opioid-tolerant)."""
+    max_weeks_since_surgery: Number | None = Field(default=None, ge=0, le=520)
+    """The rule applies up to this many weeks after surgery (acute, postoperative pain)."""
+    weight_below: Number | None = Field(default=None, gt=0, le=300)
+    """The rule applies below this body weight (kg), strictly."""
 
     @model_validator(mode="after")
     def _ages_ordered(self) -> Condition:
@@ -289,7 +316,9 @@ class Condition(_Strict):
     def needs_context(self) -> bool:
         """True when the condition depends on patient context (age, renal, hepatic)."""
         return (self.min_age is not None or self.max_age is not None
-                or self.crcl_below is not None or self.hepatic_impairment is not None)
+                or self.crcl_below is not None or self.hepatic_impairment is not None
+                or self.opioid_tolerant is not None or self.max_weeks_since_surgery is not None
+                or self.weight_below is not None)
 
     @property
     def qualified(self) -> bool:
@@ -318,6 +347,9 @@ class Limit(Provenance):
     severity: Severity = Severity.ERROR
     basis: Literal["total", "supplemental", "elemental", "compound"] | None = None
     label: Text | None = None
+    per_kg: Flag = False
+    """The amount is per kg of body weight (``75 mg/kg/day``): checked when a weight is
+    given."""
 
     @model_validator(mode="after")
     def _shape(self) -> Limit:
@@ -413,11 +445,16 @@ class ContextRule(Provenance):
     action: Literal["contraindicated", "avoid", "adjust", "caution"]
     message: Text
     severity: Severity
+    flag: Literal["beers"] | None = None
+    """``beers``: an AGS Beers Criteria (2023) listing for older adults, reported as MR604
+    (``message`` is our own one-line reason; ``sources`` cite the criteria)."""
 
     @model_validator(mode="after")
     def _needs_context(self) -> ContextRule:
         if not self.when.needs_context:
-            raise ValueError("a context rule needs an age, crcl_below or hepatic_impairment")
+            raise ValueError("a context rule needs a patient-context condition (age, crcl_below, "
+                             "hepatic_impairment, opioid_tolerant, max_weeks_since_surgery or "
+                             "weight_below)")
         return self
 
 
@@ -603,6 +640,9 @@ class InteractionRule(Provenance):
     title: Text
     mechanism: Text
     action: Text
+    problem: Id | None = None
+    """The clinical problem the rule describes (``serotonin-toxicity``, ``cns-depression``,
+    ``bleeding``): rules with the same problem among the same drugs give one finding."""
 
     @model_validator(mode="after")
     def _shape(self) -> InteractionRule:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from medref.codes import ALERT_POLICY
 from medref.context import CONTEXT_KEYS, CONTEXT_RANGES, Context, context_value
 from medref.knowledge import Knowledge, Product
 from medref.vocab import SEVERITY_RANK, STATUSES
@@ -205,6 +206,8 @@ class Summary:
     context_sources: dict[str, str | None] = field(default_factory=dict)
     """Where each context value came from: ``input`` (the regimen's own), ``options``
     (command-line options or the caller's ``context=``), or null (not given)."""
+    alert_policy: str = ALERT_POLICY
+    """The alert policy version the severities follow (``docs/ALERT-POLICY.md``)."""
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form."""
@@ -213,7 +216,8 @@ class Summary:
                 "by_category": dict(self.by_category),
                 "highest_severity": self.highest_severity, "mme_per_day": self.mme_per_day,
                 "mme_factor_table": self.mme_factor_table, "context": self.context.to_dict(),
-                "data": dict(self.data), "context_sources": dict(self.context_sources)}
+                "data": dict(self.data), "context_sources": dict(self.context_sources),
+                "alert_policy": self.alert_policy}
 
 
 @dataclass(frozen=True, slots=True)

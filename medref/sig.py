@@ -125,6 +125,8 @@ UNIT_ALIASES = {
     "drops": "drop", "gtt": "drop", "gtts": "drop",
     "spray": "spray", "sprays": "spray", "injection": "injection", "injections": "injection",
 }
+_RATE_UNIT = "mcg/h"
+"""A delivery rate (fentanyl patches: ``25 mcg/hr``)."""
 COUNT_UNITS = frozenset({"tablet", "capsule", "caplet", "puff", "drop", "spray", "injection",
                          "each"})
 """Units that count units of use; ``each`` is a bare count (``take 1``)."""
@@ -390,7 +392,8 @@ def _ignore(m: re.Match[str], p: ParsedLine) -> str | None:
 
 
 def _dose(m: re.Match[str], p: ParsedLine) -> str | None:
-    unit = UNIT_ALIASES[m.group("u")]
+    u = m.group("u")
+    unit = UNIT_ALIASES.get(u) or _RATE_UNIT if "/" in u or " per " in u else UNIT_ALIASES[u]
     try:
         lo = _number(m.group("a"))
         hi = _number(m.group("b")) if m.group("b") else None
@@ -453,6 +456,14 @@ def _add_amount(p: ParsedLine, lo: float, hi: float | None, unit: str, text: str
         return None
     if unit == "patch":
         p.form = "patch"
+        if p.unit == _RATE_UNIT and p.dose is not None:
+            # "25 mcg/hr patch: apply 1 patch": the rate is per patch; more patches add up
+            k = hi if hi is not None else lo
+            p.count, p.count_max, p.count_unit = lo, hi, "patch"
+            if k != 1:
+                p.dose_max = (p.dose_max or p.dose) * k
+                p.dose = p.dose * lo
+            return None
     if p.unit is None:
         p.dose, p.dose_max, p.unit = lo, hi, unit
         if unit in COUNT_UNITS or unit == "patch":
@@ -631,7 +642,8 @@ def _end_boundary(rx: str) -> str:
 
 
 _N = _NUM
-_UNIT_RX = (r"(?:mg|mgs|mcg|ug|g|gm|gms|grams?|milligrams?|micrograms?|iu|i\.u\.|units?|mls?|"
+_UNIT_RX = (r"(?:(?:mcg|ug|micrograms?) ?(?:/ ?|per )(?:hr|hour|h)|mg|mgs|mcg|ug|g|gm|gms|grams?|"
+            r"milligrams?|micrograms?|iu|i\.u\.|units?|mls?|"
             r"millilit(?:er|re)s?|%|patch(?:es)?|tabs?|tablets?|caps?|capsules?|softgels?|"
             r"caplets?|puffs?|pufs?|drops?|gtts?|sprays?|injections?)")
 _DOSE_UNIT = rf"(?P<u>{_UNIT_RX})"
@@ -1122,6 +1134,7 @@ def _finish(p: ParsedLine) -> None:
 
 
 _NAME_END = re.compile(r"\d|\.\d")
+_UNIT_WORD = re.compile(r"(?:mg|mcg|ug|g|gm|grams?|iu|units?|ml|mls|%)(?![a-z])")
 _NEGATIVE = re.compile(r"(?:^|(?<=[^\d\s] )|(?<=^ ))-(?=\s*\.?\d)")
 
 
@@ -1137,6 +1150,9 @@ def split_name(norm: str, resolve: Callable[[str], str | None],
         cand = " ".join(words[:k])
         pid = resolve(cand)
         if pid is not None:
+            if (k > 1 and words[k - 1][:1].isdigit() and k < len(words)
+                    and _UNIT_WORD.match(words[k]) and resolve(" ".join(words[:k - 1]))):
+                continue  # "Tylenol 4 g": the 4 is the dose, not "Tylenol 4" (#4)
             return cand, pid, " ".join(words[k:])
     # unknown: take words up to the first that starts with a digit or is a known token
     name_words: list[str] = []

@@ -24,6 +24,11 @@ offered for an unknown one such as metformin)."""
 _SHORTLIST = 12
 """Known names (by shared trigrams) scored per unknown name."""
 
+_OTHER_START = 0.85
+"""A name that starts with another letter must score at least this (a homoglyph or a typo in
+the first letter: ``іbuprofen``, ``selebrex``); below it, a different first letter means a
+different drug (``lisinopril`` is not ``clinoril``, 0.78)."""
+
 _LETTERS = str.maketrans({"y": "i", "c": "k", "z": "s"})
 _DOUBLES = re.compile(r"(.)\1+")
 _FINAL_E = re.compile(r"e\b")
@@ -113,10 +118,13 @@ class Suggester:
                 if fn is None:
                     fn = self._folded[name] = fold(name)
                 ratio = max(self._ratio(key, name), self._ratio(folded, fn))
+                if ratio < _CUTOFF or (fn[:1] != folded[:1] and ratio < _OTHER_START):
+                    continue  # a weak match must keep the first sound: lisinopril != clinoril
                 if ratio >= _CUTOFF:
                     scored.append((ratio, name))
         scored.sort(key=lambda x: (-x[0], x[1]))
-        return tuple(self._label(name) for name in _distinct(scored, self._index, self._owners))[:n]
+        found = _distinct(scored, self._index, self._owners)
+        return tuple(self._label(name) for name in found)[:n]
 
     def _ratio(self, a: str, b: str) -> float:
         """difflib's ratio of ``a`` to the known name ``b``, skipped (0) when its cheap upper

@@ -70,8 +70,10 @@ def daily_max(product: str, unit: str | None = None, *, context: Context | None 
               ) -> tuple[float, str, str] | None:
     """The enforced maximum per day for a product as ``(amount, unit, source)``, or None.
 
-    The same maximum ``medref check`` enforces (:meth:`medref.knowledge.Ingredient.daily_max`):
-    context limits (age, CrCl, hepatic) that apply to ``context`` lower it; a limit for some
+    The same maximum ``medref check`` enforces (:meth:`medref.knowledge.Ingredient.daily_max`;
+    for a supplement without one, its Tolerable Upper Intake Level for the context's age band,
+    :meth:`medref.knowledge.Ingredient.upper_intake`): context limits (age, CrCl, hepatic)
+    that apply to ``context`` lower it; a limit for some
     routes only counts when ``route`` (``po``, ``oral``, ``iv`` ...; default the product's
     default route) is one of them.
 
@@ -91,6 +93,8 @@ def daily_max(product: str, unit: str | None = None, *, context: Context | None 
                 and not ing.comparable(lim.unit, target)):
             raise ValueError(f"{ing.name}: {target!r} cannot be compared with {lim.unit!r}")
     found = ing.daily_max(rt, context or Context(), target)
+    if found is None and ing.kind == "supplement":
+        found = ing.upper_intake(context or Context(), target)  # as `check` does (MR401)
     if found is None or target is None:
         return None
     amount, lim = found

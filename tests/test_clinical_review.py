@@ -50,10 +50,11 @@ class TestSameProductOnSeveralLines:
         assert not findings(r, "MR009")
 
     @settings(max_examples=40, deadline=None)
-    @given(st.permutations(["Tylenol 500 mg q6h", "acetaminophen 650 mg q6h prn",
+    @given(st.permutations(["Tylenol 500 mg bid", "acetaminophen 650 mg q12h prn",
                             "ibuprofen 400 mg tid", "Mapap 500 mg bid"]))
     def test_order_does_not_change_the_flag(self, lines: list[str]) -> None:
-        """One MR009 for the three acetaminophen lines, wherever they are."""
+        """One MR009 for the three acetaminophen lines (within the daily maximum: above it,
+        MR301 names every line instead), wherever they are."""
         r = medref.check(lines, ADULT)
         (f,) = findings(r, "MR009")
         assert sorted(lines[i] for i in f.lines) == sorted(
@@ -122,7 +123,7 @@ class TestUnverifiedIsNotWordedAsLabeled:
     def test_operational_nsaid_window_is_named_as_such(self) -> None:
         ctx = Context(age=50, crcl=90, hepatic_impairment=False, weeks_since_surgery=4)
         (f,) = findings(medref.check(["ibuprofen 400 mg tid"], ctx), "MR201")
-        assert f.severity == "error"
+        assert f.severity == "warning"  # raised from info? no: NSAIDs start at warning, cap
         assert "not a published figure" in f.message
 
     def test_nsaid_high_dose_threshold_says_what_it_is(self) -> None:
@@ -136,16 +137,18 @@ class TestBoneHealingLevels:
         (f,) = findings(medref.check(["ketorolac 10 mg po q6h"], ADULT), "MR201")
         assert f.severity == "warning" and "(caution" in f.message
 
-    def test_ketorolac_above_120_mg_a_day_is_an_error(self) -> None:
+    def test_ketorolac_above_120_mg_a_day_is_raised(self) -> None:
+        """Raised from the normal-dose caution to the warning cap (alert policy: bone-healing
+        findings are at most warnings), saying why."""
         (f,) = findings(medref.check(["ketorolac 30 mg iv q4h"], ADULT), "MR201")
-        assert f.severity == "error" and "120 mg/day" in f.message
+        assert f.severity == "warning" and "120 mg/day" in f.message
 
     def test_nicotine_replacement_is_not_graded_like_smoking(self) -> None:
         r = medref.check(["nicotine patch 21 mg daily", "smoking"], ADULT)
         by_item = {f.items[0]: f for f in findings(r, "MR201")}
-        assert by_item["nicotine"].severity == "error"
+        assert by_item["nicotine"].severity == "warning"
         nrt = by_item["nicotine-replacement"]
-        assert nrt.severity == "warning" and "evidence unverified" in nrt.message
+        assert nrt.severity == "info" and "evidence unverified" in nrt.message
         assert r.items[0].product == "nicotine-replacement"
 
 

@@ -137,12 +137,12 @@ def test_single_dose_max_above_daily_max(copy: Path) -> None:
 
 def test_memory_source_marked_verified(copy: Path) -> None:
     def bad(D: Data) -> None:
-        e = _entry(D, "ibuprofen")
+        e = _entry(D, "acetaminophen")
         i = next(i for i, lim in enumerate(e["limits"]) if "memory" in lim["sources"])
         e["limits"][i]["verified"] = True
     _edit(copy, "drugs.json", bad)
     msg = _load_error(copy)
-    _assert_names(msg, "drugs.json", "ibuprofen", "limits[")
+    _assert_names(msg, "drugs.json", "acetaminophen", "limits[")
     assert "memory" in msg
 
 
@@ -282,7 +282,7 @@ WRONG_TYPES = [
      "must be a number"),
     ("supplements.json", "vitamin-d3", ("iu_per_mcg", "value"), "40", "must be a number"),
     ("supplements.json", "vitamin-d3", ("bone_healing", "rationale"), ["x"], "must be a string"),
-    ("watch.json", "prednisone", ("bone_healing", "verified"), "true", "true or false"),
+    ("watch.json", "nicotine", ("bone_healing", "verified"), "true", "true or false"),
 ]
 
 

@@ -45,11 +45,15 @@ def test_every_entry_compiles_to_what_its_model_validates() -> None:
         ing = ref.ingredients[eid]
         assert (ing.id, ing.kind, ing.name) == (model.id, model.kind.value, model.name)
         assert ing.aliases == model.aliases
-        assert len(ing.limits) == len(model.limits)
-        for lim, m in zip(ing.limits, model.limits, strict=True):
-            assert (lim.kind, lim.amount, lim.severity) == (m.kind.value, m.amount,
-                                                            m.severity.value)
-            assert lim.cited.verified == m.verified
+        compiled = (*ing.limits, *ing.per_kg_limits)
+        assert len(compiled) == len(model.limits)
+        by_kg = sorted(model.limits, key=lambda m: m.per_kg)  # per-kg limits are kept apart
+        for lim, m in zip(compiled, by_kg, strict=True):
+            # the alert policy: a limit from an unverified source is at most a warning
+            want = ("warning" if m.severity.value == "error" and not m.verified
+                    else m.severity.value)
+            assert (lim.kind, lim.amount, lim.severity) == (m.kind.value, m.amount, want)
+            assert lim.cited.verified == m.verified and lim.per_kg == m.per_kg
         assert ing.bone_healing.concern == model.bone_healing.concern.value
 
 

@@ -283,11 +283,12 @@ def test_the_file_context_wins_and_flags_fill_the_rest(tmp_path: Path) -> None:
     res = run("check", "-f", str(rec), "--age", "50", "--weeks-since-surgery", "3",
               "--format", "json")
     summary = json.loads(res.stdout)["summary"]
+    unset = {"weight": None, "egfr": None, "opioid_tolerant": None}
     assert summary["context"] == {
-        "age": 80, "crcl": 20, "hepatic_impairment": None, "weeks_since_surgery": 3}
+        "age": 80, "crcl": 20, "hepatic_impairment": None, "weeks_since_surgery": 3, **unset}
     assert summary["context_sources"] == {
         "age": "input", "crcl": "input", "hepatic_impairment": None,
-        "weeks_since_surgery": "options"}
+        "weeks_since_surgery": "options", **unset}
 
 
 def test_check_file_unknown_top_level_key_is_an_error(tmp_path: Path) -> None:
@@ -362,12 +363,14 @@ def test_without_a_route_the_default_route_applies_as_in_check() -> None:
     seen = []
     for eid, e in ref.entries.items():
         days = [lim for lim in e.get("limits", ())
-                if lim["kind"] == "period" and lim.get("period") == "day"]
+                if lim["kind"] == "period" and lim.get("period") == "day"
+                and not lim.get("per_kg")]
         if days and all(lim.get("routes") for lim in days):
-            seen.append(eid)
             own = [lim for lim in days if e.get("default_route") in lim["routes"]
                    and not lim.get("when")]
-            assert own, eid
+            if not own:
+                continue  # every daily limit is conditional (enoxaparin by indication)
+            seen.append(eid)
             lim = own[0]
             over = lim["amount"] * 1.5
             with pytest.raises(ValueError, match="exceeds"):

@@ -32,7 +32,7 @@ MISSPELLINGS = {
 """Misspellings and brand-name typos with the drug their first suggestion must name."""
 
 NO_CLOSE_MATCH = ["xyzzy", "asdf", "metformin", "lisinopril", "atorvastatin",
-                  "levothyroxine", "amlodipine", "losartan", "sertraline", "zzz"]
+                  "levothyroxine", "amlodipine", "losartan", "atenolol", "zzz"]
 """Names of drugs medref does not know (or no drug): nothing is suggested."""
 
 

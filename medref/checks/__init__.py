@@ -24,13 +24,14 @@ from medref.checks.mme import LineMme, TotalMme
 from medref.checks.periods import PeriodLimits
 from medref.checks.readability import Readability
 from medref.checks.upper_intake import UpperIntake
+from medref.checks.weight import PerKgLimits
 from medref.codes import Code, validate
 
 CHECKS: tuple[Check, ...] = (
     Readability(), DoseLimits(), TypicalRange(), LineMme(),
     PeriodLimits(), DurationLimits(), ContextRules(), BoneHealing(), UpperIntake(),
     SameProduct(),
-    SameLine(), InteractionRules(), TotalMme(),
+    SameLine(), InteractionRules(), TotalMme(), PerKgLimits(),
 )
 """Every built-in check."""
 

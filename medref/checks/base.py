@@ -174,6 +174,19 @@ class RegimenCheck(Check):
         raise NotImplementedError
 
 
+CONDITION_READS: frozenset[str] = frozenset({"age", "crcl", "egfr", "hepatic_impairment",
+                                             "opioid_tolerant", "weeks_since_surgery", "weight"})
+"""The context fields a limit's or rule's condition can read (:class:`Condition`)."""
+
+
+def egfr_note(when: Condition | None, ctx: Context) -> str:
+    """`` (eGFR 25 used for CrCl: ...)`` when a CrCl rule was applied to an eGFR."""
+    if when is None or when.crcl_below is None or ctx.crcl is not None or ctx.egfr is None:
+        return ""
+    return (f" (eGFR {fmt(ctx.egfr)} used for CrCl, as no CrCl was given: the label's rule is "
+            "by creatinine clearance)")
+
+
 def conditions_key(conditions: Sequence[Condition]) -> KeyFn | None:
     """A key function over how a context meets each condition (None when none reads the
     context): contexts that meet them alike give the same findings."""
@@ -182,7 +195,8 @@ def conditions_key(conditions: Sequence[Condition]) -> KeyFn | None:
         return None
 
     def key(ctx: Context) -> Hashable:
-        return tuple([met for c in conds for _, met in c.outcomes(ctx)])
+        # what was compared counts too: an eGFR used for a CrCl rule is said in the finding
+        return tuple([o for c in conds for o in c.outcomes(ctx)])
     return key
 
 

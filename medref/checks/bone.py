@@ -9,9 +9,9 @@ from medref.codes import Code
 from medref.context import Context
 from medref.knowledge import Ingredient, Knowledge, fmt
 
-MR201 = Code("MR201", "bone-healing", ("info", "warning", "error"),
+MR201 = Code("MR201", "bone-healing", ("info", "warning"),
              "A bone-healing concern, raised one severity for a high dose or inside the early "
-             "healing window (NSAIDs).")
+             "healing window (NSAIDs); at most a warning (the evidence is observational).")
 
 
 class BoneHealing(IngredientCheck):
@@ -73,6 +73,8 @@ class BoneHealing(IngredientCheck):
                     ", medref's operational window, not a published figure")
                 reasons.append(f"{fmt(weeks)} weeks since surgery is inside the early healing "
                                f"window of {fmt(window)} weeks{unsure}")
+        if sev == "error":
+            sev = "warning"  # the alert policy: bone-healing concerns are at most warnings
         why = ("; severity raised: " + "; ".join(reasons)) if reasons else ""
         rationale = bh.rationale.rstrip(".") if why else bh.rationale
         grade = bh.evidence

@@ -7,6 +7,7 @@ label allows), MR104/MR105 (below or above the seed's typical range; info).
 from __future__ import annotations
 
 from medref.checks.base import (
+    CONDITION_READS,
     KeyFn,
     LineCheck,
     Out,
@@ -14,6 +15,7 @@ from medref.checks.base import (
     assumed_formulation,
     assumed_strength,
     conditions_key,
+    egfr_note,
     formulation_note,
 )
 from medref.codes import Code
@@ -38,7 +40,7 @@ class DoseLimits(LineCheck):
 
     name = "dose-limits"
     codes = (MR101, MR103)
-    reads = frozenset({"age", "crcl", "hepatic_impairment"})
+    reads = CONDITION_READS
 
     def key(self, line: ResolvedLine, kb: Knowledge) -> KeyFn | None:
         """How the context meets the conditions of these limits."""
@@ -63,7 +65,10 @@ class DoseLimits(LineCheck):
                                and not lim.when.matches_formulation(line.line.formulation)):
                 continue
             label = (lim.labeled("maximum") if how == "default" else
-                     f"maximum for {lim.when.text() if lim.when else ''}")
+                     f"maximum for {lim.when.text() if lim.when else ''}"
+                     f"{egfr_note(lim.when, ctx)}")
+            if lim.routes and how == "default":
+                label += f" for {'/'.join(r.upper() for r in lim.routes)}"
             label += formulation_note(lim.formulations, (line,))
             sev = lim.severity if how != "qualified" else "info"
             sev, assumed = assumed_strength(sev, (line,))

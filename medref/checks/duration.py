@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from medref.checks.base import (
+    CONDITION_READS,
     IngredientCheck,
     IngredientGroup,
     KeyFn,
@@ -18,7 +19,7 @@ from medref.knowledge import Ingredient, Knowledge, fmt
 MR501 = Code("MR501", "duration", ("info", "warning", "error"),
              "A stated duration exceeds the labeled limit (ketorolac 5 days, cyclobenzaprine "
              "2-3 weeks, PTH analogs 2 years).")
-MR502 = Code("MR502", "duration", ("info", "warning", "error"),
+MR502 = Code("MR502", "duration", ("warning", "error"),
              "A course exceeds its labeled number of administrations (romosozumab 12 doses).")
 
 _KINDS = ("duration", "course")
@@ -29,7 +30,7 @@ class DurationLimits(IngredientCheck):
 
     name = "duration-limits"
     codes = (MR501, MR502)
-    reads = frozenset({"age", "crcl", "hepatic_impairment"})
+    reads = CONDITION_READS
 
     def key(self, ingredient: Ingredient, kb: Knowledge) -> KeyFn | None:
         """How the context meets the conditions of the duration and course limits."""

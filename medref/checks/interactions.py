@@ -12,7 +12,7 @@ MR302 = Code("MR302", "duplicate-therapy", ("info", "warning", "error"),
              "Duplicate therapy by class (rule in interactions.json).")
 MR303 = Code("MR303", "interaction", ("info", "warning", "error"),
              "An interaction among listed agents (rule in interactions.json).")
-MR304 = Code("MR304", "administration", ("info", "warning", "error"),
+MR304 = Code("MR304", "administration", ("info", "warning"),
              "An administration-timing rule (rule in interactions.json).")
 
 CATEGORY_CODE = {"duplicate-therapy": "MR302", "interaction": "MR303",
@@ -62,32 +62,65 @@ class InteractionRules(RegimenCheck):
             r = rule_bits.get(ing, 0)
             twice |= once & r
             once |= r
+        fired: dict[str, list[tuple[InteractionRule, int]]] = {}
         while twice:
             low = twice & -twice
             twice ^= low
             rule = kb.rules[low.bit_length() - 1]
             hits = mask_hits(rule, present)
             if hits:
-                self._report(rule, hits, regimen, kb, out)
+                key = f"{rule.category}:{rule.problem or rule.id}"  # duplicates apart
+                fired.setdefault(key, []).append((rule, hits))
+        for problem, hit in fired.items():
+            self._report(problem, hit, regimen, kb, out)
 
     @staticmethod
-    def _report(rule: InteractionRule, hits: int, regimen: RegimenView, kb: Knowledge,
-                out: Out) -> None:
-        key = (rule.id, hits)
+    def _report(problem: str, fired: list[tuple[InteractionRule, int]], regimen: RegimenView,
+                kb: Knowledge, out: Out) -> None:
+        """One finding per clinical problem: every rule about it that fired, its pairs and
+        sources, at the highest of their severities (the alert policy)."""
+        key = (problem, tuple((r.id, h) for r, h in fired))
         found = out.memo.get(key)
         if not isinstance(found, Emit):
-            involved = tuple(sorted(kb.bit_ids[i] for i in range(hits.bit_length())
-                                    if hits >> i & 1))
-            names = ", ".join(kb.ingredients[i].name for i in involved)
-            found = Emit(CATEGORY_CODE[rule.category], rule.severity, involved, (),
-                         f"{rule.title} ({names}; {rule.level}): {rule.mechanism} "
-                         f"Action: {rule.action}", rule.cited.cite, rule.id)
+            found = _finding(fired, kb)
             if len(out.memo) >= 4096:
                 out.memo.clear()
             out.memo[key] = found
         groups = regimen.groups
         lines = sorted({n for i in found.items for n in groups[i]})
         out.add(found._replace(lines=tuple(lines)))
+
+
+_RANK = {"info": 0, "warning": 1, "error": 2}
+
+
+def _ids(kb: Knowledge, hits: int) -> tuple[str, ...]:
+    return tuple(sorted(kb.bit_ids[i] for i in range(hits.bit_length()) if hits >> i & 1))
+
+
+def _finding(fired: list[tuple[InteractionRule, int]], kb: Knowledge) -> Emit:
+    """The finding for one problem: the most severe rule leads (code, action, rule id)."""
+    fired = sorted(fired, key=lambda x: (-_RANK[x[0].severity], x[0].id))
+    lead, lead_hits = fired[0]
+    every = 0
+    for _, h in fired:
+        every |= h
+    involved = _ids(kb, every)
+
+    def names(h: int) -> str:
+        return ", ".join(kb.ingredients[i].name for i in _ids(kb, h))
+    if len(fired) == 1:
+        message = (f"{lead.title} ({names(lead_hits)}; {lead.level}): {lead.mechanism} "
+                   f"Action: {lead.action}")
+        cite = lead.cited.cite
+    else:
+        also = "; ".join(f"{r.title} ({names(h)}; {r.level})" for r, h in fired[1:])
+        message = (f"{lead.title} ({names(lead_hits)}; {lead.level}): {lead.mechanism} "
+                   f"Action: {lead.action} Same problem, also: {also}")
+        cites = list(dict.fromkeys(c for r, _ in fired for c in r.cited.cite.split("; ") if c))
+        cite = "; ".join(cites)
+    return Emit(CATEGORY_CODE[lead.category], lead.severity, involved, (), message, cite,
+                lead.id)
 
 
 def mask_hits(rule: InteractionRule, present: int) -> int:

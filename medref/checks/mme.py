@@ -11,9 +11,11 @@ from medref.dosing import ResolvedLine
 from medref.knowledge import Knowledge, fmt
 
 MR305 = Code("MR305", "opioid-mme", ("warning",),
-             "Total opioid MME/day at or above the warning threshold (50).")
-MR306 = Code("MR306", "opioid-mme", ("warning", "error"),
-             "Total opioid MME/day at or above the high threshold (90).")
+             "Total opioid MME/day at or above the CDC threshold to reassess (50): a threshold, "
+             "not a limit.")
+MR306 = Code("MR306", "opioid-mme", ("warning",),
+             "Total opioid MME/day at or above the higher CDC threshold (90): a threshold to "
+             "reassess and justify, not a limit.")
 MR307 = Code("MR307", "unverifiable", ("warning",),
              "MME/day could not be computed for an opioid line (non-oral route, no dose or "
              "frequency).")
@@ -61,17 +63,18 @@ class TotalMme(RegimenCheck):
         detail = " + ".join(f"{ing.name.lower()} {fmt(mme)}" for ing, mme in each)
         ids = sorted({ing.id for ing, _ in each})
         lines = [i for i, _ in parts]
-        sev_high, assumed = assumed_strength("error", [ln for _, ln in parts])
+        _, assumed = assumed_strength("warning", [ln for _, ln in parts])
         if total >= high:
             src = pol.mme_high.cited.cite
-            out.emit("MR306", sev_high, ids, lines,
+            out.emit("MR306", "warning", ids, lines,
                      f"opioids: worst case {fmt(total)} MME/day ({detail}) is at or above "
-                     f"{fmt(high)} MME/day, where overdose risk rises further: a flag, not a "
-                     f"limit; reassess benefit and risk, offer naloxone{assumed} ({table}; "
-                     f"{src})", src)
+                     f"{fmt(high)} MME/day, where overdose risk rises further (CDC 2022: a "
+                     f"threshold to reassess, not a limit): avoid increasing without careful "
+                     f"justification, offer naloxone{assumed} ({table}; {src})", src)
         else:
             src = pol.mme_warning.cited.cite
             out.emit("MR305", "warning", ids, lines,
                      f"opioids: worst case {fmt(total)} MME/day ({detail}) is at or above "
-                     f"{fmt(warn)} MME/day: reassess benefit and risk, consider naloxone"
+                     f"{fmt(warn)} MME/day (CDC 2022: a threshold to reassess, not a limit): "
+                     f"reassess benefit and risk, consider naloxone"
                      f"{assumed} ({table}; {src})", src)

@@ -8,6 +8,7 @@ MR106 (above a labeled alternative that depends on indication or formulation; in
 from __future__ import annotations
 
 from medref.checks.base import (
+    CONDITION_READS,
     IngredientCheck,
     IngredientGroup,
     KeyFn,
@@ -18,6 +19,7 @@ from medref.checks.base import (
     assumed_strength,
     conditions_key,
     contributions_text,
+    egfr_note,
     formulation_note,
 )
 from medref.checks.readability import MR004
@@ -25,7 +27,7 @@ from medref.codes import Code
 from medref.context import Context
 from medref.knowledge import PERIOD_DAYS, Ingredient, Knowledge, Limit, fmt
 
-MR102 = Code("MR102", "daily-max", ("info", "warning", "error"),
+MR102 = Code("MR102", "daily-max", ("warning", "error"),
              "The worst-case total per day, week, month or year exceeds the labeled maximum.")
 MR106 = Code("MR106", "daily-max", ("info",),
              "Above a labeled alternative maximum that depends on indication or formulation "
@@ -35,7 +37,7 @@ MR107 = Code("MR107", "daily-max", ("info", "warning", "error"),
 MR012 = Code("MR012", "daily-max", ("warning",),
              "A written daily maximum on the line (max 8 tabs a day) allows more than the "
              "labeled maximum.")
-MR301 = Code("MR301", "daily-max", ("info", "warning", "error"),
+MR301 = Code("MR301", "daily-max", ("warning", "error"),
              "The same ingredient on several lines sums above the labeled maximum; each line's "
              "contribution is listed.")
 
@@ -45,7 +47,7 @@ class PeriodLimits(IngredientCheck):
 
     name = "period-limits"
     codes = (MR102, MR106, MR107, MR301, MR004, MR012)
-    reads = frozenset({"age", "crcl", "hepatic_impairment"})
+    reads = CONDITION_READS
 
     def key(self, ingredient: Ingredient, kb: Knowledge) -> KeyFn | None:
         """How the context meets the conditions of the period limits."""
@@ -84,13 +86,14 @@ class PeriodLimits(IngredientCheck):
             total = sum((p.dose.total_in(days) if p.dose else None) or 0.0 for p in routed)
             if total <= amount * (1 + 1e-9):
                 continue
-            self._report(group, lim, how, routed, total, amount, unit, days, out)
+            self._report(group, lim, how, routed, total, amount, unit, days, out, ctx)
         _across_formulations(e, dosed, unit, out)
         _no_daily_max(group, dosed, has_default, unit, out)
 
     @staticmethod
     def _report(group: IngredientGroup, lim: Limit, how: str, routed: list[Portion],
-                total: float, amount: float, unit: str, days: int, out: Out) -> None:
+                total: float, amount: float, unit: str, days: int, out: Out,
+                ctx: Context) -> None:
         e = group.ingredient
         per = lim.period
         src = lim.cited.cite
@@ -98,7 +101,8 @@ class PeriodLimits(IngredientCheck):
         if how == "default":
             label, code, sev = f"the {lim.labeled('maximum')}", "MR102", lim.severity
         elif how == "context":
-            label, code, sev = f"the maximum for {when}", "MR107", lim.severity
+            label, code, sev = (f"the maximum for {when}{egfr_note(lim.when, ctx)}", "MR107",
+                                lim.severity)
         else:
             label, code, sev = f"the {lim.labeled('maximum')} for {when}", "MR106", "info"
         if lim.label and how == "default" and sev != "error":
@@ -108,6 +112,8 @@ class PeriodLimits(IngredientCheck):
         if how == "default":
             sev, other = assumed_formulation(sev, e, lim, [p.line for p in routed], total, unit)
             assumed += other
+        elif how == "qualified":
+            assumed += _fits(e, lim, routed, total, unit)
         if len(routed) > 1 and how != "qualified":
             code = "MR301" if how == "default" else code
             msg = (f"{e.name}: worst case {fmt(total)} {unit}/{per} across {len(routed)} lines "
@@ -122,6 +128,22 @@ class PeriodLimits(IngredientCheck):
             msg = (f"{e.name}: worst case {fmt(total)} {unit}/{per}{detail} exceeds {label} of "
                    f"{fmt(amount)} {unit}/{per}{assumed} ({src})")
         out.emit(code, sev, (e.id,), [p.pos for p in routed], msg, src)
+
+
+def _fits(e: Ingredient, lim: Limit, routed: list[Portion], total: float, unit: str) -> str:
+    """``; within the labeled maximum of 1,500 mg/day (RA/OA ...)``: the labeled use a dose
+    above an alternative still fits (the hard maximum of the same period)."""
+    route = routed[0].line.route if routed else None
+    for other in e.limits:
+        if (other.kind != "period" or other.period != lim.period or other.when is not None
+                or other.unit is None or not other.route_ok(route)):
+            continue
+        amount = e.convert(other.amount, other.unit, unit)
+        if total <= amount * (1 + 1e-9):
+            what = f" ({other.label})" if other.label else ""
+            return (f"; within the {other.labeled('maximum')} of {fmt(amount)} "
+                    f"{unit}/{lim.period}{what}")
+    return ""
 
 
 def dose_detail(p: Portion, days: int, unit: str) -> str:
@@ -212,6 +234,6 @@ def _no_daily_max(group: IngredientGroup, dosed: list[Portion], has_default: boo
              if any(lim.kind in ("single", "administrations") for lim in defaults) else "")
     if "opioid" in e.classes:
         extra += "; opioid MME/day is checked instead"
-    out.emit("MR004", "warning", (e.id,), [p.pos for p in dosed],
+    out.emit("MR004", "info", (e.id,), [p.pos for p in dosed],
              f"{e.name}: no labeled maximum per day on file, so the daily total was not "
              f"compared with a limit{extra}")

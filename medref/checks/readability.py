@@ -22,7 +22,7 @@ MR002 = Code("MR002", "unknown-item", ("warning",),
              "names, or 'no close match').")
 MR003 = Code("MR003", "unverifiable", ("warning",),
              "The line has no dose, so no dose or daily limit was checked.")
-MR004 = Code("MR004", "unverifiable", ("warning",),
+MR004 = Code("MR004", "unverifiable", ("info",),
              "No limit on file: a therapy with no dose to check, a screening-only agent, no "
              "labeled daily maximum, or no upper intake level.")
 MR005 = Code("MR005", "unverifiable", ("warning",),
@@ -81,7 +81,7 @@ class Readability(LineCheck):
             what = ("recognised for screening only; no dosing on file" if e.kind == "watch"
                     else "no dose to check on file (" + (e.regulatory or "not a dosed drug")
                     + ")")
-            out.emit("MR004", "warning", (e.id,), (0,), f"{e.name}: no limit on file: {what}")
+            out.emit("MR004", "info", (e.id,), (0,), f"{e.name}: no limit on file: {what}")
         elif blocker == dosing.NO_DOSE:
             out.emit("MR003", "warning", (e.id,), (0,),
                      f"{e.name}: no dose on the line, so no dose or daily limit was checked")

@@ -17,7 +17,7 @@ from medref.codes import Code
 from medref.context import Context
 from medref.knowledge import Ingredient, Knowledge, Limit, fmt
 
-MR401 = Code("MR401", "upper-limit", ("info", "warning", "error"),
+MR401 = Code("MR401", "upper-limit", ("warning",),
              "A supplement's daily amount exceeds its Tolerable Upper Intake Level (age band "
              "from --age).")
 
@@ -66,7 +66,7 @@ class UpperIntake(IngredientCheck):
         first = dosed[0].dose
         unit = first.unit if first is not None else ""
         if not uls:
-            out.emit("MR004", "warning", (e.id,), idx,
+            out.emit("MR004", "info", (e.id,), idx,
                      f"{e.name}: no Tolerable Upper Intake Level on file, so the daily amount "
                      "was not compared with a limit")
             return
@@ -79,7 +79,7 @@ class UpperIntake(IngredientCheck):
             band = [u for u in uls if u.when is None or u.when.age_in(age)]
             if not band:
                 bands = "; ".join((u.when.text() if u.when else "") or "all ages" for u in uls)
-                out.emit("MR004", "warning", (e.id,), idx,
+                out.emit("MR004", "info", (e.id,), idx,
                          f"{e.name}: no Tolerable Upper Intake Level on file for this age "
                          f"(bands on file: {bands})")
                 return

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from medref._version import __version__
+from medref.codes import ALERT_POLICY
 from medref.context import Context
 from medref.engine import Assessment, FindingBody, Placed
 from medref.reference import Reference
@@ -110,7 +111,8 @@ class JsonWriter:
         hit = self._tails.get(key)
         if hit is None:
             hit = (f'"mme_factor_table":{self._table},"context":{dumps(ctx.to_dict())},'
-                   f'"data":{self._data},"context_sources":{dumps(dict(sources))}}}').encode()
+                   f'"data":{self._data},"context_sources":{dumps(dict(sources))},'
+                   f'"alert_policy":"{ALERT_POLICY}"}}').encode()
             if len(self._tails) >= 1024:
                 self._tails.clear()
             self._tails[key] = hit
