@@ -790,11 +790,16 @@ def compile_knowledge(raw: Mapping[str, object]) -> Knowledge:
             classes[eid] = _strs(e.get("classes", ()))
     products = {str(_obj(v)["id"]): v for v in _seq(raw.get("products.json", ()))}
 
+    by_class: dict[str, list[str]] = {}
+    for eid, cls in classes.items():
+        for c in cls:
+            by_class.setdefault(c, []).append(eid)
+
     def select(selectors: tuple[str, ...]) -> frozenset[str]:
         out: set[str] = set()
         for sel in selectors:
             if sel.startswith("class:"):
-                out.update(i for i, cls in classes.items() if sel[6:] in cls)
+                out.update(by_class.get(sel[6:], ()))
             elif sel in entries:
                 out.add(sel)
         return frozenset(out)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -71,7 +72,8 @@ class Reference:
     __slots__ = ("_index", "_lock", "_names", "_suggester", "entries", "entry_file", "info",
                  "knowledge", "products", "raw_policy", "raw_rules", "sources")
 
-    def __init__(self, raw: Mapping[str, Any], info: DataInfo) -> None:
+    def __init__(self, raw: Mapping[str, Any], info: DataInfo,
+                 built: tuple[dict[str, str], dict[str, NameInfo]] | None = None) -> None:
         from medref.knowledge import compile_knowledge
         self.info = info
         self.knowledge: Knowledge = compile_knowledge(raw)
@@ -93,39 +95,9 @@ class Reference:
         """The validated products as plain dicts (display); checks read
         :attr:`knowledge` ``.products``."""
         self.raw_policy: Mapping[str, Any] = MappingProxyType(raw["policy.json"])
-        index: dict[str, str] = {}
-        names: dict[str, NameInfo] = {}
-        for eid, e in entries.items():
-            index[normalize(eid)] = eid
-            index[normalize(eid.replace("-", " "))] = eid
-            index.setdefault(normalize(e["name"]), eid)
-            for alias in e.get("aliases", ()):
-                index[normalize(alias)] = eid
-            for salt in e.get("salts", ()):
-                for name in salt["names"]:
-                    k = normalize(name)
-                    index[k] = eid
-                    names[k] = NameInfo(eid, None, name, float(salt["base_per_salt"]), None)
-        for pr in raw.get("products.json", ()):
-            pid = pr["id"]
-            for name in (pid, pid.replace("-", " "), pr["name"], *pr.get("aliases", ())):
-                k = normalize(name)
-                index[k] = pid
-                names.setdefault(k, NameInfo(pid, pid, None, None, None))
-            for ns in pr.get("named_strengths", ()):
-                k = normalize(ns["name"])
-                index[k] = pid
-                names[k] = NameInfo(pid, pid, None, None, ns["strength"])
-            for st in pr["strengths"]:  # "#3 (300/30)": "<any name> #3", "... no. 3"
-                num = st["label"].split(" ")[0]
-                if not num.startswith("#") or not num[1:].isdigit():
-                    continue
-                for name in (pr["name"], *pr.get("aliases", ())):
-                    for spelled in (f"{name} {num}", f"{name} no. {num[1:]}"):
-                        k = normalize(spelled)
-                        if k not in index:
-                            index[k] = pid
-                            names[k] = NameInfo(pid, pid, None, None, st["label"])
+        if built is None:
+            built = build_index(raw)
+        index, names = built
         self._index: Mapping[str, str] = MappingProxyType(index)
         self._names: Mapping[str, NameInfo] = MappingProxyType(names)
         self._lock = threading.Lock()
@@ -239,6 +211,47 @@ class Reference:
         return Product.model_validate(self.products[eid])
 
 
+def build_index(raw: Mapping[str, Any]) -> tuple[dict[str, str], dict[str, NameInfo]]:
+    """The name index of a data set (every normalized id, name, alias, salt and product name
+    -> canonical id) and what each name says beyond its id (:class:`NameInfo`)."""
+    entries = [e for fname in ENTRY_FILES for e in raw[fname]]
+    index: dict[str, str] = {}
+    names: dict[str, NameInfo] = {}
+    for e in entries:
+        eid = e["id"]
+        index[normalize(eid)] = eid
+        index[normalize(eid.replace("-", " "))] = eid
+        index.setdefault(normalize(e["name"]), eid)
+        for alias in e.get("aliases", ()):
+            index[normalize(alias)] = eid
+        for salt in e.get("salts", ()):
+            for name in salt["names"]:
+                k = normalize(name)
+                index[k] = eid
+                names[k] = NameInfo(eid, None, name, float(salt["base_per_salt"]), None)
+    for pr in raw.get("products.json", ()):
+        pid = pr["id"]
+        for name in (pid, pid.replace("-", " "), pr["name"], *pr.get("aliases", ())):
+            k = normalize(name)
+            index[k] = pid
+            names.setdefault(k, NameInfo(pid, pid, None, None, None))
+        for ns in pr.get("named_strengths", ()):
+            k = normalize(ns["name"])
+            index[k] = pid
+            names[k] = NameInfo(pid, pid, None, None, ns["strength"])
+        for st in pr["strengths"]:  # "#3 (300/30)": "<any name> #3", "... no. 3"
+            num = st["label"].split(" ")[0]
+            if not num.startswith("#") or not num[1:].isdigit():
+                continue
+            for name in (pr["name"], *pr.get("aliases", ())):
+                for spelled in (f"{name} {num}", f"{name} no. {num[1:]}"):
+                    k = normalize(spelled)
+                    if k not in index:
+                        index[k] = pid
+                        names[k] = NameInfo(pid, pid, None, None, st["label"])
+    return index, names
+
+
 # -- loading -------------------------------------------------------------------------------
 
 _lock = threading.Lock()
@@ -325,16 +338,23 @@ def _manifest(base: Path) -> dict[str, Any] | None:
 
 def _load(base: Path, *, custom: bool, validate: bool | None) -> Reference:
     blobs = _read_all(base)
-    raw: dict[str, Any] = {}
-    for name, b in blobs.items():
-        try:
-            raw[name] = json.loads(b)
-        except UnicodeDecodeError:
-            raise DataError(f"{base / name}: not UTF-8 text", file=str(base / name)) from None
-        except json.JSONDecodeError as exc:
-            raise DataError(f"{base / name}: invalid JSON at line {exc.lineno} column "
-                            f"{exc.colno}: {exc.msg}", file=str(base / name)) from None
     per_file = digest(blobs)
+    combined = combined_digest(per_file)
+    cached = _cache_read(combined)
+    raw: dict[str, Any]
+    if cached is not None:
+        raw, built = cached
+    else:
+        raw, built = {}, None
+        for name, b in blobs.items():
+            try:
+                raw[name] = json.loads(b)
+            except UnicodeDecodeError:
+                raise DataError(f"{base / name}: not UTF-8 text",
+                                file=str(base / name)) from None
+            except json.JSONDecodeError as exc:
+                raise DataError(f"{base / name}: invalid JSON at line {exc.lineno} column "
+                                f"{exc.colno}: {exc.msg}", file=str(base / name)) from None
     manifest = _manifest(base)
     trusted = (not custom and manifest is not None and manifest.get("files") == per_file)
     if validate or (validate is None and not trusted):
@@ -343,6 +363,75 @@ def _load(base: Path, *, custom: bool, validate: bool | None) -> Reference:
     # a manifest's version names the data only when it describes exactly these bytes
     matches = manifest is not None and manifest.get("files") == per_file
     version = manifest.get("version", "unversioned") if matches and manifest else "custom"
-    info = DataInfo(version=str(version), sha256=combined_digest(per_file),
+    info = DataInfo(version=str(version), sha256=combined,
                     origin="custom" if custom else "bundled", path=str(base))
-    return Reference(raw, info)
+    if built is None:
+        built = build_index(raw)
+        _cache_write(combined, raw, built)
+    return Reference(raw, info, built)
+
+
+# -- a content-addressed cache of the parsed data ------------------------------------------
+#
+# Parsing the JSON files and building the name index is most of what loading costs (about
+# 10 ms of a CLI run). Both depend only on the files' bytes, so they are kept, keyed by the
+# SHA-256 of those bytes (computed on every load anyway), in the user's cache directory as one
+# compact JSON document (data, never code or serialized objects). A cache that cannot be read
+# or written, or does not have the expected shape, is ignored: it only saves time.
+# $MEDREF_CACHE_DIR picks the directory; an empty value turns the cache off.
+
+_CACHE_FORMAT = 1
+
+
+def _cache_dir() -> Path | None:
+    env = os.environ.get("MEDREF_CACHE_DIR")
+    if env is not None:
+        return Path(env) if env else None
+    root = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(root) / "medref"
+
+
+def _cache_path(combined: str) -> Path | None:
+    d = _cache_dir()
+    if d is None:
+        return None
+    return d / f"data-{combined[:32]}-v{_CACHE_FORMAT}.json"
+
+
+def _cache_read(combined: str) -> tuple[dict[str, Any], tuple[dict[str, str],
+                                                             dict[str, NameInfo]]] | None:
+    path = _cache_path(combined)
+    if path is None:
+        return None
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    try:
+        key, raw, index, names = json.loads(data)
+        if (key != combined or not isinstance(raw, dict) or set(raw) != set(DATA_FILES)
+                or not isinstance(index, dict) or not isinstance(names, dict)):
+            return None
+        return raw, (index, {k: NameInfo(*v) for k, v in names.items()})
+    except (ValueError, TypeError):  # a damaged or foreign cache file is ignored (rewritten)
+        return None
+
+
+def _cache_write(combined: str, raw: dict[str, Any],
+                 built: tuple[dict[str, str], dict[str, NameInfo]]) -> None:
+    path = _cache_path(combined)
+    if path is None:
+        return
+    try:
+        index, names = built
+        blob = json.dumps([combined, raw, index, {k: list(v) for k, v in names.items()}],
+                          separators=(",", ":"), ensure_ascii=False).encode()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        tmp.write_bytes(blob)
+        os.replace(tmp, path)
+        for old in path.parent.glob("data-*.json"):  # keep the newest few data sets
+            if old != path and len(list(path.parent.glob("data-*.json"))) > 8:
+                old.unlink(missing_ok=True)
+    except (OSError, ValueError):
+        return

@@ -860,28 +860,30 @@ _HANDLERS = tuple(h for _, h in _RULES)
 _ANYWHERE = tuple(i for i, (f, _) in enumerate(_FIRST) if f is None)
 
 
-def _dispatch() -> tuple[dict[str, tuple[int, ...]], dict[str, tuple[int, ...]]]:
-    """Rules to try by the next two characters (and by the next one, when those two are not
-    a listed pair): each rule whose listed pairs include them, whose one-character match is
-    the first, or that is dispatched on its first character only."""
-    by_char: dict[str, list[int]] = {}
-    by_pair: dict[str, list[int]] = {}
-    chars = {c for f, _ in _FIRST if f for c in f}
-    for i, (first, pairs) in enumerate(_FIRST):
-        for c in chars:
-            if first is None or (c in first and (pairs is None or c in pairs)):
-                by_char.setdefault(c, []).append(i)
-        for pair in pairs or ():
-            if len(pair) == 2:
-                by_pair.setdefault(pair, [])
-    for pair, rules in by_pair.items():
-        rules.extend(sorted(set(by_char.get(pair[0], ())) | {
-            i for i, (_, pairs) in enumerate(_FIRST) if pairs and pair in pairs}))
-    return ({k: tuple(v) for k, v in by_char.items()},
-            {k: tuple(v) for k, v in by_pair.items()})
+_CHARS = frozenset(c for f, _ in _FIRST if f for c in f)
+_PAIRS = frozenset(p for _, pairs in _FIRST for p in pairs or () if len(p) == 2)
+_DISPATCH: dict[str, tuple[int, ...]] = {}
 
 
-_BY_CHAR, _BY_PAIR = _dispatch()
+def _rules_for(two: str) -> tuple[int, ...]:
+    """Rules to try where the text goes on with ``two`` (its next two characters): each rule
+    whose listed pairs include them, whose one-character match is the first, or that is
+    dispatched on its first character only. Worked out the first time a pair is seen."""
+    hit = _DISPATCH.get(two)
+    if hit is not None:
+        return hit
+    c = two[:1]
+    if c in _CHARS:
+        rules = {i for i, (first, pairs) in enumerate(_FIRST)
+                 if first is None or (c in first and (pairs is None or c in pairs))}
+    else:
+        rules = set(_ANYWHERE)
+    if two in _PAIRS:
+        rules |= {i for i, (_, pairs) in enumerate(_FIRST) if pairs and two in pairs}
+    hit = _DISPATCH[two] = tuple(sorted(rules))
+    return hit
+
+
 _COMBO_RULES = frozenset(i for i, h in enumerate(_HANDLERS) if h is _combo)
 
 
@@ -943,9 +945,7 @@ def _rule_at(rest: str, pos: int, combo_ok: bool = False
              ) -> tuple[re.Match[str], _Handler] | None:
     """The first rule that reads something at ``pos``, with its match (the combination
     strength rules only for a combination product)."""
-    rules = _BY_PAIR.get(rest[pos:pos + 2])
-    if rules is None:
-        rules = _BY_CHAR.get(rest[pos], _ANYWHERE)
+    rules = _DISPATCH.get(rest[pos:pos + 2]) or _rules_for(rest[pos:pos + 2])
     for i in rules:
         if i in _COMBO_RULES and not combo_ok:
             continue
@@ -1168,9 +1168,7 @@ def split_name(norm: str, resolve: Callable[[str], str | None],
 def _is_known_token(word: str) -> bool:
     if not word:
         return False
-    rules = _BY_PAIR.get(word[:2])
-    if rules is None:
-        rules = _BY_CHAR.get(word[0], _ANYWHERE)
+    rules = _rules_for(word[:2])
     return any(_rx(i).fullmatch(word) for i in rules if i not in _COMBO_RULES)
 
 

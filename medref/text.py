@@ -23,8 +23,11 @@ def normalize(text: str) -> str:
     by the sig reader), other commas become spaces, and so does a
     colon that is not part of a time (``5 mg tablet: take 1``, but ``8:00``).
     """
-    s = unicodedata.normalize("NFKC", text).translate(_DASHES).casefold()
-    s = s.translate(_SPACES)
+    if text.isascii():  # NFKC and the dash table change nothing in ASCII
+        s = text.lower().translate(_SPACES)
+    else:
+        s = unicodedata.normalize("NFKC", text).translate(_DASHES).casefold()
+        s = s.translate(_SPACES)
     if not (s.isascii() and s.isprintable()):
         s = "".join(c for c in s if unicodedata.category(c)[0] != "C")
     s = _THOUSANDS.sub("", s)

@@ -7,6 +7,9 @@ a quiet 2-core machine). Speed is measured in ``benchmarks/``, never asserted he
 
 from __future__ import annotations
 
+import os
+import tempfile
+
 from hypothesis import HealthCheck, settings
 
 HANG_SECONDS = 900.0
@@ -16,3 +19,8 @@ HANG_SECONDS = 900.0
 settings.register_profile("medref", deadline=None,
                           suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("medref")
+
+# The parsed-data cache (medref/reference.py) goes to a private directory for the test run, so
+# tests never read a cache another run left behind and never write to the user's.
+if "MEDREF_CACHE_DIR" not in os.environ:
+    os.environ["MEDREF_CACHE_DIR"] = tempfile.mkdtemp(prefix="medref-test-cache-")

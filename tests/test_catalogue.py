@@ -258,13 +258,15 @@ def run_subprocess(argv: list[str], cwd: Path, stdin: bytes | None = None,
         proc = subprocess.Popen([str(MEDREF), *argv], cwd=cwd, stdin=inp, stdout=out,
                                 stderr=err, env=env)
         hung = False
+        peak_kb: int | None = None
         while True:
-            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            pid, status, _ = os.wait4(proc.pid, os.WNOHANG)
             if pid:
                 break
+            peak_kb = _peak_after_exec(proc.pid, peak_kb)
             if time.monotonic() - t0 > timeout:
                 proc.kill()
-                _, status, usage = os.wait4(proc.pid, 0)
+                _, status, _ = os.wait4(proc.pid, 0)
                 hung = True
                 break
             time.sleep(0.02)
@@ -278,8 +280,30 @@ def run_subprocess(argv: list[str], cwd: Path, stdin: bytes | None = None,
         stdout = raw_out.decode("utf-8")
     except UnicodeDecodeError as exc:
         pytest.fail(f"stdout is not valid UTF-8 ({exc})")
-    return Outcome(code, stdout, raw_err.decode("utf-8", "replace"), seconds,
-                   usage.ru_maxrss / 1024, hung=hung)
+    # ru_maxrss of a child counts the pages it shared with this (large) test process before
+    # exec; the child's own peak is its VmHWM after exec, sampled while it runs
+    rss_mb = peak_kb / 1024 if peak_kb is not None else None
+    return Outcome(code, stdout, raw_err.decode("utf-8", "replace"), seconds, rss_mb,
+                   hung=hung)
+
+
+_SELF_CMDLINE = Path("/proc/self/cmdline").read_bytes() if Path("/proc/self").exists() else b""
+
+
+def _peak_after_exec(pid: int, peak_kb: int | None) -> int | None:
+    """The child's peak resident set (VmHWM, kB) once it has exec'd, or ``peak_kb`` (Linux
+    /proc; elsewhere no figure)."""
+    try:
+        proc = Path(f"/proc/{pid}")
+        if (proc / "cmdline").read_bytes() == _SELF_CMDLINE:
+            return peak_kb  # not yet exec'd: the figures are this process's
+        for line in (proc / "status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                kb = int(line.split()[1])
+                return kb if peak_kb is None else max(kb, peak_kb)
+    except (OSError, ValueError):
+        pass
+    return peak_kb
 
 
 def run_inprocess(argv: list[str], stdin: bytes | None = None) -> Outcome:

@@ -7,6 +7,7 @@ exit_code's severity, --version's data set, and check -f CSV with a sig column.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
@@ -235,9 +236,11 @@ def test_batch_output_fifo_is_written_directly(tmp_path: Path) -> None:
     try:
         res = run("batch", str(inp), "-o", str(fifo))
     finally:
-        if t.is_alive():  # the batch never opened the FIFO: unblock the reader
-            with open(fifo, "wb"):
-                pass
+        t.join(5)
+        if t.is_alive():  # the batch never opened the FIFO: unblock the reader (a
+            # non-blocking open never waits for a reader that has just finished)
+            with contextlib.suppress(OSError):
+                os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
         t.join(10)
     assert res.exit_code in (0, 1), res.output
     assert stat.S_ISFIFO(os.lstat(fifo).st_mode), "the FIFO was replaced by a regular file"

@@ -193,10 +193,34 @@ def conditions_key(conditions: Sequence[Condition]) -> KeyFn | None:
     conds = tuple(c for c in dict.fromkeys(conditions) if c.reads)
     if not conds:
         return None
+    # the thresholds the conditions compare with, by field: contexts on the same side of
+    # every threshold meet every condition alike (one tuple built per call, no per-condition
+    # work: this runs for every ingredient of every regimen)
+    ages = tuple(sorted({(c.min_age if c.min_age is not None else -1,
+                          c.max_age if c.max_age is not None else 1000)
+                         for c in conds if c.min_age is not None or c.max_age is not None}))
+    crcl = tuple(sorted({c.crcl_below for c in conds if c.crcl_below is not None}))
+    weeks = tuple(sorted({c.max_weeks_since_surgery for c in conds
+                          if c.max_weeks_since_surgery is not None}))
+    weight = tuple(sorted({c.weight_below for c in conds if c.weight_below is not None}))
+    hepatic = any(c.hepatic_impairment is not None for c in conds)
+    tolerant = any(c.opioid_tolerant is not None for c in conds)
 
     def key(ctx: Context) -> Hashable:
-        # what was compared counts too: an eGFR used for a CrCl rule is said in the finding
-        return tuple([o for c in conds for o in c.outcomes(ctx)])
+        age = ctx.age
+        a = None if age is None or not ages else tuple([lo <= age <= hi for lo, hi in ages])
+        r: Hashable = None
+        if crcl:
+            if ctx.crcl is not None:
+                r = tuple([ctx.crcl < t for t in crcl])
+            elif ctx.egfr is not None:  # an eGFR used for a CrCl rule is said: its own key
+                r = ("egfr", tuple([ctx.egfr < t for t in crcl]))
+        w = ctx.weeks_since_surgery
+        kg = ctx.weight
+        return (a, r, ctx.hepatic_impairment if hepatic else None,
+                ctx.opioid_tolerant if tolerant else None,
+                None if w is None or not weeks else tuple([w <= t for t in weeks]),
+                None if kg is None or not weight else tuple([kg < t for t in weight]))
     return key
 
 

@@ -83,7 +83,7 @@ class InteractionRules(RegimenCheck):
         found = out.memo.get(key)
         if not isinstance(found, Emit):
             found = _finding(fired, kb)
-            if len(out.memo) >= 4096:
+            if len(out.memo) >= 65536:
                 out.memo.clear()
             out.memo[key] = found
         groups = regimen.groups
