@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from medref._version import __version__
 
 if TYPE_CHECKING:
-    from medref.api import check, check_many
+    from medref.api import check, check_fhir, check_many
     from medref.context import Context
     from medref.errors import DataError, InputError, MedrefError, SigError, UnknownSubstanceError
     from medref.models import (
@@ -48,6 +48,7 @@ if TYPE_CHECKING:
 
 _LAZY = {
     "check": "medref.api",
+    "check_fhir": "medref.api",
     "check_many": "medref.api",
     "DataError": "medref.errors",
     "InputError": "medref.errors",
@@ -118,6 +119,7 @@ __all__ = [
     "__version__",
     "check",
     "check_daily_dose",
+    "check_fhir",
     "check_many",
     "daily_max",
     "load_reference",

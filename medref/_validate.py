@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from pydantic import TypeAdapter, ValidationError
 
@@ -141,7 +141,7 @@ def _raise(path: Path, data: Any, exc: ValidationError, who: str | None = None) 
 _NAMED_FIELD = re.compile(r"^([a-z_]+(?:\[\d+\])?(?:\.[a-z_]+(?:\[\d+\])?)*): ")
 
 
-def _fail(path: Path, entry: str, field: str, msg: str) -> None:
+def _fail(path: Path, entry: str, field: str, msg: str) -> NoReturn:
     raise DataError(f"{path}: entry {entry!r}: field {field}: {msg}", file=str(path),
                     entry=entry, field=field)
 
@@ -345,3 +345,42 @@ def _source_refs(e: Entry) -> list[tuple[str, tuple[str, ...]]]:
             refs.append((f"notes[{i}].sources", n.sources))
     refs.extend((f"salts[{i}].sources", salt.sources) for i, salt in enumerate(e.salts))
     return refs
+
+
+def validate_rxnorm(data: Any, path: Path, sources: set[str]) -> list[dict[str, Any]]:
+    """``rxnorm.json``: ``{"version", "codes": [{"rxcui", "name", "sources", "verified"}]}``,
+    each code once, each source known. Returns the codes.
+
+    Raises:
+        DataError: naming the file, the code and the field.
+    """
+    if not isinstance(data, dict) or not isinstance(data.get("codes"), list):
+        _fail(path, "top level", "codes", "must be an object with a 'codes' list")
+    seen: set[str] = set()
+    out: list[dict[str, Any]] = data["codes"]
+    for i, c in enumerate(out):
+        who = f"codes[{i}]"
+        if not isinstance(c, dict):
+            _fail(path, who, "(entry)", "must be an object")
+        rx = c.get("rxcui")
+        if not isinstance(rx, str) or not re.fullmatch(r"\d{1,9}", rx):
+            _fail(path, who, "rxcui", "must be a string of 1-9 digits")
+        who = str(rx)
+        for key in c:
+            if key not in ("rxcui", "name", "sources", "verified", "note", "tty"):
+                _fail(path, who, str(key), "unknown field")
+        if rx in seen:
+            _fail(path, who, "rxcui", "listed twice")
+        seen.add(rx)
+        name = c.get("name")
+        if not isinstance(name, str) or not name.strip() or len(name) > 300:
+            _fail(path, who, "name", "must be non-empty text (at most 300 characters)")
+        srcs = c.get("sources")
+        if not isinstance(srcs, list) or not srcs or not all(isinstance(s, str) for s in srcs):
+            _fail(path, who, "sources", "must be a non-empty list of source ids")
+        unknown = [s for s in srcs if s not in sources]
+        if unknown:
+            _fail(path, who, "sources", f"unknown source {unknown[0]!r} (not in sources.json)")
+        if not isinstance(c.get("verified"), bool):
+            _fail(path, who, "verified", "must be true or false")
+    return out

@@ -16,7 +16,7 @@ from medref.engine import Assessment, Engine
 from medref.errors import InputError, MedrefError
 from medref.readers.records import record_from_obj
 from medref.reference import Reference, load_reference
-from medref.regimen import Record
+from medref.regimen import FhirInfo, Record
 from medref.render.json import JsonWriter, dumps
 from medref.result import CheckResult, build_result
 
@@ -48,7 +48,7 @@ def _field(message: str) -> str:
 def check(items: Iterable[object], context: ContextLike = None, *,
           reference: Reference | None = None, source: str = "",
           line_numbers: Sequence[int] | None = None,
-          input_context: ContextLike = None) -> CheckResult:
+          input_context: ContextLike = None, fhir: FhirInfo | None = None) -> CheckResult:
     """Check a regimen: every dose and limit, then the regimen-wide rules.
 
     Args:
@@ -61,6 +61,8 @@ def check(items: Iterable[object], context: ContextLike = None, *,
         line_numbers: the file line of each item, used in error messages.
         input_context: the context that came with the items themselves (a file's or a
             record's own); its values win over ``context``.
+        fhir: what a FHIR input held beyond its items (:attr:`Record.fhir`), reported in
+            ``summary.fhir``.
 
     Returns:
         A :class:`CheckResult`: one item per input in input order, and the findings sorted
@@ -78,7 +80,27 @@ def check(items: Iterable[object], context: ContextLike = None, *,
     own, options = _context(input_context), _context(context)
     ctx = merge(own, options)
     a = engine_for(ref).assess(list(items), ctx, source=source, item_lines=line_numbers)
-    return build_result(ref, a, sources(own, options))
+    return build_result(ref, a, sources(own, options), fhir)
+
+
+def check_fhir(document: Mapping[str, Any], context: ContextLike = None, *,
+               reference: Reference | None = None) -> CheckResult:
+    """Check a FHIR R4 document: a MedicationRequest or MedicationStatement, a Bundle of them,
+    or a CDS Hooks request (its ``draftOrders`` and prefetch).
+
+    The patient context it carries (age from the Patient, weight and renal function from
+    Observations) wins over ``context``. Stopped, cancelled, entered-in-error, completed and
+    negated resources are not checked; ``summary.fhir`` lists them with the reason.
+
+    Raises:
+        InputError: the document cannot be read as FHIR.
+    """
+    from medref.readers.fhir import fhir_record
+    rec = fhir_record(document)
+    if rec.error is not None:
+        raise InputError(rec.error, field="fhir")
+    return check(rec.items, context, reference=reference, input_context=rec.context,
+                 fhir=rec.fhir)
 
 
 class RecordResult(NamedTuple):
@@ -132,7 +154,7 @@ def check_record(rec: Record, reference: Reference | None = None,
     if isinstance(got, str):
         return RecordResult(rec.id, rec.line, error=got)
     a, srcs = got
-    return RecordResult(rec.id, rec.line, build_result(ref, a, srcs))
+    return RecordResult(rec.id, rec.line, build_result(ref, a, srcs, rec.fhir))
 
 
 def check_many(records: Iterable[Record | Mapping[str, Any] | list[Any]], *,

@@ -167,7 +167,7 @@ def process_chunk(kind: str, payload: Any, start_line: int) -> ChunkOut:
                 error = got
             else:
                 a, srcs = got
-                line, s, c = writer.record_counts(rec.id, a, srcs)
+                line, s, c = writer.record_counts(rec.id, a, srcs, rec.fhir)
                 out.append(line)
                 n_items += len(a.lines)
                 sev[0] += s[0]

@@ -36,6 +36,15 @@ def _fail(exc: BaseException) -> NoReturn:
     raise CliError(msg)
 
 
+def _fhir_outcome(exc: BaseException) -> None:
+    """Print an input error as a FHIR OperationOutcome on stdout (the one-line error still
+    goes to stderr, exit 2)."""
+    from medref.render.fhir import operation_outcome
+    from medref.render.json import dumps
+    click.echo(dumps(operation_outcome(str(exc).splitlines()[0] if str(exc) else
+                                       type(exc).__name__)))
+
+
 def _resolve_data(value: str | None) -> str | None:
     """A command's own --data, else the group's (``medref --data DIR check ...``), else
     $MEDREF_DATA (the value click read from the environment)."""
@@ -271,8 +280,10 @@ def _context_options(fn: F) -> F:
 @click.argument("lines", nargs=-1)
 @click.option("--file", "-f", "file", type=str, default=None,
               help="Read the regimen from a .txt, .json or .csv file ('-' for stdin).")
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table",
-              show_default=True, help="Output format.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "fhir"]),
+              default="table", show_default=True,
+              help="Output format (fhir: a Bundle of DetectedIssue; an input error as an "
+                   "OperationOutcome).")
 @click.option("--tablefmt", type=click.Choice(TABLEFMTS), default="simple", show_default=True,
               help="tabulate format for --format table.")
 @click.option("--fail-on", type=click.Choice(["info", "warning", "error"]), default="warning",
@@ -297,29 +308,39 @@ def check_cmd(lines: tuple[str, ...], file: str | None, fmt: str, tablefmt: str,
     source = ""
     numbers: list[int] | None = None
     own: Context | None = None
+    fhir = None
     if file is not None:
         from medref.readers.files import read_regimen_file
         try:
             got = read_regimen_file(file)
         except MedrefError as exc:
+            if fmt == "fhir":
+                _fhir_outcome(exc)
             _fail(exc)
         if got.item_lines is not None and not items:
             numbers = list(got.item_lines)
         items += got.items
         source = "<stdin>" if file == "-" else file
         own = got.context
+        fhir = got.fhir
     if not items:
         raise CliError("no regimen given: pass lines as arguments or --file PATH")
     ref = _reference(data_dir)
     try:
         options = Context(**context)
         result = check(items, options, reference=ref, source=source, line_numbers=numbers,
-                       input_context=own)
+                       input_context=own, fhir=fhir)
     except (MedrefError, ValueError) as exc:
+        if fmt == "fhir":
+            _fhir_outcome(exc)
         _fail(exc)
     if fmt == "json":
         from medref.render.json import check_json
         out = check_json(result, ref)
+    elif fmt == "fhir":
+        from medref.render.fhir import detected_issues
+        from medref.render.json import dumps
+        out = dumps(detected_issues(result, ref, fhir))
     else:
         from medref.render import table
         out = table.check_csv(result) if fmt == "csv" else table.check_table(result, tablefmt)
@@ -381,6 +402,38 @@ def batch(input_path: str, output: str | None, jobs: int, chunk_size: int, fail_
     except MedrefError as exc:
         _fail(exc)
     sys.exit(code)
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(1, 65535), default=8080, show_default=True)
+@click.option("--config", "config_path", type=str, default=None,
+              help="Service configuration (JSON): allowed issuers and their keys, audiences, "
+                   "CORS origins, body limit, time limit, audit log.")
+@click.option("--insecure-no-auth", is_flag=True, default=False,
+              help="Accept calls without a token (local use only; warns on every start).")
+@click.option("--audit-log", type=str, default=None,
+              help="Append one JSON line per call here (default: the config's, else stderr).")
+@_data_option
+def serve(host: str, port: int, config_path: str | None, insecure_no_auth: bool,
+          audit_log: str | None, data_dir: str | None) -> None:
+    """Run the CDS Hooks service (order-select, order-sign) on HOST:PORT.
+
+    Needs the serve extra: pip install 'medref[serve]'. Every call must carry a JWT from an
+    issuer in --config, verified with that issuer's keys.
+    """
+    ref = _reference(data_dir)
+    try:
+        from medref.serve import run
+        from medref.serve.auth import ConfigError
+    except ImportError as exc:
+        raise CliError(f"medref serve needs the serve extra ({exc.name} is not installed): "
+                       "pip install 'medref[serve]'") from None
+    try:
+        run(ref, host=host, port=port, config_path=config_path, insecure=insecure_no_auth,
+            audit_log=audit_log)
+    except (ConfigError, OSError) as exc:
+        _fail(exc)
 
 
 @cli.command()

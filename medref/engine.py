@@ -40,7 +40,7 @@ from medref.dosing import ResolvedLine, resolve
 from medref.errors import InputError
 from medref.readers.lines import Lexicon, read_sig, read_structured
 from medref.reference import Reference
-from medref.regimen import MedicationLine
+from medref.regimen import FhirEntry, MedicationLine
 from medref.vocab import SEVERITY_RANK
 
 MR602 = Code("MR602", "unverifiable", ("info",),
@@ -184,6 +184,13 @@ class Engine:
                 return slot
             resolved = resolve(read_sig(item, self._lex), self.kb)
             return self._remember(item, resolved)
+        if isinstance(item, FhirEntry):
+            fkey = ("fhir", item.key())
+            slot = self._slots.get(fkey)
+            if slot is not None:
+                return slot
+            from medref.readers.fhir import read_entry
+            return self._remember(fkey, resolve(read_entry(item, self._lex), self.kb))
         if isinstance(item, MedicationLine):
             slot = self._slots.get(("line", item))
             return slot if slot is not None else self._remember(("line", item),

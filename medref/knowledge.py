@@ -460,6 +460,18 @@ class Product(NamedTuple):
         return None
 
 
+class Modifier(NamedTuple):
+    """A compiled :class:`medref.models.RuleModifier`: ``mask`` over :attr:`Knowledge.bits`
+    for ``present`` selectors (0 when it is an age modifier)."""
+
+    effect: str
+    text: str
+    mask: int = 0
+    min_age: int | None = None
+    severity: str | None = None
+    cited: Cited = Cited()
+
+
 class InteractionRule(NamedTuple):
     """A regimen-wide rule (interaction, duplicate therapy or timing), with its selectors
     resolved to the ingredient ids they match (``sel_a`` ...)."""
@@ -488,6 +500,7 @@ class InteractionRule(NamedTuple):
     mask_members: int = 0
     mask_requires: int = 0
     """The selector sets as bit masks over :attr:`Knowledge.bits` (fast evaluation)."""
+    modifiers: tuple[Modifier, ...] = ()
 
 
 class PolicyValue(NamedTuple):
@@ -716,6 +729,20 @@ class _Compiler:
             mask_members=mask(sel["members"]), mask_requires=mask(sel["requires"]))
         if not rule.cited.verified and rule.severity == "error":
             rule = rule._replace(severity="warning")  # the alert policy, as for limits
+        mods = []
+        for m in _seq(raw.get("modifiers", ())):
+            mr = _obj(m)
+            cited = self.cited(mr)
+            sev = mr.get("severity")
+            if sev == "error" and not cited.verified:
+                sev = "warning"
+            age = mr.get("min_age")
+            mods.append(Modifier(str(mr["effect"]), str(mr["text"]),
+                                 mask(select(_strs(mr.get("present", ())))),
+                                 age if isinstance(age, int) else None,
+                                 None if sev is None else str(sev), cited))
+        if mods:
+            rule = rule._replace(modifiers=tuple(mods))
         return rule
 
     def policy_value(self, v: object) -> PolicyValue:

@@ -618,6 +618,30 @@ class Product(Provenance):
 _CLASS_NAMES = frozenset(c.value for c in TherapeuticClass)
 
 
+class RuleModifier(Provenance):
+    """Something that changes an interaction rule's finding when present: a drug that
+    mitigates the risk (a PPI with an NSAID and an anticoagulant), or a risk factor that
+    raises it (age over 65, a systemic corticosteroid). ``present`` selectors are canonical
+    ids or ``class:NAME`` among the regimen's other items; ``min_age`` is inclusive.
+    A ``raises`` modifier may set a higher ``severity``; an unverified one is at most a
+    warning (the alert policy)."""
+
+    effect: Literal["mitigates", "raises"]
+    present: tuple[Str, ...] = ()
+    min_age: Integer | None = Field(default=None, ge=0, le=130)
+    severity: Severity | None = None
+    text: Text
+
+    @model_validator(mode="after")
+    def _one_trigger(self) -> RuleModifier:
+        if bool(self.present) == (self.min_age is not None):
+            raise ValueError("present: give either present (selectors) or min_age, not both "
+                             "or neither")
+        if self.effect == "mitigates" and self.severity is not None:
+            raise ValueError("severity: a mitigating modifier does not set a severity")
+        return self
+
+
 class InteractionRule(Provenance):
     """A regimen-wide rule kept as data: an interaction, a duplicate or a timing rule.
 
@@ -643,6 +667,8 @@ class InteractionRule(Provenance):
     problem: Id | None = None
     """The clinical problem the rule describes (``serotonin-toxicity``, ``cns-depression``,
     ``bleeding``): rules with the same problem among the same drugs give one finding."""
+    modifiers: tuple[RuleModifier, ...] = ()
+    """Drugs that mitigate, and risk factors that raise, the finding (named in it)."""
 
     @model_validator(mode="after")
     def _shape(self) -> InteractionRule:

@@ -46,6 +46,37 @@ class NameInfo(NamedTuple):
     strength: str | None
 
 
+class CodeHit(NamedTuple):
+    """What an RxNorm code stands for (:meth:`Reference.rxnorm_codes`).
+
+    Attributes:
+        rxcui: the code.
+        name: a name medref reads: a product's name, an ingredient's, or the RxNorm
+            normalized name of a clinical or branded drug.
+        kind: ``product`` (a product strength), ``rxnorm-name`` or ``ingredient``.
+        strength, form, formulation, combination: a product strength's label, dose form,
+            IR/ER and whether it has several ingredients.
+        verified: the code was found in a cited source.
+        rank: most specific first (product 0, drug name 1, ingredient 2).
+        id: the canonical id of the product or ingredient, when known.
+    """
+
+    rxcui: str
+    name: str
+    kind: str
+    strength: str | None = None
+    form: str | None = None
+    formulation: str | None = None
+    combination: bool = False
+    verified: bool = False
+    rank: int = 2
+    id: str | None = None
+
+
+RXNORM_FILE = "rxnorm.json"
+"""The RxNorm drug-name map beside the data files (read only for FHIR input)."""
+
+
 @dataclass(frozen=True, slots=True)
 class DataInfo:
     """Which data set a result was checked against (reported in JSON output)."""
@@ -69,8 +100,8 @@ class Reference:
     state it gains later is the suggestion index, built once on first use (under a lock).
     """
 
-    __slots__ = ("_index", "_lock", "_names", "_suggester", "entries", "entry_file", "info",
-                 "knowledge", "products", "raw_policy", "raw_rules", "sources")
+    __slots__ = ("_index", "_lock", "_names", "_rxnorm", "_suggester", "entries", "entry_file",
+                 "info", "knowledge", "products", "raw_policy", "raw_rules", "sources")
 
     def __init__(self, raw: Mapping[str, Any], info: DataInfo,
                  built: tuple[dict[str, str], dict[str, NameInfo]] | None = None) -> None:
@@ -102,6 +133,7 @@ class Reference:
         self._names: Mapping[str, NameInfo] = MappingProxyType(names)
         self._lock = threading.Lock()
         self._suggester: Suggester | None = None
+        self._rxnorm: Mapping[str, CodeHit] | None = None
 
     # -- typed knowledge -----------------------------------------------------------------
     @property
@@ -124,6 +156,56 @@ class Reference:
         """The name index: every normalized id, name and alias -> canonical id (of an
         ingredient or a product)."""
         return self._index
+
+    def rxnorm_codes(self) -> Mapping[str, CodeHit]:
+        """Every RxNorm code medref can read, by RxCUI: the product strengths and ingredients
+        of the data (their ``rxcui`` fields) and the clinical and branded drug names of
+        ``rxnorm.json``. Loaded and validated on first use (only FHIR input needs it), from
+        the data directory, or the bundled copy when a custom directory has none.
+
+        Raises:
+            DataError: ``rxnorm.json`` is malformed (naming the file, code and field).
+        """
+        got = self._rxnorm
+        if got is None:
+            with self._lock:
+                if self._rxnorm is None:
+                    self._rxnorm = MappingProxyType(self._build_rxnorm())
+                got = self._rxnorm
+        return got
+
+    def _build_rxnorm(self) -> dict[str, CodeHit]:
+        hits: dict[str, CodeHit] = {}
+        path = Path(self.info.path) / RXNORM_FILE
+        bundled = bundled_data_dir()
+        if not path.is_file() and bundled is not None:
+            path = bundled / RXNORM_FILE
+        if path.is_file():
+            from medref._validate import validate_rxnorm
+            try:
+                data = json.loads(path.read_bytes())
+            except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+                raise DataError(f"{path}: invalid JSON ({str(exc)[:80]})",
+                                file=str(path)) from None
+            for c in validate_rxnorm(data, path, set(self.sources)):
+                hits[c["rxcui"]] = CodeHit(c["rxcui"], c["name"], "rxnorm-name",
+                                           verified=c["verified"], rank=1)
+        for eid, e in self.entries.items():
+            rx = e.get("rxcui")
+            if isinstance(rx, dict) and rx.get("value"):
+                code = str(rx["value"])
+                hits.setdefault(code, CodeHit(code, e["name"], "ingredient",
+                                              verified=bool(rx.get("verified")), rank=2,
+                                              id=eid))
+        for pid, pr in self.products.items():
+            for st in pr["strengths"]:
+                code = st.get("rxcui")
+                if code:
+                    hits[str(code)] = CodeHit(
+                        str(code), pr["name"], "product", st["label"], pr.get("dose_form"),
+                        pr.get("formulation"), len(pr["ingredients"]) > 1,
+                        bool(st.get("verified", pr.get("verified", False))), 0, pid)
+        return hits
 
     def name_info(self, name: str) -> NameInfo | None:
         """What a normalized name says beyond its id: the product it names, a salt (and how

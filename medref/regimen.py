@@ -8,8 +8,10 @@ amounts, dose, route, frequency, PRN, duration, and where each field came from. 
 
 from __future__ import annotations
 
+import json
 import math
-from typing import Final, NamedTuple
+from collections.abc import Mapping
+from typing import Any, Final, NamedTuple
 
 from medref.context import Context
 
@@ -142,6 +144,8 @@ class MedicationLine(NamedTuple):
             (``1 mane 2 nocte``: 3), else None.
         indication: what the medicine is for, as written (``for blood pressure``).
         notes: instructions read and set aside (``dispense weekly``).
+        conflicts: where the written instructions and the coded dosage of an order disagree
+            (FHIR ``dosage.text`` against ``doseAndRate`` and ``timing``; reported as MR013).
     """
 
     text: str
@@ -187,6 +191,7 @@ class MedicationLine(NamedTuple):
     slot_units: float | None = None
     indication: str | None = None
     notes: tuple[str, ...] = ()
+    conflicts: tuple[str, ...] = ()
 
     @property
     def readable(self) -> bool:
@@ -213,6 +218,8 @@ class Record(NamedTuple):
         line: 1-based line (or row) of the record in its input.
         error: one-line reason the record could not be read, else None.
         item_lines: the input line of each item, when known (names lines in errors).
+        fhir: what a FHIR input held beyond its medication lines (its resources, those not
+            checked and why), else None.
     """
 
     id: object
@@ -221,3 +228,71 @@ class Record(NamedTuple):
     line: int = 0
     error: str | None = None
     item_lines: tuple[int, ...] | None = None
+    fhir: FhirInfo | None = None
+
+
+ROLE_DRAFT: Final = "draft"
+"""A draft order of a CDS Hooks request (the orders being decided)."""
+ROLE_ACTIVE: Final = "active"
+"""A medication the patient already takes (CDS Hooks prefetch): context for the drafts."""
+ROLE_INPUT: Final = "input"
+"""A resource given directly (``check -f`` of a resource or a Bundle)."""
+
+
+class FhirEntry(NamedTuple):
+    """One medication resource to check, as found in the input.
+
+    Attributes:
+        resource: the MedicationRequest or MedicationStatement (decoded JSON).
+        medication: the Medication it references (contained or in the Bundle), if any.
+        ref: how to point back at it (``MedicationRequest/abc``, or the entry's fullUrl).
+        role: :data:`ROLE_DRAFT`, :data:`ROLE_ACTIVE` or :data:`ROLE_INPUT`.
+        notes: what was repaired or assumed while finding it.
+    """
+
+    resource: Mapping[str, Any]
+    medication: Mapping[str, Any] | None
+    ref: str
+    role: str
+    notes: tuple[str, ...] = ()
+
+    def key(self) -> str:
+        """A cache key: the resource and its medication as canonical JSON."""
+        return json.dumps([self.resource, self.medication, self.notes], sort_keys=True,
+                          separators=(",", ":"), default=str)
+
+
+class Skipped(NamedTuple):
+    """A resource that was not checked, and why."""
+
+    ref: str
+    reason: str
+
+    def to_dict(self) -> dict[str, str]:
+        """``{"resource", "reason"}``."""
+        return {"resource": self.ref, "reason": self.reason}
+
+
+class FhirInfo(NamedTuple):
+    """What a FHIR input said beyond its medication lines (reported in ``summary.fhir``).
+
+    Attributes:
+        refs: the resource each item came from, in item order.
+        roles: each item's role (draft order, active medication, or input).
+        skipped: resources not checked, with the reason.
+        notes: what was assumed about the document (a Bundle without ``type``, an
+            Observation in an unexpected unit, an unreadable prefetch ...).
+        patient: the patient reference, when one is named.
+    """
+
+    refs: tuple[str, ...]
+    roles: tuple[str, ...]
+    skipped: tuple[Skipped, ...] = ()
+    notes: tuple[str, ...] = ()
+    patient: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``summary.fhir`` block."""
+        return {"resources": list(self.refs), "roles": list(self.roles),
+                "not_checked": [s.to_dict() for s in self.skipped], "notes": list(self.notes),
+                "patient": self.patient}

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from medref.codes import ALERT_POLICY
 from medref.context import CONTEXT_KEYS, CONTEXT_RANGES, Context, context_value
 from medref.knowledge import Knowledge, Product
+from medref.regimen import FhirInfo
 from medref.vocab import SEVERITY_RANK, STATUSES
 
 if TYPE_CHECKING:
@@ -208,16 +209,22 @@ class Summary:
     (command-line options or the caller's ``context=``), or null (not given)."""
     alert_policy: str = ALERT_POLICY
     """The alert policy version the severities follow (``docs/ALERT-POLICY.md``)."""
+    fhir: FhirInfo | None = None
+    """For FHIR input: the resource of each item, those not checked and why, and what was
+    assumed about the document (``summary.fhir``, present only for FHIR input)."""
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form."""
-        return {"items": self.items, "checked": self.checked, "statuses": dict(self.statuses),
+        out = {"items": self.items, "checked": self.checked, "statuses": dict(self.statuses),
                 "findings": self.findings, "by_severity": dict(self.by_severity),
                 "by_category": dict(self.by_category),
                 "highest_severity": self.highest_severity, "mme_per_day": self.mme_per_day,
                 "mme_factor_table": self.mme_factor_table, "context": self.context.to_dict(),
                 "data": dict(self.data), "context_sources": dict(self.context_sources),
                 "alert_policy": self.alert_policy}
+        if self.fhir is not None:
+            out["fhir"] = self.fhir.to_dict()
+        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -346,8 +353,10 @@ def _item(i: int, ln: ResolvedLine, ctx: Context, kb: Knowledge) -> ItemResult:
 
 
 def build_result(ref: Reference, a: Assessment,
-                 context_sources: dict[str, str | None] | None = None) -> CheckResult:
-    """The :class:`CheckResult` of an assessment (what :func:`medref.check` returns)."""
+                 context_sources: dict[str, str | None] | None = None,
+                 fhir: FhirInfo | None = None) -> CheckResult:
+    """The :class:`CheckResult` of an assessment (what :func:`medref.check` returns);
+    ``fhir`` is what a FHIR input said beyond its lines (``summary.fhir``)."""
     items = tuple(_item(i, ln, a.context, ref.knowledge) for i, ln in enumerate(a.lines))
     findings = tuple(Finding(b.code, b.category, b.severity, b.items, lines, b.message,
                              b.source, b.rule) for _, lines, b in a.findings)
@@ -358,7 +367,8 @@ def build_result(ref: Reference, a: Assessment,
                       mme_per_day=a.mme,
                       mme_factor_table=ref.knowledge.policy.mme_factor_table_version,
                       context=a.context, data=ref.info.to_dict(),
-                      context_sources=dict(context_sources or _no_sources(a.context)))
+                      context_sources=dict(context_sources or _no_sources(a.context)),
+                      fhir=fhir)
     return CheckResult(items, findings, summary)
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from medref.checks.base import Emit, Out, RegimenCheck, RegimenView
 from medref.codes import Code
 from medref.context import Context
-from medref.knowledge import InteractionRule, Knowledge
+from medref.knowledge import InteractionRule, Knowledge, Modifier
 
 MR302 = Code("MR302", "duplicate-therapy", ("info", "warning", "error"),
              "Duplicate therapy by class (rule in interactions.json).")
@@ -48,6 +48,8 @@ class InteractionRules(RegimenCheck):
 
     name = "interaction-rules"
     codes = (MR302, MR303, MR304)
+    reads = frozenset({"age"})
+    """Age: a rule's risk-factor modifier (``min_age``)."""
 
     def run(self, regimen: RegimenView, ctx: Context, kb: Knowledge, out: Out) -> None:
         """Evaluate the rules that name at least two of the regimen's ingredients (only those
@@ -72,23 +74,62 @@ class InteractionRules(RegimenCheck):
                 key = f"{rule.category}:{rule.problem or rule.id}"  # duplicates apart
                 fired.setdefault(key, []).append((rule, hits))
         for problem, hit in fired.items():
-            self._report(problem, hit, regimen, kb, out)
+            self._report(problem, hit, regimen, kb, out, _modified(hit, present, ctx))
 
     @staticmethod
     def _report(problem: str, fired: list[tuple[InteractionRule, int]], regimen: RegimenView,
-                kb: Knowledge, out: Out) -> None:
+                kb: Knowledge, out: Out, mods: tuple[tuple[Modifier, int], ...] = ()) -> None:
         """One finding per clinical problem: every rule about it that fired, its pairs and
-        sources, at the highest of their severities (the alert policy)."""
-        key = (problem, tuple((r.id, h) for r, h in fired))
+        sources, at the highest of their severities (the alert policy), with the modifiers
+        that apply (a mitigating drug present, a risk factor that raises the severity)."""
+        key = (problem, tuple((r.id, h) for r, h in fired), mods)
         found = out.memo.get(key)
         if not isinstance(found, Emit):
-            found = _finding(fired, kb)
+            found = _apply(_finding(fired, kb), mods, kb)
             if len(out.memo) >= 65536:
                 out.memo.clear()
             out.memo[key] = found
         groups = regimen.groups
         lines = sorted({n for i in found.items for n in groups[i]})
         out.add(found._replace(lines=tuple(lines)))
+
+
+def _modified(fired: list[tuple[InteractionRule, int]], present: int, ctx: Context
+              ) -> tuple[tuple[Modifier, int], ...]:
+    """The modifiers of the fired rules that apply: ``(modifier, matching ingredients)``."""
+    out: list[tuple[Modifier, int]] = []
+    for rule, hits in fired:
+        for m in rule.modifiers:
+            if m.min_age is not None:
+                if ctx.age is not None and ctx.age >= m.min_age:
+                    out.append((m, 0))
+            else:
+                match = present & m.mask & ~hits
+                if match:
+                    out.append((m, match))
+    return tuple(dict.fromkeys(out))
+
+
+def _apply(found: Emit, mods: tuple[tuple[Modifier, int], ...], kb: Knowledge) -> Emit:
+    if not mods:
+        return found
+    severity = found.severity
+    raised = [(m, h) for m, h in mods if m.effect == "raises"]
+    eased = [(m, h) for m, h in mods if m.effect == "mitigates"]
+    parts = []
+    for m, h in raised:
+        who = f" ({', '.join(kb.ingredients[i].name for i in _ids(kb, h))})" if h else ""
+        parts.append(f"Risk factor present{who}: {m.text}")
+        if m.severity is not None and _RANK[m.severity] > _RANK[severity]:
+            severity = m.severity
+    for m, h in eased:
+        who = ", ".join(kb.ingredients[i].name for i in _ids(kb, h))
+        parts.append(f"Mitigation present ({who}): {m.text}")
+    cites = [c for c in found.source.split("; ") if c] if found.source else []
+    cites += [c for m, _ in mods for c in m.cited.cite.split("; ") if c]
+    involved = found.items
+    return found._replace(severity=severity, message=found.message + " " + " ".join(parts),
+                          source="; ".join(dict.fromkeys(cites)) or None, items=involved)
 
 
 _RANK = {"info": 0, "warning": 1, "error": 2}

@@ -1,4 +1,4 @@
-"""Could the line be read and checked at all? (MR001-MR007)
+"""Could the line be read and checked at all? (MR001-MR007, MR010, MR011, MR013)
 
 One finding per line that could not be read, names nothing medref knows, or could not be
 checked in full (no dose, a unit that cannot be compared, no frequency, a part not understood,
@@ -40,13 +40,16 @@ MR010 = Code("MR010", "unverifiable", ("info",),
 MR011 = Code("MR011", "daily-max", ("info",),
              "The line states its own daily maximum; the worst case within it and the worst "
              "case of the frequency are both shown.")
+MR013 = Code("MR013", "unverifiable", ("warning",),
+             "An order's written instructions and its coded dosage disagree (FHIR "
+             "dosage.text against doseAndRate and timing); the coded dosage was checked.")
 
 
 class Readability(LineCheck):
     """MR001-MR007: what kept a line from being read or checked in full."""
 
     name = "readability"
-    codes = (MR001, MR002, MR003, MR004, MR005, MR006, MR007, MR010, MR011)
+    codes = (MR001, MR002, MR003, MR004, MR005, MR006, MR007, MR010, MR011, MR013)
 
     def run(self, line: ResolvedLine, ctx: Context, kb: Knowledge, out: Out) -> None:
         """Record why the line could not be read or fully checked."""
@@ -57,6 +60,11 @@ class Readability(LineCheck):
                      f"the line could not be read: {ln.error or 'not understood'}{part}; "
                      "nothing on it was checked")
             return
+        if ln.conflicts:
+            who = e.name if e is not None else (ln.name or "the order")
+            out.emit("MR013", "warning", (e.id,) if e is not None else (), (0,),
+                     f"{who}: the written instructions and the coded dosage disagree: "
+                     + "; ".join(ln.conflicts) + "; the coded dosage was checked")
         if blocker == dosing.UNKNOWN or e is None:
             hint = (f"did you mean {', '.join(ln.suggestions)}?" if ln.suggestions
                     else "no close match")

@@ -191,6 +191,18 @@ def _read_json(text: str, name: str) -> Record:
                          line=exc.lineno) from None
     except (ValueError, RecursionError) as exc:
         raise InputError(f"invalid JSON: {str(exc)[:80]}", source=name) from None
+    from medref.readers.fhir_detect import is_fhir
+    if is_fhir(doc):
+        from medref.readers.fhir import fhir_record
+        rec = fhir_record(doc)
+        if rec.error is not None:
+            raise InputError(rec.error, source=name)
+        if not rec.items:
+            skipped = "; ".join(f"{s.ref}: {s.reason}" for s in rec.fhir.skipped) \
+                if rec.fhir is not None else ""
+            raise InputError("no medication to check in the FHIR input"
+                             + (f" ({skipped})" if skipped else ""), source=name)
+        return rec
     lines: tuple[int, ...] | None = None
     rid: object = None
     ctx = None

@@ -60,6 +60,14 @@ def _line(p: ParsedLine, text: str, lex: Lexicon | None,
         indication=p.indication, notes=tuple(p.notes), **fields)
 
 
+def line_from_parsed(p: ParsedLine, text: str, lex: Lexicon | None,
+                     given: frozenset[str] = frozenset()) -> MedicationLine:
+    """The :class:`MedicationLine` for a line read into ``p`` (by the sig grammar, or field by
+    field by a structured or FHIR reader): the product resolved, its ingredients and amounts,
+    and where each field came from (``given``: the fields that were data, not text)."""
+    return _line(p, text, lex, given)
+
+
 def _plain(p: ParsedLine) -> dict[str, Any]:
     """Line fields when the name is unknown (or no lexicon is given)."""
     ingredients = ((IngredientDose(p.product, p.dose, p.dose_max, p.unit),)

@@ -6,6 +6,7 @@ import math
 from collections.abc import Mapping
 
 from medref.context import context_from_raw
+from medref.readers.fhir_detect import is_fhir
 from medref.regimen import Record
 from medref.text import clean_text
 
@@ -15,6 +16,12 @@ def record_from_obj(obj: object, line: int) -> Record:
     with ``error`` set when it cannot be read."""
     if not isinstance(obj, Mapping):
         return Record(None, [], line=line, error="a record must be a JSON object")
+    if is_fhir(obj):
+        from medref.readers.fhir import fhir_record
+        rec = fhir_record(obj, line)
+        if rec.error is None and not rec.items:
+            return rec._replace(error="no medication to check in the FHIR input")
+        return rec
     rid = obj.get("id")
     if isinstance(rid, dict | list):
         return Record(None, [], line=line, error="field 'id': must be a string or number")

@@ -17,6 +17,7 @@ from medref.codes import ALERT_POLICY
 from medref.context import Context
 from medref.engine import Assessment, FindingBody, Placed
 from medref.reference import Reference
+from medref.regimen import FhirInfo
 from medref.result import CheckResult
 from medref.vocab import STATUSES
 
@@ -79,8 +80,8 @@ class JsonWriter:
         """The JSON object of the summary."""
         return self.summary_counts(a, sources)[0]
 
-    def summary_counts(self, a: Assessment, sources: Mapping[str, str | None]
-                       ) -> tuple[bytes, list[int], dict[str, int]]:
+    def summary_counts(self, a: Assessment, sources: Mapping[str, str | None],
+                       fhir: FhirInfo | None = None) -> tuple[bytes, list[int], dict[str, int]]:
         """The summary's JSON, with the findings counted by severity rank and by category."""
         sev = [0, 0, 0]
         cats: dict[str, int] = {}
@@ -104,7 +105,10 @@ class JsonWriter:
                 f'"warning":{sev[1]},"error":{sev[2]}}},"by_category":{{{by_cat}}},'
                 f'"highest_severity":{_SEV[findings[0][2].rank] if findings else "null"},'
                 f'"mme_per_day":{"null" if a.mme is None else repr(a.mme)},')
-        return head.encode() + self._tail(a.context, sources), sev, cats
+        tail = self._tail(a.context, sources)
+        if fhir is not None:
+            tail = tail[:-1] + b',"fhir":' + dumps(fhir.to_dict()).encode() + b"}"
+        return head.encode() + tail, sev, cats
 
     def _tail(self, ctx: Context, sources: Mapping[str, str | None]) -> bytes:
         key = (ctx, tuple(sources.values()))
@@ -122,10 +126,10 @@ class JsonWriter:
         """One ``batch`` output line (no newline): ``{"id", "findings", "summary"}``."""
         return self.record_counts(rid, a, sources)[0]
 
-    def record_counts(self, rid: object, a: Assessment, sources: Mapping[str, str | None]
-                      ) -> tuple[bytes, list[int], dict[str, int]]:
+    def record_counts(self, rid: object, a: Assessment, sources: Mapping[str, str | None],
+                      fhir: FhirInfo | None = None) -> tuple[bytes, list[int], dict[str, int]]:
         """:meth:`record`, with the findings counted by severity rank and by category."""
-        summary, sev, cats = self.summary_counts(a, sources)
+        summary, sev, cats = self.summary_counts(a, sources, fhir)
         return (b"".join((b'{"id":', dumps(rid).encode(), b',"findings":',
                           self.findings(a.findings), b',"summary":', summary, b"}")),
                 sev, cats)
