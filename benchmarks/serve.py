@@ -31,11 +31,6 @@ from pathlib import Path
 from typing import Any
 
 import jwt
-
-try:  # Starlette's test client moved to httpx2; either works here
-    import httpx2 as httpx
-except ModuleNotFoundError:  # pragma: no cover
-    import httpx  # type: ignore[no-redef]
 from cryptography.hazmat.primitives.asymmetric import ec
 
 ISS = "https://bench.ehr.example"
@@ -94,25 +89,37 @@ def free_port() -> int:
 
 
 def rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
+    """Resident memory of a process and all its descendants (the workers), MiB."""
+    total = 0.0
+    todo = [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1]) / 1024
+            for task in Path(f"/proc/{p}/task").iterdir():
+                kids = (task / "children").read_text().split()
+                todo.extend(int(k) for k in kids)
+        except OSError:
+            continue
+    return total
 
 
 class Server:
-    def __init__(self, tmp: Path) -> None:
+    def __init__(self, tmp: Path, workers: int) -> None:
         self.key = ec.generate_private_key(ec.SECP384R1())
         jwk = json.loads(jwt.algorithms.ECAlgorithm.to_jwk(self.key.public_key()))
         jwk["kid"] = "bench"
         cfg = tmp / "serve.json"
-        cfg.write_text(json.dumps({"issuers": [{"iss": ISS, "jwks": {"keys": [jwk]}}],
-                                   "timeout_ms": 5000}))
         self.port = free_port()
+        cfg.write_text(json.dumps({"issuers": [{"iss": ISS, "jwks": {"keys": [jwk]}}],
+                                   "base_url": f"http://127.0.0.1:{self.port}",
+                                   "timeout_ms": 5000}))
         self.url = f"http://127.0.0.1:{self.port}/cds-services/medref-order-sign"
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "medref", "serve", "--port", str(self.port), "--config",
-             str(cfg), "--audit-log", str(tmp / "audit.jsonl")],
+             str(cfg), "--audit-log", str(tmp / "audit.jsonl"), "--workers", str(workers)],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
@@ -137,42 +144,99 @@ class Server:
         self.proc.wait(60)
 
 
+class Pool:
+    """A lean HTTP/1.1 keep-alive client (the load generator shares the machine's two cores
+    with the server, so it must cost little): requests with Content-Length, responses read by
+    their Content-Length."""
+
+    def __init__(self, port: int, path: str) -> None:
+        self.port, self.path = port, path
+        self.idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+
+    async def post(self, body: bytes, token: str) -> int:
+        if self.idle:
+            reader, writer = self.idle.pop()
+            try:
+                return await self._send(reader, writer, body, token)
+            except (OSError, asyncio.IncompleteReadError, IndexError):
+                pass  # the server closed an idle connection: send again on a new one
+        reader, writer = await asyncio.open_connection("127.0.0.1", self.port)
+        return await self._send(reader, writer, body, token)
+
+    async def _send(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
+                    body: bytes, token: str) -> int:
+        head = (f"POST {self.path} HTTP/1.1\r\nHost: 127.0.0.1:{self.port}\r\n"
+                f"Authorization: Bearer {token}\r\nContent-Type: application/json\r\n"
+                f"Content-Length: {len(body)}\r\n\r\n").encode()
+        try:
+            writer.write(head + body)
+            status_line = await reader.readline()
+            length, close = 0, False
+            while True:
+                line = await reader.readline()
+                if line in (b"\r\n", b""):
+                    break
+                name, _, value = line.decode("latin-1").partition(":")
+                if name.lower() == "content-length":
+                    length = int(value)
+                elif name.lower() == "connection" and "close" in value.lower():
+                    close = True
+            await reader.readexactly(length)
+            code = int(status_line.split()[1])
+        except (OSError, asyncio.IncompleteReadError, IndexError):
+            writer.close()
+            raise
+        if close:
+            writer.close()
+        else:
+            self.idle.append((reader, writer))
+        return code
+
+    def close(self) -> None:
+        for _, w in self.idle:
+            w.close()
+        self.idle.clear()
+
+
 async def open_loop(server: Server, rate: float, seconds: float, first: int,
                     memory_at: tuple[int, ...] = ()) -> dict[str, Any]:
     """Send ``rate`` requests a second for ``seconds`` on schedule; latencies from schedule."""
     total = int(rate * seconds)
     bodies = [json.dumps(hook_request(first + i)).encode() for i in range(total)]
     tokens = server.tokens(total, int(seconds) + 600)
-    lat: list[float] = []
+    order: list[tuple[int, float]] = []
     errors: dict[str, int] = {}
     memory: dict[int, float] = {}
     done = 0
-    limits = httpx.Limits(max_connections=512, max_keepalive_connections=512)
-    async with httpx.AsyncClient(limits=limits, timeout=60) as client:
-        start = time.perf_counter() + 0.5
+    pool = Pool(server.port, "/cds-services/medref-order-sign")
+    start = time.perf_counter() + 0.5
 
-        async def one(i: int) -> None:
-            nonlocal done
-            at = start + i / rate
-            delay = at - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            try:
-                r = await client.post(server.url, content=bodies[i], headers={
-                    "Authorization": f"Bearer {tokens[i]}",
-                    "Content-Type": "application/json"})
-                if r.status_code != 200:
-                    errors[str(r.status_code)] = errors.get(str(r.status_code), 0) + 1
-            except httpx.HTTPError as exc:
-                errors[type(exc).__name__] = errors.get(type(exc).__name__, 0) + 1
-            lat.append((time.perf_counter() - at) * 1000)
-            done += 1
-            if done in memory_at:
-                memory[done] = rss_mib(server.proc.pid)
-        await asyncio.gather(*(one(i) for i in range(total)))
-        elapsed = time.perf_counter() - start
-    lat.sort()
-    return {"rate": rate, "requests": total, "errors": sum(errors.values()),
+    async def one(i: int) -> None:
+        nonlocal done
+        at = start + i / rate
+        delay = at - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        try:
+            status = await pool.post(bodies[i], tokens[i])
+            if status != 200:
+                errors[str(status)] = errors.get(str(status), 0) + 1
+        except (OSError, asyncio.IncompleteReadError, ValueError) as exc:
+            errors[type(exc).__name__] = errors.get(type(exc).__name__, 0) + 1
+        order.append((i, (time.perf_counter() - at) * 1000))
+        done += 1
+        if done in memory_at:
+            memory[done] = rss_mib(server.proc.pid)
+    await asyncio.gather(*(one(i) for i in range(total)))
+    elapsed = time.perf_counter() - start
+    pool.close()
+    by_second: dict[int, list[float]] = {}
+    for i, ms in order:
+        by_second.setdefault(int(i / rate), []).append(ms)
+    worst = sorted(((max(v), k) for k, v in by_second.items()), reverse=True)[:3]
+    lat = sorted(ms for _, ms in order)
+    return {"worst_seconds": [(k, round(m)) for m, k in worst], "rate": rate,
+            "requests": total, "errors": sum(errors.values()),
             "error_kinds": errors, "achieved": total / elapsed,
             "p50": statistics.median(lat), "p99": lat[int(0.99 * (len(lat) - 1))],
             "max": lat[-1], "memory": memory}
@@ -184,13 +248,18 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=200)
     ap.add_argument("--steps", default="100,150,200,250,300,400")
     ap.add_argument("--step-seconds", type=float, default=30)
+    ap.add_argument("--warmup-seconds", type=float, default=20,
+                    help="a warm-up run first (not reported): caches and connections")
+    ap.add_argument("--warmup-rate", type=float, default=50)
+    ap.add_argument("--workers", type=int, default=2,
+                    help="medref serve --workers (default 2: one per core)")
     args = ap.parse_args()
     print(f"machine: {platform.platform()}, {os.cpu_count()} cores, Python "
           f"{platform.python_version()}")
     with tempfile.TemporaryDirectory() as tmp:
-        server = Server(Path(tmp))
+        server = Server(Path(tmp), args.workers)
         try:
-            asyncio.run(open_loop(server, 20, 5, 10**7))  # warm-up (not reported)
+            asyncio.run(open_loop(server, args.warmup_rate, args.warmup_seconds, 10**7))
             base = rss_mib(server.proc.pid)
             r = asyncio.run(open_loop(server, args.rate, args.seconds, 0,
                                       memory_at=(5000, 20000)))
@@ -199,9 +268,11 @@ def main() -> None:
                   f"{args.seconds:g} s (open loop, auth on, 10 drafts + 10 active each): "
                   f"achieved {r['achieved']:.1f}/s, errors {r['errors']} {r['error_kinds']}, "
                   f"p50 {r['p50']:.1f} ms, p99 {r['p99']:.1f} ms, max {r['max']:.1f} ms "
-                  "(target: 0 errors, p99 < 100 ms)")
+                  f"(target: 0 errors, p99 < 100 ms); slowest seconds (second, worst ms): "
+                  f"{r['worst_seconds']}")
             if 5000 in mem and 20000 in mem:
-                print(f"server memory (RSS): after warm-up {base:.1f} MiB, at 5,000 requests "
+                print(f"server memory (RSS, all {args.workers} workers and the parent): after "
+                      f"warm-up {base:.1f} MiB, at 5,000 requests "
                       f"{mem[5000]:.1f} MiB, at 20,000 {mem[20000]:.1f} MiB -> "
                       f"{mem[20000] / mem[5000]:.3f}x (target <= 1.10x)")
             else:

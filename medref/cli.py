@@ -414,9 +414,11 @@ def batch(input_path: str, output: str | None, jobs: int, chunk_size: int, fail_
               help="Accept calls without a token (local use only; warns on every start).")
 @click.option("--audit-log", type=str, default=None,
               help="Append one JSON line per call here (default: the config's, else stderr).")
+@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Worker processes (one per core; they share the token replay check).")
 @_data_option
 def serve(host: str, port: int, config_path: str | None, insecure_no_auth: bool,
-          audit_log: str | None, data_dir: str | None) -> None:
+          audit_log: str | None, workers: int, data_dir: str | None) -> None:
     """Run the CDS Hooks service (order-select, order-sign) on HOST:PORT.
 
     Needs the serve extra: pip install 'medref[serve]'. Every call must carry a JWT from an
@@ -431,7 +433,7 @@ def serve(host: str, port: int, config_path: str | None, insecure_no_auth: bool,
                        "pip install 'medref[serve]'") from None
     try:
         run(ref, host=host, port=port, config_path=config_path, insecure=insecure_no_auth,
-            audit_log=audit_log)
+            audit_log=audit_log, workers=workers, data_dir=data_dir)
     except (ConfigError, OSError) as exc:
         _fail(exc)
 

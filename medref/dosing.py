@@ -174,6 +174,8 @@ def resolve(line: MedicationLine, kb: Knowledge) -> ResolvedLine:
             if target == RATE_UNIT and freq is not None:
                 daily, average = hi, False  # a patch's rate holds all day, whatever its interval
             uncapped, cap = None, _cap_daily(line, comp, lo, ing.unit, target)
+            if cap is not None and cap < hi:
+                cap = None  # a written maximum below one dose is a slip, never a ceiling
             if cap is not None and daily is not None and cap < daily:
                 uncapped, daily = daily, cap
             doses.append(DoseFacts(comp, target, lo, hi, daily, freq, formulation, average,

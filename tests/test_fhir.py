@@ -330,7 +330,9 @@ def test_medication_reference_to_a_contained_medication(tmp_path: Path) -> None:
 def test_rxnorm_names_are_read() -> None:
     p = parse_rxnorm_name("acetaminophen 325 MG / oxycodone hydrochloride 10 MG Oral Tablet "
                           "[Percocet]")
-    assert p is not None and p.name == "Percocet" and p.strength == "325/10"
+    assert p is not None and p.name == "Percocet" and p.combination
+    assert [(x.name, x.amount, x.unit) for x in p.parts] == [
+        ("acetaminophen", 325, "mg"), ("oxycodone hydrochloride", 10, "mg")]
     f = parse_rxnorm_name("72 HR fentanyl 0.075 MG/HR Transdermal System")
     assert f is not None and f.strength == "75 mcg/hr" and f.form == "patch"
     o = parse_rxnorm_name("oxycodone hydrochloride 60 MG 12 HR Extended Release Oral Tablet")
@@ -415,3 +417,122 @@ def test_a_bad_rxnorm_file_fails_loudly_naming_file_code_and_field(tmp_path: Pat
         ref.rxnorm_codes()
     msg = str(err.value)
     assert "rxnorm.json" in msg and doc["codes"][3]["rxcui"] in msg and "sources" in msg
+
+
+# -- regressions from the review of the first FHIR step: each was silent or wrong ----------
+
+Q4H = {"frequency": 1, "period": 4, "periodUnit": "h"}
+
+
+def order(med: dict[str, Any], value: float | None = None, unit: str | None = None,
+          code: str | None = None, repeat: dict[str, Any] | None = None,
+          **dosage: Any) -> dict[str, Any]:
+    d: dict[str, Any] = dict(dosage)
+    if value is not None:
+        q: dict[str, Any] = {"value": value}
+        if unit:
+            q["unit"] = unit
+        if code:
+            q["code"] = code
+        d["doseAndRate"] = [{"doseQuantity": q}]
+    if repeat is not None:
+        d["timing"] = {"repeat": repeat}
+    return mr("o1", med, d)
+
+
+def _daily(doc: dict[str, Any]) -> tuple[dict[str, float | None], set[str]]:
+    r = medref.check_fhir(doc).to_dict()
+    items = r["items"]
+    totals = {i["id"]: i["daily_total"] for it in items for i in it.get("ingredients") or []}
+    return totals, {f"{f['severity']}:{f['code']}" for f in r["findings"]}
+
+
+@pytest.mark.parametrize(("doc", "totals", "codes"), [
+    # a combination not on file (APAP 500 / codeine 30 capsule): every ingredient counts
+    (order(coded("996979"), 2, "capsule", repeat=Q4H),
+     {"acetaminophen": 6000, "codeine": 360}, {"error:MR102"}),
+    # a brand strength not on file (Percocet 650/10): read by its ingredients
+    (order(coded("1049650"), 2, "tablet", repeat=Q4H),
+     {"acetaminophen": 7800, "oxycodone": 120}, {"error:MR102"}),
+    # "EA" is a count, never "1 tablet assumed"
+    (order(coded("1049625"), 4, "EA", repeat=Q4H),
+     {"acetaminophen": 7800, "oxycodone": 240}, {"error:MR102"}),
+    # a period without its unit is not read as days
+    (order(text("acetaminophen"), 1000, "mg", repeat={"frequency": 1, "period": 4}),
+     {}, {"warning:MR001"}),
+    # unit text and UCUM code disagreeing is not checked as the smaller
+    (order(text("acetaminophen"), 1500, "mcg", "mg", {"frequency": 1, "period": 6,
+                                                      "periodUnit": "h"}),
+     {}, {"warning:MR001"}),
+    # once a day and five times of day: the worst case is checked, and the conflict said
+    (order(text("acetaminophen"), 1000, "mg", repeat={
+        "frequency": 1, "period": 1, "periodUnit": "d",
+        "when": ["MORN", "NOON", "EVE", "HS", "NIGHT"]}),
+     {"acetaminophen": 5000}, {"error:MR102", "warning:MR013"}),
+    # a liquid by mL: 40 mL of 20 mg/mL ibuprofen is 800 mg
+    (order(coded("748641"), 40, "mL", repeat=Q4H), {"ibuprofen": 4800}, {"error:MR102"}),
+    # a patch rate as the dose
+    (order(coded("197696"), 100, "mcg/h", repeat={"frequency": 1, "period": 72,
+                                                  "periodUnit": "h"}),
+     {"fentanyl": 100}, {"warning:MR306"}),
+    # an absurd period is a problem, not an internal error
+    (order(text("acetaminophen"), 1000, "mg", repeat={"frequency": 1, "period": 1e-320,
+                                                      "periodUnit": "h"}),
+     {}, {"warning:MR001"}),
+    # explicit events: the most on one day
+    (order(text("acetaminophen"), 1000, "mg", timing={"event": [
+        f"2026-01-01T0{i}:00:00" for i in range(5)]}),
+     {"acetaminophen": 5000}, {"error:MR102"}),
+    # "hour" for "h"
+    (order(text("acetaminophen"), 1000, "mg", repeat={"frequency": 1, "period": 2,
+                                                      "periodUnit": "hour"}),
+     {"acetaminophen": 12000}, {"error:MR102"}),
+    # the text fills what the coded fields leave out (here: the dose and the timing)
+    (order(text("acetaminophen"), text="1000 mg by mouth every 4 hours as needed",
+           asNeededBoolean=True),
+     {"acetaminophen": 6000}, {"error:MR102"}),
+])
+def test_review_regressions(doc: dict[str, Any], totals: dict[str, float],
+                            codes: set[str]) -> None:
+    got, found = _daily(doc)
+    for ing, amount in totals.items():
+        assert got.get(ing) == pytest.approx(amount), (got, found)
+    assert codes <= found, found
+
+
+def test_a_contained_medication_strength_is_read() -> None:
+    res = order({"medicationReference": {"reference": "#m"}}, 2, "tablet", repeat=Q4H)
+    res["contained"] = [{"resourceType": "Medication", "id": "m", "code": {
+        "text": "acetaminophen"}, "ingredient": [{"itemCodeableConcept": {
+            "text": "acetaminophen"}, "strength": {"numerator": {"value": 500, "unit": "mg"},
+                                                    "denominator": {"value": 1,
+                                                                    "unit": "tablet"}}}]}]
+    got, found = _daily(res)
+    assert got["acetaminophen"] == 6000 and "error:MR102" in found
+
+
+def test_concurrent_dosage_instructions_are_summed_and_sequential_ones_are_steps() -> None:
+    tid = {"doseAndRate": [{"doseQuantity": {"value": 1000, "unit": "mg"}}],
+           "timing": {"repeat": {"frequency": 3, "period": 1, "periodUnit": "d"}}}
+    hs = {"doseAndRate": [{"doseQuantity": {"value": 2000, "unit": "mg"}}],
+          "timing": {"repeat": {"when": ["HS"]}}}
+    both = mr("o1", text("acetaminophen"), None, dosageInstruction=[tid, hs])
+    r = medref.check_fhir(both)
+    assert [f.severity for f in r.findings if f.code == "MR301"] == ["error"]  # 5 g a day
+    steps = mr("o1", text("acetaminophen"), None, dosageInstruction=[
+        {**tid, "sequence": 1}, {"sequence": 2, "doseAndRate": tid["doseAndRate"],
+                                 "timing": {"repeat": Q4H}}])
+    r = medref.check_fhir(steps)
+    assert len(r.items) == 1
+    assert [f.severity for f in r.findings if f.code == "MR102"] == ["error"]  # 6 g, step 2
+
+
+def test_a_daily_cap_below_one_dose_does_not_switch_off_the_daily_check() -> None:
+    d = {"doseAndRate": [{"doseQuantity": {"value": 1000, "unit": "mg"}}],
+         "timing": {"repeat": Q4H},
+         "maxDosePerPeriod": {"numerator": {"value": 3, "unit": "mg"},
+                              "denominator": {"value": 1, "unit": "d"}}}
+    got, found = _daily(mr("o1", text("acetaminophen"), d))
+    assert got["acetaminophen"] == 6000 and "error:MR102" in found
+    sig = medref.check(["acetaminophen 1000 mg q4h max 0 mg a day"])
+    assert "MR102" in [f.code for f in sig.findings]

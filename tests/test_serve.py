@@ -53,8 +53,8 @@ def _jwks() -> dict[str, Any]:
     return {"keys": [k1, k2]}
 
 
-def write_config(tmp: Path, **extra: Any) -> Path:
-    cfg = {"issuers": [{"iss": ISS, "jwks": _jwks()}], **extra}
+def write_config(tmp: Path, base_url: str = "http://testserver", **extra: Any) -> Path:
+    cfg = {"issuers": [{"iss": ISS, "jwks": _jwks()}], "base_url": base_url, **extra}
     p = tmp / "serve.json"
     p.write_text(json.dumps(cfg), encoding="utf-8")
     return p
@@ -82,7 +82,8 @@ def audit_stream() -> io.StringIO:
 
 @pytest.fixture(scope="module")
 def client(tmp_path_factory: pytest.TempPathFactory, audit_stream: io.StringIO) -> TestClient:
-    cfg = load_config(str(write_config(tmp_path_factory.mktemp("cfg"))))
+    cfg = load_config(str(write_config(tmp_path_factory.mktemp("cfg"),
+                                       cors_origins=["https://ehr.example.org"])))
     app = create_app(load_reference(), cfg, audit=Audit(None, audit_stream))
     return TestClient(app, raise_server_exceptions=False)
 
@@ -305,6 +306,31 @@ def test_bad_tokens_are_refused(client: TestClient, case: str) -> None:
     assert resp.json()["resourceType"] == "OperationOutcome"
 
 
+def test_the_host_header_does_not_choose_the_audience(client: TestClient) -> None:
+    """A token minted for another instance is refused even when the request claims that
+    instance's host name."""
+    other = "http://staging.example.org/cds-services/medref-order-sign"
+    resp = client.post(f"{BASE}/medref-order-sign", json=_hook_body(),
+                       headers={**auth(other), "Host": "staging.example.org"})
+    assert resp.status_code == 401
+
+
+def test_a_key_of_the_other_type_is_skipped_not_a_500(client: TestClient) -> None:
+    """An RS384 token without a kid is tried against the EC key first: refused cleanly or
+    accepted by the RSA key, never an internal error."""
+    url = f"{BASE}/medref-order-sign"
+    now = int(time.time())
+    tok = jwt.encode({"iss": ISS, "aud": url, "exp": now + 60, "iat": now,
+                      "jti": str(uuid.uuid4())}, RSA_KEY, algorithm="RS384")
+    resp = client.post(url, json=_hook_body(), headers={"Authorization": f"Bearer {tok}"})
+    assert resp.status_code == 200
+    forged = jwt.encode({"iss": ISS, "aud": url, "exp": now + 60, "iat": now,
+                         "jti": str(uuid.uuid4())}, RSA_KEY, algorithm="RS384",
+                        headers={"kid": "ec1"})
+    resp = client.post(url, json=_hook_body(), headers={"Authorization": f"Bearer {forged}"})
+    assert resp.status_code == 401
+
+
 def test_a_replayed_token_is_refused(client: TestClient) -> None:
     url = f"{BASE}/medref-order-sign"
     headers = auth(url)
@@ -347,7 +373,44 @@ def test_cors_preflight_is_answered(client: TestClient) -> None:
         "Origin": "https://ehr.example.org", "Access-Control-Request-Method": "POST",
         "Access-Control-Request-Headers": "authorization,content-type"})
     assert resp.status_code == 200
-    assert resp.headers["access-control-allow-origin"] in ("*", "https://ehr.example.org")
+    assert resp.headers["access-control-allow-origin"] == "https://ehr.example.org"
+    other = client.options(f"{BASE}/medref-order-sign", headers={
+        "Origin": "https://evil.example", "Access-Control-Request-Method": "POST"})
+    assert "access-control-allow-origin" not in other.headers
+
+
+def test_implausible_observations_are_dropped_not_fatal(client: TestClient) -> None:
+    body = request("order-sign", [order("d1", "acetaminophen", 1000, every_h=4)], [])
+    body["prefetch"]["weight"] = {"resourceType": "Bundle", "type": "searchset", "entry": [
+        {"resource": {"resourceType": "Observation", "status": "final", "code": {"coding": [
+            {"system": "http://loinc.org", "code": "29463-7"}]},
+            "valueQuantity": {"value": 400, "code": "kg"}}}]}
+    cards = call(client, "medref-order-sign", body).json()["cards"]
+    assert any("MR102" in c["detail"] and c["indicator"] == "critical" for c in cards)
+
+
+def test_an_unreadable_active_medication_is_said(client: TestClient) -> None:
+    bad = order("a1", "ibuprofen", 400, status="active")
+    bad["dosageInstruction"][0]["timing"]["repeat"]["frequency"] = "often"
+    body = request("order-sign", [order("d1", "acetaminophen", 500, every_h=6)], [bad])
+    cards = call(client, "medref-order-sign", body).json()["cards"]
+    info = [c for c in cards if c["indicator"] == "info"]
+    assert len(info) == 1 and "MedicationRequest/a1" in info[0]["detail"]
+
+
+def test_suggestions_never_split_a_unit(client: TestClient) -> None:
+    order_ = order("d1", "tramadol ER", 2, unit="TAB", every_h=24)
+    order_["medicationCodeableConcept"] = {"coding": [{
+        "system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": "833711"}]}
+    order_["dosageInstruction"][0]["patientInstruction"] = "Take 2 tablets a day"
+    cards = call(client, "medref-order-sign", request("order-sign", [order_], [])).json()
+    for c in cards["cards"]:
+        for sug in c.get("suggestions", []):
+            for act in sug["actions"]:
+                d = act["resource"]["dosageInstruction"][0]
+                q = d["doseAndRate"][0]["doseQuantity"]["value"]
+                assert q == int(q)
+                assert "patientInstruction" not in d
 
 
 def test_insecure_mode_lets_calls_in_without_a_token() -> None:
@@ -384,6 +447,9 @@ def test_a_bad_config_file_is_a_clear_error(tmp_path: Path) -> None:
     p.write_text(json.dumps({"algorithms": ["HS256"]}), encoding="utf-8")
     with pytest.raises(ValueError, match="not allowed"):
         load_config(str(p))
+    p.write_text(json.dumps({"issuers": [{"iss": ISS, "jwks": _jwks()}]}), encoding="utf-8")
+    with pytest.raises(ValueError, match="base_url"):
+        load_config(str(p))
 
 
 # -- the real server over HTTP -----------------------------------------------------------
@@ -396,7 +462,7 @@ def _free_port() -> int:
 
 def test_the_real_server_answers_over_http(tmp_path: Path) -> None:
     port = _free_port()
-    cfg = write_config(tmp_path)
+    cfg = write_config(tmp_path, base_url=f"http://127.0.0.1:{port}")
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen([sys.executable, "-m", "medref", "serve", "--port", str(port),
                              "--config", str(cfg), "--audit-log", str(tmp_path / "audit.jsonl")],
@@ -438,3 +504,14 @@ def test_serve_without_issuers_refuses_to_start_unless_insecure(tmp_path: Path) 
     res = CliRunner().invoke(cli, ["serve", "--port", str(_free_port())])
     assert res.exit_code == 2
     assert "no issuers configured" in res.stderr
+
+
+def test_accepted_feedback_needs_its_suggestions(client: TestClient) -> None:
+    url = f"{BASE}/medref-order-sign/feedback"
+    card = str(uuid.uuid4())
+    bad = {"feedback": [{"card": card, "outcome": "accepted"}]}
+    assert client.post(url, json=bad, headers=auth(url)).status_code == 400
+    good = {"feedback": [{"card": card, "outcome": "accepted",
+                          "acceptedSuggestions": [{"id": str(uuid.uuid4())}]}]}
+    assert client.post(url, json=good, headers=auth(url)).status_code == 200
+    assert client.app.state.feedback["accepted"] >= 1  # type: ignore[attr-defined]

@@ -33,6 +33,7 @@ from medref.regimen import (
     FhirEntry,
     FhirInfo,
     Frequency,
+    IngredientDose,
     MedicationLine,
     Record,
     Skipped,
@@ -64,7 +65,9 @@ SKIP_STATUS: Final = {
 WEIGHT_LOINC: Final = ("29463-7", "3141-9")
 CRCL_LOINC: Final = ("2164-2",)
 EGFR_LOINC: Final = ("33914-3", "48642-3", "48643-1", "62238-1", "98979-8", "77147-7",
-                     "50044-7", "50210-4", "88293-6", "88294-4")
+                     "50044-7", "88293-6", "88294-4")
+"""Creatinine-based eGFR (MDRD, CKD-EPI 2009 and 2021); cystatin-based codes (50210-4) are
+not read: the label rules medref applies by CrCl are creatinine-based."""
 
 ROUTE_SNOMED: Final = {
     "26643006": "po", "47625008": "iv", "78421000": "im", "34206005": "sc",
@@ -87,12 +90,23 @@ _UCUM: Final = {
     "{capsule}": "capsule", "{capsules}": "capsule", "{cap}": "capsule", "{caplet}": "caplet",
     "{patch}": "patch", "{patches}": "patch", "{puff}": "puff", "{puffs}": "puff",
     "{spray}": "spray", "{drop}": "drop", "{drp}": "drop", "{each}": "each", "1": "each",
-    "{applicatorful}": "each", "{application}": "each",
+    "{applicatorful}": "each", "{application}": "each", "ea": "each", "each": "each",
+    "{ea}": "each", "unit": "each", "tab": "tablet", "tabs": "tablet", "cap": "capsule",
+    "caps": "capsule", "ug/h": "mcg/h", "mcg/h": "mcg/h", "mcg/hr": "mcg/h",
+    "ug/hr": "mcg/h", "{patch}/d": "patch",
 }
 """UCUM codes (and common annotations) to medref's units."""
 
 _PERIOD_HOURS: Final = {"s": 1 / 3600, "min": 1 / 60, "h": 1.0, "d": 24.0, "wk": 168.0,
                         "mo": MONTH_DAYS * 24, "a": 365 * 24.0}
+_PERIOD_UNITS: Final = {
+    "s": "s", "min": "min", "h": "h", "d": "d", "wk": "wk", "mo": "mo", "a": "a",
+    "sec": "s", "second": "s", "seconds": "s", "minute": "min", "minutes": "min",
+    "hr": "h", "hrs": "h", "hour": "h", "hours": "h", "day": "d", "days": "d",
+    "week": "wk", "weeks": "wk", "w": "wk", "month": "mo", "months": "mo", "year": "a",
+    "years": "a", "y": "a"}
+"""periodUnit: FHIR's UnitsOfTime codes, and the words senders write instead."""
+
 _DAYS: Final = {"s": 1 / 86400, "min": 1 / 1440, "h": 1 / 24, "d": 1.0, "wk": 7.0,
                 "mo": MONTH_DAYS, "a": 365.0}
 _WHEN_ONCE: Final = frozenset({"MORN", "MORN.early", "MORN.late", "NOON", "AFT", "AFT.early",
@@ -211,12 +225,28 @@ class _Walk:
                 notes.append(f"medicationReference {target!r} not found in the input; read by "
                              "its display" if mref.get("display") else
                              f"medicationReference {target!r} not found in the input")
+        key = "dosage" if kind == "MedicationStatement" and "dosageInstruction" not in res \
+            else "dosageInstruction"
+        dosages = res.get(key)
+        if isinstance(dosages, list) and len(dosages) > 1 and all(
+                isinstance(d, Mapping) for d in dosages):
+            groups: dict[object, list[Mapping[str, Any]]] = {}
+            for d in dosages:
+                groups.setdefault(d.get("sequence"), []).append(d)
+            if len(groups) == 1:  # concurrent instructions: each is a line, all counted
+                n = len(dosages)
+                for k, d in enumerate(dosages, 1):
+                    self.entries.append(FhirEntry(
+                        {**res, key: [d]}, med, ref, role,
+                        (*notes, f"dosage instruction {k} of {n}, taken together")))
+                return
         self.entries.append(FhirEntry(res, med, ref, role, tuple(notes)))
 
     # CDS Hooks ------------------------------------------------------------------------------
     def hook_request(self, req: Mapping[str, Any]) -> None:
         ctx = req.get("context")
-        assert isinstance(ctx, Mapping)
+        if not isinstance(ctx, Mapping):
+            raise ValueError("a CDS Hooks request needs a context object")
         draft = ctx.get("draftOrders")
         if draft is None and ctx.get("medications") is not None:
             draft = ctx.get("medications")
@@ -353,6 +383,12 @@ def fhir_record(obj: Mapping[str, Any], line: int = 1, *,
         else:
             walk.resource(obj, ROLE_INPUT, "")
         raw = walk.context()
+        for key in list(raw):
+            try:
+                context_from_raw({key: raw[key]})
+            except ValueError as exc:
+                walk.notes.append(f"{key} {raw.pop(key)} from the input not used: "
+                                  f"{str(exc).partition(': ')[2] or exc}")
         ctx = context_from_raw(raw) if raw else None
     except (ValueError, TypeError) as exc:
         return Record(rid, [], line=line, error=str(exc).splitlines()[0])
@@ -365,6 +401,16 @@ def fhir_record(obj: Mapping[str, Any], line: int = 1, *,
 
 
 # -- one resource ------------------------------------------------------------------------------
+class Part(NamedTuple):
+    """One ingredient of a drug name with its amount per unit of use (``per_ml``: per mL of
+    a liquid)."""
+
+    name: str
+    amount: float
+    unit: str
+    per_ml: bool = False
+
+
 class MedName(NamedTuple):
     """A medication as medref reads it: a name, and the strength, form and formulation of one
     unit when the code or text gives them."""
@@ -377,6 +423,11 @@ class MedName(NamedTuple):
     source: str = ""
     alt: str | None = None
     """Another name to try when ``name`` is not known (the ingredients of a brand)."""
+    parts: tuple[Part, ...] = ()
+    """Each ingredient and its amount per unit, when the code or text states them."""
+    product: str | None = None
+    """The canonical id of the product (a product strength code), when known."""
+    brand: str | None = None
 
 
 _RX_COMPONENT = re.compile(
@@ -424,40 +475,59 @@ def parse_rxnorm_name(name: str) -> MedName | None:
             form = f
             break
     amounts = []
-    for _ing, n, u in comps:
+    pieces: list[Part] = []
+    for ing, n, u in comps:
         if u in ("MG/HR", "MCG/HR"):
-            amounts.append(f"{fmt(n * 1000 if u == 'MG/HR' else n)} mcg/hr")
+            rate = n * 1000 if u == "MG/HR" else n
+            amounts.append(f"{fmt(rate)} mcg/hr")
+            pieces.append(Part(ing, rate, "mcg/h"))
         elif u == "MG/MG":
             amounts.append(f"{fmt(round(n * 100, 6))}%")  # 0.01 MG/MG gel is 1 %
+            pieces.append(Part(ing, round(n * 100, 6), "%"))
+        elif u in ("MG/ML", "MCG/ML"):
+            amounts.append(f"{fmt(n)} {u.lower()}")
+            pieces.append(Part(ing, n, u[:-3].lower(), per_ml=True))
         else:
-            amounts.append(f"{fmt(n)} {u.lower().replace('unt', 'units')}")
+            unit = {"UNT": "IU", "MEQ": "mEq", "ML": "mL"}.get(u, u.lower())
+            amounts.append(f"{fmt(n)} {unit}")
+            pieces.append(Part(ing, n, unit))
     formulation = "ER" if er and form != "patch" else None
     generic = " / ".join(c[0] for c in comps)
     if len(comps) == 1:
         return MedName(brand or comps[0][0], amounts[0], form, formulation, False,
-                       "rxnorm name", generic if brand else None)
-    # a combination: medref writes its strengths as 10/325 under the product's own order
-    if brand is None:
-        return MedName(generic, None, form, formulation, True, "rxnorm name")
-    return MedName(brand, "/".join(fmt(c[1]) for c in comps), form, formulation, True,
-                   "rxnorm name", generic)
+                       "rxnorm name", generic if brand else None, tuple(pieces), brand=brand)
+    return MedName(brand or generic, None, form, formulation, True, "rxnorm name",
+                   generic if brand else None, tuple(pieces), brand=brand)
+
+
+def _one_unit(raw: str | None) -> str | None:
+    if not raw:
+        return None
+    u = _UCUM.get(raw.strip().lower())
+    if u is not None:
+        return u
+    u = UNIT_ALIASES.get(normalize(raw))
+    if u is not None:
+        return u
+    low = normalize(raw).rstrip("s")
+    for word, form in _FORMS:
+        if low == word or low.endswith(" " + word):
+            return form if form in COUNT_UNITS or form == "patch" else None
+    return None
 
 
 def _quantity_unit(q: fm.Quantity) -> str | None:
-    for raw in (q.unit, q.code):
-        if not raw:
-            continue
-        u = UNIT_ALIASES.get(normalize(raw))
-        if u is not None:
-            return u
-        u = _UCUM.get(raw.strip().lower())
-        if u is not None:
-            return u
-        low = normalize(raw).rstrip("s")
-        for word, form in _FORMS:
-            if low == word or low.endswith(" " + word):
-                return form if form in COUNT_UNITS or form == "patch" else None
-    return None
+    """The unit of a Quantity: its UCUM ``code`` first, else its ``unit`` text.
+
+    Raises:
+        ValueError: the code and the text name different units (``unit`` mcg, ``code`` mg).
+    """
+    by_code = _one_unit(q.code)
+    by_text = _one_unit(q.unit)
+    if by_code is not None and by_text is not None and by_code != by_text and \
+            "each" not in (by_code, by_text):
+        raise ValueError(f"a quantity whose unit {q.unit!r} and code {q.code!r} disagree")
+    return by_code or by_text
 
 
 class _Reader:
@@ -486,15 +556,22 @@ class _Reader:
             return self.error("no medication (medicationCodeableConcept or a resolvable "
                               "medicationReference) to read")
         dosages = use.dosages
-        if len(dosages) > 1:
-            self.notes.append(f"{len(dosages)} dosage instructions: the first is checked, "
-                              "the others are listed as notes")
-        dosage = dosages[0] if dosages else None
-        line = self.line(name, dosage)
-        if len(dosages) > 1:
-            line = line._replace(notes=line.notes + tuple(
-                f"also: {d.text or 'a further dosage instruction'}" for d in dosages[1:]))
-        return line
+        if len(dosages) <= 1:
+            return self.line(name, dosages[0] if dosages else None)
+        # sequential instructions (different ``sequence``): steps; the heaviest is checked
+        notes = list(self.notes)
+        best: tuple[float, int, MedicationLine] | None = None
+        for k, d in enumerate(dosages, 1):
+            self.notes, self.conflicts = list(notes), []
+            line = self.line(name, d)
+            score = _day_amount(line)
+            if best is None or score > best[0]:
+                best = (score, k, line)
+        assert best is not None
+        _, k, line = best
+        said = (f"{len(dosages)} dosage instructions in sequence: the heaviest (number {k}) "
+                "is checked")
+        return line._replace(steps=len(dosages), assumptions=(*line.assumptions, said))
 
     def _lenient(self, model: fm._Lenient) -> None:
         for note in model.lenient:
@@ -503,8 +580,24 @@ class _Reader:
 
     # medication -----------------------------------------------------------------------------
     def medication(self, use: fm.MedicationUse, med: fm.Medication | None) -> MedName | None:
+        name = self._named(use, med)
+        parts = _ingredient_parts(med) if med is not None else ()
+        if parts and (name is None or (not name.parts and name.product is None)):
+            form = med.form.label() if med is not None and med.form is not None else None
+            form = next((f for w, f in _FORMS if form and w in form.lower()), None)
+            single = parts[0] if len(parts) == 1 else None
+            strength = (f"{fmt(single.amount)} {single.unit}" if single is not None
+                        and not single.per_ml else None)
+            self.notes.append("strength read from the Medication's ingredient list")
+            base = name or MedName(" / ".join(pt.name for pt in parts), source="ingredients")
+            name = base._replace(parts=parts, combination=len(parts) > 1,
+                                 strength=strength or base.strength, form=form or base.form)
+        return name
+
+    def _named(self, use: fm.MedicationUse, med: fm.Medication | None) -> MedName | None:
         concept = use.medicationCodeableConcept or (med.code if med is not None else None)
         if concept is not None:
+            self._lenient(concept)
             got = self.by_code(concept)
             if got is not None:
                 return got
@@ -517,7 +610,8 @@ class _Reader:
             names = [n for n in labels if n]
             if names:
                 self.notes.append("medication read from its ingredient list")
-                return MedName(" / ".join(names), combination=len(names) > 1, source="ingredients")
+                return MedName(" / ".join(names), combination=len(names) > 1,
+                               source="ingredients")
         ref = use.medicationReference
         if ref is not None and ref.display:
             return self.by_text(ref.display)
@@ -540,7 +634,8 @@ class _Reader:
                 return parsed._replace(source=f"RxNorm {hit.rxcui}")
             return MedName(hit.name, source=f"RxNorm {hit.rxcui}")
         return MedName(hit.name, hit.strength, hit.form, hit.formulation,
-                       hit.combination, f"RxNorm {hit.rxcui}")
+                       hit.combination, f"RxNorm {hit.rxcui}",
+                       product=hit.id if hit.kind == "product" else None)
 
     def by_text(self, label: str) -> MedName:
         parsed = parse_rxnorm_name(label)
@@ -552,28 +647,47 @@ class _Reader:
     def line(self, name: MedName, dosage: fm.Dosage | None) -> MedicationLine:
         lex = self.lex
         resolve = lex.resolve
-        nm, pid, rest = "", None, ""
-        for cand in _name_candidates(name):
-            nm, pid, rest = split_name(normalize(cand), resolve)
-            if pid is not None:
-                if cand != name.name:
-                    name = name._replace(name=cand)
-                break
-        if pid is None:
-            nm, pid, rest = split_name(normalize(name.name), resolve)
-        if pid is None and name.alt:
-            alt = split_name(normalize(name.alt), resolve)
-            if alt[1] is not None:
-                self.notes.append(f"{name.name!r} read as {name.alt!r}: the brand is not "
-                                  "on file, its ingredient is")
-                nm, pid, rest = alt
-                name = name._replace(name=name.alt, strength=(
-                    name.strength if not name.combination else None))
-        if dosage is not None and dosage.text and not _coded(dosage):
-            head = name.name + (f" {name.strength}" if name.strength else "")
-            line = read_sig(f"{head} {clean_text(dosage.text)}", lex)
-            self.notes.append("no coded dose or timing: the dosage was read from its text")
-            return line._replace(assumptions=line.assumptions + tuple(self.notes))
+        combo: tuple[float, ...] | None = None
+        generic: list[tuple[str | None, Part]] | None = None
+        if name.combination and name.product is None and name.parts:
+            ids = [(self._part_id(pt), pt) for pt in name.parts]
+            found = self._match_product(ids, name.brand)
+            if found is not None:
+                prod, strength = found
+                name = name._replace(name=prod.name, strength=strength.label, product=prod.id)
+            else:
+                generic = ids
+        if name.product is not None and name.product in lex.kb.products:
+            prod = lex.kb.products[name.product]
+            st = prod.strength(name.strength or "")
+            if len(prod.ingredients) > 1 and st is not None:
+                combo = tuple(c.written for c in st.components)
+            alias = self._product_name(prod.id)
+            nm, pid, rest = (alias, prod.id, "") if alias else split_name(
+                normalize(name.name), resolve)
+        else:
+            nm, pid, rest = "", None, ""
+            for cand in _name_candidates(name) if generic is None else []:
+                nm, pid, rest = split_name(normalize(cand), resolve)
+                if pid is not None:
+                    if cand != name.name:
+                        name = name._replace(name=cand)
+                    break
+            if generic is not None:
+                first = next((i for i, _ in generic if i is not None), None)
+                nm, pid, rest = (first or normalize(name.name)), first, ""
+            elif pid is None:
+                nm, pid, rest = split_name(normalize(name.name), resolve)
+            if pid is None and name.alt and generic is None:
+                alt = split_name(normalize(name.alt), resolve)
+                if alt[1] is not None:
+                    self.notes.append(f"{name.name!r} read as {name.alt!r}: the brand is not "
+                                      "on file, its ingredient is")
+                    nm, pid, rest = alt
+                    name = name._replace(name=name.alt, strength=(
+                        name.strength if not name.combination else None))
+        if dosage is not None and dosage.text and not _coded(dosage) and generic is None:
+            return self.from_text(name, dosage.text)
         p = ParsedLine(text="")
         if not nm:
             return self.error(f"medication name {name.name[:40]!r} not readable")
@@ -590,28 +704,160 @@ class _Reader:
             scan_rest(normalize(name.form), p, resolve)
         if name.formulation and p.formulation is None:
             p.formulation = name.formulation
+        units: tuple[float | None, float | None, str | None] = (None, None, None)
         if dosage is not None:
             self._lenient(dosage)
-            self.dose(p, name, dosage, given)
+            if generic is not None:
+                units = self.count(name, dosage, p)
+            else:
+                self.dose(p, name, dosage, given, combo)
             self.timing(p, dosage, given)
             self.as_needed(p, dosage, given)
             self.route(p, dosage, given)
             self.caps(p, dosage)
-        elif name.combination and name.strength:
-            scan_rest(normalize(name.strength), p, resolve)
         else:
             self.notes.append("no dosage instruction")
+            if combo is not None:
+                p.combo = combo
         finish(p)
         text = self.render(name, p, dosage)
         p.text = text
         line = line_from_parsed(p, text, lex, frozenset(given))
+        if generic is not None:
+            line = self.generic_combination(line, name, generic, units)
         if dosage is not None and dosage.text:
+            if not line.readable or line.dose is None or line.frequency is None:
+                told = self.from_text(name, dosage.text, coded=line)
+                if told.readable and told.dose is not None and told.frequency is not None:
+                    return told
             self.cross_check(name, dosage.text, line)
         return line._replace(
             assumptions=line.assumptions + tuple(n for n in self.notes if n),
             conflicts=tuple(self.conflicts))
 
-    def dose(self, p: ParsedLine, name: MedName, d: fm.Dosage, given: set[str]) -> None:
+    def from_text(self, name: MedName, text: str, coded: MedicationLine | None = None
+                  ) -> MedicationLine:
+        """The order read from ``dosage.text`` (the coded fields give no dose or no timing);
+        what the coded fields do give is compared with it (MR013)."""
+        head = name.name + (f" {name.strength}" if name.strength else "")
+        line = read_sig(f"{head} {clean_text(text)}", self.lex)
+        if coded is None:
+            self.notes.append("no coded dose or timing: the dosage was read from its text")
+        else:
+            self.notes.append("the coded dosage gives no " + (
+                "dose" if coded.dose is None else "timing") + ": the dosage was read from its "
+                "text")
+            if coded.readable and line.readable:
+                a, b = _per_dose(line), _per_dose(coded)
+                for ing in a.keys() & b.keys():
+                    if a[ing][1] == b[ing][1] and abs(a[ing][0] - b[ing][0]) > 1e-6 * max(
+                            a[ing][0], b[ing][0]):
+                        self.conflicts.append(f"the text gives {fmt(a[ing][0])} {a[ing][1]} "
+                                              f"of {ing} a dose, the coded dose "
+                                              f"{fmt(b[ing][0])} {b[ing][1]}")
+                fa, fb = line.frequency, coded.frequency
+                if fa is not None and fb is not None and fa.per_day_max != fb.per_day_max:
+                    self.conflicts.append(f"the text gives up to {fa.per_day_max} doses a "
+                                          f"day, the coded timing {fb.per_day_max}")
+        return line._replace(assumptions=line.assumptions + tuple(self.notes),
+                             conflicts=tuple(self.conflicts))
+
+    # combinations -----------------------------------------------------------------------------
+    def _part_id(self, part: Part) -> str | None:
+        pid = split_name(normalize(part.name), self.lex.resolve)[1]
+        return pid if pid in self.lex.kb.ingredients else None
+
+    def _product_name(self, pid: str) -> str | None:
+        """A name of the index that stands for product ``pid`` (so the product is read)."""
+        ref = self.lex.reference
+        prod = self.lex.kb.products[pid]
+        for cand in (normalize(prod.name), normalize(pid), *(normalize(a) for a in
+                                                             ref.products[pid].get("aliases",
+                                                                                   ()))):
+            info = ref.name_info(cand)
+            if info is not None and info.product == pid:
+                return cand
+        return None
+
+    def _match_product(self, ids: list[tuple[str | None, Part]], brand: str | None
+                       ) -> tuple[Any, Any] | None:
+        """The product and strength whose ingredients and amounts are these parts' (the
+        brand's product first); None when no product on file has them."""
+        if any(i is None for i, _ in ids):
+            return None
+        want = {i: pt.amount for i, pt in ids if i is not None}
+        kb = self.lex.kb
+        cands = []
+        bid = self.lex.resolve(normalize(brand)) if brand else None
+        if bid is not None and bid in kb.products:
+            cands.append(kb.products[bid])
+        cands += [pr for pid, pr in kb.products.items() if pid != bid]
+        for prod in cands:
+            if set(prod.ingredients) != set(want) or any(pt.per_ml for _, pt in ids):
+                continue
+            for st in prod.strengths:
+                if all(abs(c.written - want[c.ingredient]) <= 0.01 * c.written
+                       for c in st.components):
+                    if prod.id != bid and bid is not None and bid in kb.products:
+                        self.notes.append(f"{brand} {'/'.join(fmt(pt.amount) for _, pt in ids)}"
+                                          f" read as {prod.name} {st.label}")
+                    return prod, st
+            if prod.id == bid:
+                amounts = "/".join(fmt(pt.amount) for _, pt in ids)
+                self.notes.append(f"{prod.name} strength {amounts} is not on file: read by "
+                                  "its ingredients")
+        return None
+
+    def count(self, name: MedName, d: fm.Dosage, p: ParsedLine
+              ) -> tuple[float | None, float | None, str | None]:
+        """Units of use a dose of a combination read by its ingredients: a count of tablets
+        (or each), or mL of a liquid whose parts are per mL."""
+        q = self._dose_quantity(d)
+        form = name.form if name.form in COUNT_UNITS else None
+        if q is None or q[0].value is None:
+            self.notes.append(f"no dose: 1 {form or 'unit'} a dose assumed")
+            return 1.0, None, form
+        lo, hi = q
+        unit = _quantity_unit(lo)
+        top = hi.value if hi is not None else None
+        liquid = all(pt.per_ml for pt in name.parts)
+        if unit == "mL" and liquid:
+            return lo.value, top, "mL"
+        if unit in COUNT_UNITS or unit == "each" or unit == "patch":
+            return lo.value, top, form or (unit if unit != "each" else None)
+        p.problems.append(f"dose {fmt(lo.value or 0)} {lo.unit or lo.code or ''} of a "
+                          "combination product: a count of units (or mL of a liquid) is "
+                          "needed to know each ingredient's amount")
+        return None, None, None
+
+    def generic_combination(self, line: MedicationLine, name: MedName,
+                            ids: list[tuple[str | None, Part]],
+                            units: tuple[float | None, float | None, str | None]
+                            ) -> MedicationLine:
+        """A combination not on file, read by its ingredients: each known ingredient's
+        amount per unit times the units a dose (so every ingredient counts in its totals)."""
+        lo, hi, unit_of_use = units
+        unknown = tuple(pt.name for i, pt in ids if i is None)
+        ings = []
+        for i, pt in ids:
+            if i is None:
+                continue
+            info = self.lex.reference.name_info(normalize(pt.name))
+            k = info.base_per_salt if info is not None and info.base_per_salt else 1.0
+            amount = pt.amount * k
+            ings.append(IngredientDose(i, None if lo is None else amount * lo,
+                                       None if hi is None else amount * hi, pt.unit))
+        label = " / ".join(f"{pt.name} {fmt(pt.amount)} {pt.unit}"
+                           + ("/mL" if pt.per_ml else "") for _, pt in ids)
+        self.notes.append(f"{name.name} is not a product on file: read by its ingredients "
+                          f"({label})")
+        return line._replace(ingredients=tuple(ings), units=lo, units_max=hi,
+                             unit_of_use=unit_of_use, dose=lo, dose_max=hi,
+                             unit=unit_of_use or "unit", marketed=None,
+                             unparsed=line.unparsed + unknown, strength_label=None)
+
+    def _dose_quantity(self, d: fm.Dosage) -> tuple[fm.Quantity, fm.Quantity | None] | None:
+        """The dose (low, high) of a Dosage: an ``ordered`` doseAndRate first."""
         lo: fm.Quantity | None = None
         hi: fm.Quantity | None = None
         chosen: fm.DoseAndRate | None = None
@@ -636,13 +882,37 @@ class _Reader:
         if lo is None and hi is not None:
             lo, hi = hi, None
             self.notes.append("dose range without a low value: the high value is the dose")
+        return None if lo is None else (lo, hi)
+
+    def dose(self, p: ParsedLine, name: MedName, d: fm.Dosage, given: set[str],
+             combo: tuple[float, ...] | None = None) -> None:
+        q = self._dose_quantity(d)
+        lo, hi = q if q is not None else (None, None)
         if lo is None or lo.value is None:
-            if name.strength and name.combination:
+            if combo is not None:
+                p.combo = combo
+            elif name.strength and name.combination:
                 scan_rest(normalize(name.strength), p, self.lex.resolve)
+            return
+        if not _finite(lo.value) or (hi is not None and hi.value is not None
+                                     and not _finite(hi.value)):
+            p.problems.append("a dose that is not a finite number")
             return
         unit = _quantity_unit(lo)
         if unit is None:
-            p.unparsed.append(f"{fmt(lo.value)} {lo.unit or lo.code or ''}".strip())
+            p.problems.append(f"dose unit {lo.unit or lo.code or '(none)'!r} not understood")
+            return
+        if unit == "mL" and len(name.parts) == 1 and name.parts[0].per_ml:
+            part = name.parts[0]  # 40 mL of 20 mg/mL: 800 mg
+            conc = part.amount
+            self.notes.append(f"{fmt(lo.value)} mL of {fmt(conc)} {part.unit}/mL = "
+                              f"{fmt(lo.value * conc)} {part.unit}")
+            top = hi.value * conc if hi is not None and hi.value is not None else None
+            problem = add_amount(p, lo.value * conc, top, part.unit,
+                                 f"{fmt(lo.value * conc)} {part.unit}")
+            if problem:
+                p.problems.append(problem)
+            given.update(("dose", "unit"))
             return
         top = None
         if hi is not None and hi.value is not None:
@@ -651,7 +921,9 @@ class _Reader:
                 return
             top = hi.value
         counted = unit in COUNT_UNITS or unit in ("patch", "each")
-        if counted and name.strength:
+        if counted and combo is not None:
+            p.combo = combo
+        elif counted and name.strength:
             scan_rest(normalize(name.strength), p, self.lex.resolve)
         elif not counted and name.strength:
             self._strength_note(name, lo.value, top, unit)
@@ -692,16 +964,32 @@ class _Reader:
             if days is not None:
                 p.duration_days = days
                 given.add("duration_days")
-        if freq is None and t.code is not None:
+        if freq is None and t.event:
+            freq = _events(t.event)
+            if freq is not None:
+                self.notes.append(f"frequency read from timing.event ({len(t.event)} "
+                                  "times)")
+        if t.code is not None:
             words = t.code.codes("GTSAbbreviation") + [c.code for c in t.code.coding
-                                                        if c.code and not c.system] or []
-            text = " ".join(words) or (t.code.text or "")
+                                                        if c.code and not c.system]
+            text = " ".join(words) or (t.code.text or "") or " ".join(
+                c.display for c in t.code.coding if c.display)
             if text:
-                scan_rest(normalize(text), p, self.lex.resolve)
-                if p.frequency is not None:
-                    given.add("frequency")
+                q = ParsedLine(text=text)
+                scan_rest(normalize(text), q, self.lex.resolve)
+                coded = q.frequency
+                if freq is None and coded is not None:
+                    freq = coded
                     self.notes.append(f"frequency read from timing.code {text!r}")
-                return
+                elif freq is None and not q.problems:
+                    self.notes.append(f"timing.code {text!r} not understood")
+                elif coded is not None and freq is not None and \
+                        coded.per_day_max != freq.per_day_max:
+                    self.conflicts.append(f"timing.code {text!r} gives up to "
+                                          f"{coded.per_day_max} doses a day, timing.repeat "
+                                          f"{freq.per_day_max}: the higher is checked")
+                    if coded.per_day_max > freq.per_day_max:
+                        freq = coded
         if freq is not None:
             p.frequency = freq
             given.add("frequency")
@@ -718,22 +1006,34 @@ class _Reader:
             if r.count == 1:
                 return Frequency(text="once", once=True)
             return None
-        unit = r.periodUnit or "d"
-        if unit not in _PERIOD_HOURS:
-            p.unparsed.append(f"periodUnit {unit!r}")
+        if r.period is not None and r.periodUnit is None:
+            p.problems.append("timing.repeat.period without periodUnit (hours? days?)")
             return None
+        unit = _PERIOD_UNITS.get((r.periodUnit or "d").strip(),
+                                 _PERIOD_UNITS.get((r.periodUnit or "").strip().lower()))
+        if unit is None:
+            p.problems.append(f"periodUnit {r.periodUnit!r} not understood")
+            return None
+        if unit != r.periodUnit:
+            self.notes.append(f"periodUnit {r.periodUnit!r} read as {unit!r}")
         period = r.period if r.period is not None else 1.0
         freq = r.frequency if r.frequency is not None else 1
         fmax = r.frequencyMax if r.frequencyMax is not None else freq
         pmax = r.periodMax if r.periodMax is not None else period
-        if period <= 0 or freq <= 0 or fmax < freq or pmax < period:
-            p.problems.append(f"impossible timing (frequency {freq}, period {fmt(period)} "
+        hours = period * _PERIOD_HOURS[unit] if _finite(period) else 0.0
+        if (not _finite(period) or not _finite(pmax) or period <= 0 or freq <= 0
+                or fmax < freq or pmax < period or fmax > 10_000
+                or hours / fmax < 1 / 60):
+            p.problems.append(f"impossible timing (frequency {freq}, period {period:g} "
                               f"{unit})")
             return None
-        hours = period * _PERIOD_HOURS[unit]
         text = _timing_text(freq, fmax, period, pmax, unit)
-        if slots and slots != fmax and hours == 24:
-            self.conflicts.append(f"timing gives {fmax} a day but names {slots} times of day")
+        if slots and hours == 24 and slots != fmax:
+            self.conflicts.append(f"timing gives {fmax} a day but names {slots} times of day: "
+                                  "the higher is checked")
+            if slots > fmax:
+                freq = fmax = slots
+                text = f"{slots} times a day (timeOfDay/when)"
         if hours < 24 and freq == fmax:
             # every N hours (or N times an hour): an interval, the shortest the worst
             return Frequency(text=text, interval_min_h=hours / freq,
@@ -899,6 +1199,54 @@ def _name_candidates(name: MedName) -> list[str]:
                 out += [f"{base} {name.form}", f"{base} topical"]
     out.append(name.name)
     return out
+
+
+def _events(events: list[str]) -> Frequency | None:
+    """Explicit administration times (``timing.event``): the most on one day."""
+    per_day: dict[str, int] = {}
+    for e in events:
+        if isinstance(e, str) and len(e) >= 10:
+            per_day[e[:10]] = per_day.get(e[:10], 0) + 1
+    if not per_day:
+        return None
+    n = max(per_day.values())
+    return Frequency(text=f"{n} time{'s' if n > 1 else ''} a day (timing.event)", count_min=n,
+                     count_max=n)
+
+
+def _day_amount(line: MedicationLine) -> float:
+    """A rough worst-case amount a day over a line's ingredients (to pick the heaviest of
+    sequential steps; the checks then use the exact figures)."""
+    n = line.frequency.per_day_max if line.frequency is not None else 1
+    return sum((i.worst or 0.0) * n for i in line.ingredients)
+
+
+def _ingredient_parts(med: fm.Medication) -> tuple[Part, ...]:
+    """The parts a Medication's ``ingredient`` list states (name and strength Ratio: mg per
+    tablet, mg per mL); empty unless every active ingredient has a readable strength."""
+    out = []
+    for ing in med.ingredient:
+        if ing.isActive is False:
+            continue
+        label = ing.itemCodeableConcept.label() if ing.itemCodeableConcept else None
+        st = ing.strength
+        if not label or st is None or st.numerator is None or st.numerator.value is None:
+            return ()
+        unit = _one_unit(st.numerator.code) or _one_unit(st.numerator.unit)
+        den = st.denominator
+        per = _one_unit(den.code) or _one_unit(den.unit) if den is not None else None
+        dv = den.value if den is not None and den.value else 1.0
+        if unit not in ("mg", "mcg", "g", "IU") or not _finite(st.numerator.value):
+            return ()
+        amount = st.numerator.value / dv
+        if unit == "g":
+            amount, unit = amount * 1000, "mg"
+        out.append(Part(label, amount, unit, per_ml=per == "mL"))
+    return tuple(out)
+
+
+def _finite(x: float) -> bool:
+    return math.isfinite(x) and abs(x) < 1e9
 
 
 def _coded(d: fm.Dosage) -> bool:

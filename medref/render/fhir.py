@@ -32,7 +32,7 @@ _ACT: Final = {
     "opioid-mme": ("DOSEH", "High Dose Alert"),
     "dose-low": ("DOSEL", "Low Dose Alert"),
     "duration": ("DOSEDUR", "Dose-Duration Alert"),
-    "administration": ("DOSEIVL", "Dose Interval Alert"),
+    "administration": ("DOSEIVL", "Dose-Interval Alert"),
     "duplicate-therapy": ("DUPTHPY", "Duplicate Therapy Alert"),
     "interaction": ("DRG", "Drug Interaction Alert"),
     "bone-healing": ("COND", "Condition Alert"),

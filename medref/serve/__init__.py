@@ -12,7 +12,8 @@ from medref.reference import Reference
 
 
 def run(reference: Reference, *, host: str, port: int, config_path: str | None,
-        insecure: bool, audit_log: str | None = None) -> None:
+        insecure: bool, audit_log: str | None = None, workers: int = 1,
+        data_dir: str | None = None) -> None:
     """Serve the CDS Hooks services with uvicorn until interrupted.
 
     Raises:
@@ -29,7 +30,22 @@ def run(reference: Reference, *, host: str, port: int, config_path: str | None,
     if insecure:
         print("WARNING: --insecure-no-auth: this service accepts calls from anyone without "
               "a token. Use it only on your own machine.", file=sys.stderr, flush=True)
-    app = create_app(reference, config, insecure=insecure,
-                     audit=Audit(audit_log or config.audit_log))
-    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False,
-                server_header=False)
+    if workers == 1:
+        app = create_app(reference, config, insecure=insecure,
+                         audit=Audit(audit_log or config.audit_log))
+        uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False,
+                    server_header=False)
+        return
+    import json
+    import os
+    import tempfile
+
+    from medref.serve.app import STATE_ENV
+    with tempfile.TemporaryDirectory(prefix="medref-serve-") as tmp:
+        os.environ[STATE_ENV] = json.dumps({
+            "config": config_path, "insecure": insecure, "data_dir": data_dir,
+            "audit_log": audit_log or config.audit_log,
+            "replay_db": os.path.join(tmp, "replays.sqlite")})
+        uvicorn.run("medref.serve.app:app_from_env", factory=True, workers=workers,
+                    host=host, port=port, log_level="warning", access_log=False,
+                    server_header=False)

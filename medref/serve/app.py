@@ -29,7 +29,14 @@ from starlette.routing import Route
 
 from medref.reference import Reference
 from medref.render.fhir import operation_outcome
-from medref.serve.auth import Authenticator, AuthError, ServeConfig
+from medref.serve.auth import (
+    Authenticator,
+    AuthError,
+    ReplayCache,
+    ServeConfig,
+    SharedReplayCache,
+    load_config,
+)
 from medref.serve.hooks import (
     SERVICES,
     Answer,
@@ -68,10 +75,12 @@ class Audit:
 
 
 def create_app(reference: Reference, config: ServeConfig | None = None, *,
-               insecure: bool = False, audit: Audit | None = None) -> Starlette:
-    """The ASGI app for a loaded reference and a configuration."""
+               insecure: bool = False, audit: Audit | None = None,
+               replays: ReplayCache | None = None) -> Starlette:
+    """The ASGI app for a loaded reference and a configuration (``replays``: a replay cache
+    shared by worker processes; default one for this process)."""
     cfg = config or ServeConfig()
-    auth = Authenticator(cfg)
+    auth = Authenticator(cfg, replays)
     log = audit or Audit(cfg.audit_log)
     executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="medref-check")
     feedback_counts: dict[str, int] = {"accepted": 0, "overridden": 0}
@@ -88,8 +97,7 @@ def create_app(reference: Reference, config: ServeConfig | None = None, *,
         claims: dict[str, Any] = {}
         if not insecure:
             try:
-                claims = auth.verify(request.headers.get("authorization"),
-                                     str(request.url).split("?")[0])
+                claims = auth.verify(request.headers.get("authorization"), request.url.path)
             except AuthError as exc:
                 log.write(event="auth-refused", service=service, reason=str(exc), status=401)
                 resp = _outcome(401, f"unauthorized: {exc}", "security")
@@ -187,6 +195,24 @@ def create_app(reference: Reference, config: ServeConfig | None = None, *,
     app.state.feedback = feedback_counts
     app.state.authenticator = auth
     return app
+
+
+STATE_ENV = "MEDREF_SERVE_STATE"
+"""How ``medref serve --workers N`` hands its settings to each worker process (JSON)."""
+
+
+def app_from_env() -> Starlette:
+    """The app of one worker process of ``medref serve --workers N`` (a uvicorn factory):
+    settings from :data:`STATE_ENV`, replays shared through the parent's SQLite file."""
+    import os
+
+    from medref.reference import load_reference
+    state = json.loads(os.environ[STATE_ENV])
+    reference = load_reference(state.get("data_dir"))
+    config = load_config(state.get("config"))
+    return create_app(reference, config, insecure=bool(state.get("insecure")),
+                      audit=Audit(state.get("audit_log")),
+                      replays=SharedReplayCache(state["replay_db"]))
 
 
 def _timeout_card(reference: Reference, ms: int) -> dict[str, Any]:

@@ -17,10 +17,11 @@ Refusals give a short reason for the log and the 401 answer; never the token its
 
 from __future__ import annotations
 
+import heapq
 import json
+import sqlite3
 import threading
 import time
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
@@ -67,7 +68,11 @@ class ServeConfig:
     issuers: dict[str, Issuer] = field(default_factory=dict)
     audiences: list[str] = field(default_factory=list)
     algorithms: tuple[str, ...] = DEFAULT_ALGORITHMS
-    cors_origins: list[str] = field(default_factory=lambda: ["*"])
+    cors_origins: list[str] = field(default_factory=list)
+    base_url: str | None = None
+    """The service's public base URL (``https://cds.example.org``): a token's ``aud`` must be
+    this plus the path called (or one of ``audiences``); the request's own Host header is
+    never trusted for it."""
     max_body_bytes: int = 1_048_576
     timeout_ms: int = 1500
     audit_log: str | None = None
@@ -91,7 +96,7 @@ def load_config(path: str | None) -> ServeConfig:
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: must be a JSON object")
     known = {"issuers", "audiences", "algorithms", "cors_origins", "max_body_bytes",
-             "timeout_ms", "audit_log"}
+             "timeout_ms", "audit_log", "base_url"}
     for k in raw:
         if k not in known:
             raise ConfigError(f"{path}: field {k!r}: unknown (expected {', '.join(sorted(known))})")
@@ -120,6 +125,14 @@ def load_config(path: str | None) -> ServeConfig:
         if not isinstance(value, int) or isinstance(value, bool) or not lo <= value <= hi:
             raise ConfigError(f"{path}: field {key!r}: must be a whole number {lo}-{hi}")
         setattr(cfg, key, value)
+    base = raw.get("base_url")
+    if base is not None and (not isinstance(base, str) or not base.startswith(("http://",
+                                                                             "https://"))):
+        raise ConfigError(f"{path}: field 'base_url': must be an http(s) URL")
+    cfg.base_url = base.rstrip("/") if isinstance(base, str) else None
+    if cfg.issuers and cfg.base_url is None and not cfg.audiences:
+        raise ConfigError(f"{path}: field 'base_url': required with issuers (the public URL "
+                          "tokens name as their audience), or list 'audiences'")
     log = raw.get("audit_log")
     if log is not None and not isinstance(log, str):
         raise ConfigError(f"{path}: field 'audit_log': must be a path")
@@ -160,44 +173,70 @@ def _issuer(item: object, where: Path, n: int) -> Issuer:
 
 
 class ReplayCache:
-    """``jti`` values seen, each kept until its token expires (bounded: when full, the
-    soonest-expiring are dropped, and a token whose ``jti`` might have been dropped is still
-    refused by its short lifetime)."""
+    """``jti`` values seen (per issuer), each kept until its token expires: a token can be
+    used once. Expired entries are dropped as new ones arrive; unexpired ones never are (a
+    token lives at most :data:`MAX_LIFETIME_S`, which bounds the memory)."""
 
-    def __init__(self, limit: int = 200_000) -> None:
-        self._seen: OrderedDict[tuple[str, str], float] = OrderedDict()
+    def __init__(self) -> None:
+        self._seen: dict[tuple[str, str], float] = {}
+        self._expiry: list[tuple[float, tuple[str, str]]] = []
         self._lock = threading.Lock()
-        self._limit = limit
 
     def add(self, iss: str, jti: str, exp: float) -> bool:
         """Record a ``jti``; False when it was already seen (a replay)."""
         now = time.time()
         key = (iss, jti)
         with self._lock:
-            while self._seen:
-                first_key, first_exp = next(iter(self._seen.items()))
-                if first_exp + LEEWAY_S >= now and len(self._seen) < self._limit:
-                    break
-                del self._seen[first_key]
+            while self._expiry and self._expiry[0][0] + LEEWAY_S < now:
+                _, old = heapq.heappop(self._expiry)
+                self._seen.pop(old, None)
             if key in self._seen:
                 return False
             self._seen[key] = exp
-            # keep insertion order close to expiry order (tokens are short-lived)
+            heapq.heappush(self._expiry, (exp, key))
             return True
 
     def __len__(self) -> int:
         return len(self._seen)
 
 
+class SharedReplayCache(ReplayCache):
+    """The same, shared by the worker processes of one service through a SQLite file (each
+    ``jti`` is a primary key: the second insert fails, in whichever process it comes)."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__()
+        self._db = sqlite3.connect(path, timeout=30, isolation_level=None,
+                                   check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=OFF")
+        self._db.execute("CREATE TABLE IF NOT EXISTS jti (iss TEXT, jti TEXT, exp REAL, "
+                         "PRIMARY KEY (iss, jti))")
+        self._adds = 0
+
+    def add(self, iss: str, jti: str, exp: float) -> bool:
+        """Record a ``jti`` for every worker; False when any worker has seen it."""
+        with self._lock:
+            self._adds += 1
+            if self._adds % 1000 == 0:
+                self._db.execute("DELETE FROM jti WHERE exp < ?", (time.time() - LEEWAY_S,))
+            try:
+                self._db.execute("INSERT INTO jti VALUES (?, ?, ?)", (iss, jti, exp))
+            except sqlite3.IntegrityError:
+                return False
+            return True
+
+
 class Authenticator:
     """Verifies the bearer token of a call (see the module docstring)."""
 
-    def __init__(self, config: ServeConfig) -> None:
+    def __init__(self, config: ServeConfig, replays: ReplayCache | None = None) -> None:
         self.config = config
-        self.replays = ReplayCache()
+        self.replays = replays if replays is not None else ReplayCache()
 
-    def verify(self, authorization: str | None, url: str) -> dict[str, Any]:
-        """The token's claims when it is accepted for ``url``.
+    def verify(self, authorization: str | None, path: str) -> dict[str, Any]:
+        """The token's claims when it is accepted for the service at ``path``
+        (``/cds-services/medref-order-sign``).
 
         Raises:
             AuthError: why it was refused.
@@ -218,7 +257,9 @@ class Authenticator:
         issuer = self.config.issuers.get(iss) if isinstance(iss, str) else None
         if issuer is None:
             raise AuthError("issuer not allowed")
-        audiences = [url, url.rstrip("/"), *self.config.audiences]
+        audiences = list(self.config.audiences)
+        if self.config.base_url is not None:
+            audiences += [self.config.base_url + path, self.config.base_url + path.rstrip("/")]
         kid = header.get("kid")
         candidates = [k for k, kk in zip(issuer.keys, issuer.kids, strict=True)
                       if kid is None or kk is None or kk == kid]
@@ -238,8 +279,8 @@ class Authenticator:
                 raise AuthError("wrong audience") from None
             except jwt.MissingRequiredClaimError as exc:
                 raise AuthError(f"claim {exc.claim!r} missing") from None
-            except jwt.PyJWTError as exc:
-                last = type(exc).__name__
+            except (jwt.PyJWTError, TypeError, ValueError) as exc:
+                last = type(exc).__name__  # e.g. an RSA token tried against an EC key
                 continue
         if claims is None:
             raise AuthError(last)

@@ -18,7 +18,9 @@ as ``medref check``; then:
 from __future__ import annotations
 
 import itertools
+import json
 import re
+import threading
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Final, NamedTuple
@@ -27,9 +29,10 @@ from medref._version import __version__
 from medref.api import engine_for
 from medref.codes import ALERT_POLICY
 from medref.context import EMPTY, Context
+from medref.engine import Engine
 from medref.readers.fhir import fhir_record, read_entry
 from medref.reference import Reference
-from medref.regimen import ROLE_DRAFT, FhirEntry
+from medref.regimen import ROLE_DRAFT, FhirEntry, MedicationLine
 from medref.render.fhir import act_code
 from medref.result import Finding
 
@@ -136,7 +139,8 @@ def _prefetch_gaps(req: Mapping[str, Any]) -> list[str]:
         if isinstance(value, Mapping) and value.get("resourceType") == "OperationOutcome":
             gaps.append(f"prefetch {key}: the EHR answered with an OperationOutcome")
         elif isinstance(value, Mapping) and value.get("resourceType") == "Bundle":
-            links = value.get("link") or []
+            links = value.get("link")
+            links = links if isinstance(links, list) else []
             if any(isinstance(ln, Mapping) and ln.get("relation") == "next" for ln in links):
                 gaps.append(f"prefetch {key}: only the first page was sent; the rest was "
                             "not checked")
@@ -179,12 +183,17 @@ def evaluate(service: str, req: object, reference: Reference) -> Answer:
     if not items or not draft_idx:
         return Answer({"cards": []}, ())
     engine = engine_for(reference)
-    lines: list[object] = [read_entry(e, engine._lex) if isinstance(e, FhirEntry) else e
+    lines: list[object] = [_read(e, engine) if isinstance(e, FhirEntry) else e
                            for e in items]  # read once: suggestions re-check with them
     a = engine.assess(lines, rec.context or EMPTY)
     texts = [ln.line.text for ln in a.lines]
     budget = [MAX_SUGGESTIONS]
     unknown: list[str] = []
+    for i, ln in enumerate(a.lines):
+        if roles[i] != ROLE_DRAFT and ln.status in ("unparseable", "unknown"):
+            gaps.append(f"an active medication could not be read ({refs[i]}: "
+                        f"{(ln.line.error or ln.line.name or 'not understood')[:80]}): it is "
+                        "not in the totals or interactions")
     for _, at, body in a.findings:
         if not draft_idx.intersection(at):
             continue
@@ -196,7 +205,8 @@ def evaluate(service: str, req: object, reference: Reference) -> Answer:
             unknown.append(_name(texts, f))
             continue
         if f.code == "MR602":
-            gaps.append(f.message.split(": ", 1)[-1])
+            gaps.append(re.sub(r" \(--[a-z-]+(?: or --[a-z-]+)?\)", "",
+                               f.message.split(": ", 1)[-1]))
             continue
         if f.severity == "info":
             continue
@@ -207,6 +217,34 @@ def evaluate(service: str, req: object, reference: Reference) -> Answer:
         cards.append(_not_checked_card(unknown, gaps, reference))
         codes.append("not-checked")
     return Answer({"cards": cards}, tuple(codes))
+
+
+_ORDER_FIELDS: Final = ("resourceType", "status", "intent", "doNotPerform", "taken",
+                         "medicationCodeableConcept", "medicationReference", "contained",
+                         "dosageInstruction", "dosage")
+"""The fields of an order its reading depends on (not its id, patient, dates or notes)."""
+_READ_CACHE: dict[tuple[int, str], MedicationLine] = {}
+_READ_CACHE_SIZE: Final = 8192
+_read_lock = threading.Lock()
+
+
+def _read(entry: FhirEntry, engine: Engine) -> MedicationLine:
+    """:func:`read_entry`, remembered by the order's content (the same drug, dose and timing
+    recur across patients); a line that could not be read is not remembered (its message
+    names the resource)."""
+    res = entry.resource
+    key = (id(engine), json.dumps([[res.get(k) for k in _ORDER_FIELDS], entry.medication,
+                                   entry.notes], sort_keys=True, default=str))
+    hit = _READ_CACHE.get(key)
+    if hit is not None:
+        return hit
+    line = read_entry(entry, engine._lex)
+    if line.readable:
+        with _read_lock:
+            if len(_READ_CACHE) >= _READ_CACHE_SIZE:
+                _READ_CACHE.clear()
+            _READ_CACHE[key] = line
+    return line
 
 
 def _name(texts: Sequence[str], f: Finding) -> str:
@@ -278,9 +316,9 @@ def _summary_text(text: str) -> str:
 # -- suggestions ----------------------------------------------------------------------------
 
 _LIMIT_CODES: Final = frozenset({"MR101", "MR102", "MR103", "MR107"})
-MAX_SUGGESTIONS: Final = 3
+MAX_SUGGESTIONS: Final = 2
 """Findings per call that get a suggestion (each costs re-checks of the whole regimen)."""
-MAX_CANDIDATES: Final = 4
+MAX_CANDIDATES: Final = 6
 """Changed orders tried per suggestion."""
 
 
@@ -297,9 +335,18 @@ def _suggest(f: Finding, reference: Reference, items: tuple[list[object], list[o
     if not isinstance(entry, FhirEntry):
         return None
     engine = engine_for(reference)
-    for label, candidate in itertools.islice(_candidates(entry.resource), MAX_CANDIDATES):
+    cands = _candidates(entry.resource, intervals=f.code != "MR101",
+                        whole_units=_extended(lines[i]))
+    for label, candidate in itertools.islice(cands, MAX_CANDIDATES):
+        line = read_entry(entry._replace(resource=candidate), engine._lex)
+        # a change that does not clear the order's own limit alone cannot clear it beside
+        # the other orders: tried alone first (cheap), then with the whole regimen
+        alone = engine.assess([line], ctx or EMPTY)
+        if alone.lines[0].status != "checked" or any(
+                b.code == f.code or b.severity == "error" for _, _, b in alone.findings):
+            continue
         trial = list(lines)
-        trial[i] = read_entry(entry._replace(resource=candidate), engine._lex)
+        trial[i] = line
         a = engine.assess(trial, ctx or EMPTY)
         if a.lines[i].status != "checked":
             continue
@@ -314,21 +361,28 @@ def _suggest(f: Finding, reference: Reference, items: tuple[list[object], list[o
     return None
 
 
-def _candidates(resource: Mapping[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
-    """Longer intervals, then smaller doses, of the first dosage instruction (each a copy of
-    the order with only that changed, and its free text dropped)."""
+def _extended(line: object) -> bool:
+    """True for an extended-release order (its unit must not be split or crushed)."""
+    return isinstance(line, MedicationLine) and line.formulation == "ER"
+
+
+def _candidates(resource: Mapping[str, Any], intervals: bool = True,
+                whole_units: bool = False) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Longer intervals (unless ``intervals`` is False: a single dose too high), then smaller
+    doses, of the first dosage instruction (each a copy of the order with only that changed,
+    and its free text dropped)."""
     dosages = resource.get("dosageInstruction")
     if not isinstance(dosages, list) or not dosages or not isinstance(dosages[0], dict):
         return
     d = dosages[0]
 
     def changed(**parts: Any) -> dict[str, Any]:
-        nd = {k: v for k, v in d.items() if k != "text"}
+        nd = {k: v for k, v in d.items() if k not in ("text", "patientInstruction")}
         nd.update(parts)
         return {**resource, "dosageInstruction": [nd, *dosages[1:]]}
     timing = d.get("timing")
     rep = timing.get("repeat") if isinstance(timing, dict) else None
-    if isinstance(rep, dict) and rep.get("periodUnit") == "h" and \
+    if intervals and isinstance(rep, dict) and rep.get("periodUnit") == "h" and \
             isinstance(rep.get("period"), int | float) and rep.get("frequency", 1) == 1:
         for h in (4, 6, 8, 12, 24):
             if h > rep["period"]:
@@ -340,12 +394,16 @@ def _candidates(resource: Mapping[str, Any]) -> Iterator[tuple[str, dict[str, An
     dr = d.get("doseAndRate")
     q = dr[0].get("doseQuantity") if isinstance(dr, list) and dr and isinstance(dr[0], dict) \
         else None
+    if whole_units:
+        return  # an extended-release dose is whole units: no smaller dose is offered
     if isinstance(q, dict) and isinstance(q.get("value"), int | float) and q["value"] > 0:
         v = float(q["value"])
+        unit = str(q.get("unit") or q.get("code") or "").lower()
+        mass = unit in ("mg", "mcg", "ug", "g", "ml", "[iu]", "iu")
         for k in (0.75, 0.5, 0.25):
             nv = v * k
-            if nv != int(nv) and q.get("unit") in ("tablet", "capsule", "{tbl}"):
-                continue
+            if nv != int(nv) and not mass:
+                continue  # never a fraction of a tablet, capsule, patch or unit
             value = int(nv) if nv == int(nv) else nv
             assert isinstance(dr, list)
             yield (f"{nv:g} {q.get('unit') or q.get('code') or ''} a dose".strip(),
@@ -368,11 +426,17 @@ def feedback_outcomes(body: object) -> list[dict[str, str]]:
                 fb.get("outcome") not in ("accepted", "overridden"):
             raise HookError("each feedback needs a card uuid and an outcome "
                             "(accepted or overridden)")
+        accepted = fb.get("acceptedSuggestions")
+        if fb["outcome"] == "accepted" and (not isinstance(accepted, list) or not all(
+                isinstance(a, Mapping) and isinstance(a.get("id"), str) for a in accepted)):
+            raise HookError("an accepted card's feedback needs acceptedSuggestions (a list of "
+                            "{\"id\": suggestion uuid})")
         reason = fb.get("overrideReason")
         code = ""
         if isinstance(reason, Mapping):
             rc = reason.get("reason")
             if isinstance(rc, Mapping) and isinstance(rc.get("code"), str):
                 code = rc["code"][:64]
-        out.append({"card": fb["card"][:64], "outcome": str(fb["outcome"]), "reason": code})
+        out.append({"card": fb["card"][:64], "outcome": str(fb["outcome"]), "reason": code,
+                    "suggestions": str(len(accepted) if isinstance(accepted, list) else 0)})
     return out
