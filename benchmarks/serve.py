@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import json
 import os
 import platform
@@ -151,11 +152,14 @@ class Pool:
 
     def __init__(self, port: int, path: str) -> None:
         self.port, self.path = port, path
-        self.idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+        # first in, first out: requests rotate over every open connection, so the server's
+        # worker processes (each owns the connections it accepted) share the load
+        self.idle: collections.deque[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = \
+            collections.deque()
 
     async def post(self, body: bytes, token: str) -> int:
         if self.idle:
-            reader, writer = self.idle.pop()
+            reader, writer = self.idle.popleft()
             try:
                 return await self._send(reader, writer, body, token)
             except (OSError, asyncio.IncompleteReadError, IndexError):

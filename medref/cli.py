@@ -439,6 +439,77 @@ def serve(host: str, port: int, config_path: str | None, insecure_no_auth: bool,
 
 
 @cli.command()
+@click.argument("input_path", metavar="CLAIMS")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
+              help="Write JSONL here (default stdout): one line per member, in order of "
+                   "first appearance, and one per claim row that could not be read.")
+@click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="First day screened (default: each member's first fill).")
+@click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="Last day screened (default: each member's last day of supply).")
+@click.option("--fail-on", type=click.Choice(["info", "warning", "error"]), default="warning",
+              show_default=True, help="Exit 1 when a finding reaches this severity.")
+@_context_options
+@_data_option
+def claims(input_path: str, output: str | None, start: Any, end: Any, fail_on: str,
+           data_dir: str | None, **context: Any) -> None:
+    """Screen dispensing claims (CSV: member_id, fill_date, drug or ndc, quantity,
+    days_supply): every day's active regimen per member, plus opioid + benzodiazepine
+    overlap (PQA COB) and sustained high MME (CMS OHD).
+
+    Exit 2 if a claim row could not be read (after writing every other result).
+    """
+    import json
+
+    from medref.claims import screen_member
+    from medref.context import Context
+    from medref.errors import MedrefError
+    from medref.readers.claims import ClaimError, iter_claims
+    from medref.readers.files import read_bytes
+    from medref.readers.lines import Lexicon
+    from medref.vocab import SEVERITY_RANK
+    ref = _reference(data_dir)
+    try:
+        ctx = Context(**context)
+        data, name = read_bytes(input_path)
+        text = data.decode("utf-8-sig")
+    except (MedrefError, ValueError) as exc:
+        _fail(exc)
+    from medref.api import engine_for
+    engine = engine_for(ref)
+    lex = Lexicon(ref)
+    import io
+    try:
+        rows = list(iter_claims(io.StringIO(text), lex, name))
+    except ValueError as exc:
+        _fail(exc)
+    members: dict[str, list[Any]] = {}
+    errors = [r for r in rows if isinstance(r, ClaimError)]
+    for r in rows:
+        if not isinstance(r, ClaimError):
+            members.setdefault(r.member, []).append(r)
+    limit = SEVERITY_RANK[fail_on]
+    worst = -1
+    out = open(output, "w", encoding="utf-8") if output else sys.stdout  # noqa: SIM115
+    try:
+        for e in errors:
+            out.write(json.dumps({"member": e.member, "line": e.row, "error": e.error}) + "\n")
+        for member, mine in members.items():
+            res = screen_member(member, mine, engine=engine, context=ctx,
+                                start=start.date() if start else None,
+                                end=end.date() if end else None)
+            out.write(json.dumps(res.to_dict(), ensure_ascii=False) + "\n")
+            if res.findings:
+                worst = max(worst, SEVERITY_RANK[res.findings[0].severity])
+    finally:
+        if output:
+            out.close()
+    click.echo(f"{len(members)} members, {len(rows) - len(errors)} claims screened, "
+               f"{len(errors)} rows not read", err=True)
+    sys.exit(2 if errors else 1 if worst >= limit else 0)
+
+
+@cli.command()
 def codes() -> None:
     """List every finding code with its category and meaning."""
     from medref.checks import all_checks, codes_of
@@ -447,7 +518,8 @@ def codes() -> None:
         codes = codes_of(all_checks(), ENGINE_CODES)
     except ValueError as exc:
         _fail(exc)
-    for c in codes.values():
+    from medref.claims import CLAIMS_CODES
+    for c in [*codes.values(), *CLAIMS_CODES]:
         click.echo(f"{c.code}  {c.category:<17} {c.severity_text:<19} {c.meaning}")
 
 

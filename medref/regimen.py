@@ -146,6 +146,8 @@ class MedicationLine(NamedTuple):
         notes: instructions read and set aside (``dispense weekly``).
         conflicts: where the written instructions and the coded dosage of an order disagree
             (FHIR ``dosage.text`` against ``doseAndRate`` and ``timing``; reported as MR013).
+        per_day: the amounts are per day, not per administration (a dispensing claim:
+            quantity x strength / days' supply): per-dose checks do not apply.
     """
 
     text: str
@@ -192,6 +194,7 @@ class MedicationLine(NamedTuple):
     indication: str | None = None
     notes: tuple[str, ...] = ()
     conflicts: tuple[str, ...] = ()
+    per_day: bool = False
 
     @property
     def readable(self) -> bool:

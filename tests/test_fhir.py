@@ -536,3 +536,21 @@ def test_a_daily_cap_below_one_dose_does_not_switch_off_the_daily_check() -> Non
     assert got["acetaminophen"] == 6000 and "error:MR102" in found
     sig = medref.check(["acetaminophen 1000 mg q4h max 0 mg a day"])
     assert "MR102" in [f.code for f in sig.findings]
+
+
+@needs_shared
+@pytest.mark.parametrize("name", sorted(p.name for p in EXAMPLES.glob("MedicationRequest-*.json"))
+                         if EXAMPLES.is_dir() else [])
+def test_every_shared_medication_request_example_reads(name: str) -> None:
+    """The US Core and CDC examples: each is read (or refused with a clear reason), never a
+    crash; the negated one is not checked and says why."""
+    doc = json.loads((EXAMPLES / name).read_text(encoding="utf-8"))
+    rec = fhir_record(doc)
+    assert rec.error is None
+    assert rec.fhir is not None
+    if "negation" in name:
+        assert rec.items == [] and rec.fhir.skipped
+        return
+    result = medref.check_fhir(doc)
+    assert len(result.items) == 1
+    assert result.summary.fhir is not None

@@ -515,3 +515,49 @@ def test_accepted_feedback_needs_its_suggestions(client: TestClient) -> None:
                           "acceptedSuggestions": [{"id": str(uuid.uuid4())}]}]}
     assert client.post(url, json=good, headers=auth(url)).status_code == 200
     assert client.app.state.feedback["accepted"] >= 1  # type: ignore[attr-defined]
+
+
+# -- one answer through every door: the service's cards are check's findings ----------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+DRUGS = [("ibuprofen", [400, 800]), ("acetaminophen", [500, 1000]), ("tramadol", [50, 100]),
+         ("oxycodone", [5, 15]), ("gabapentin", [300, 1200]), ("warfarin", [5]),
+         ("sertraline", [50]), ("cyclobenzaprine", [10]), ("prednisone", [20])]
+ORDER = st.tuples(st.sampled_from(DRUGS), st.sampled_from([4, 6, 8, 12, 24]),
+                  st.booleans(), st.integers(0, 1))
+
+
+@settings(max_examples=30)
+@given(orders=st.lists(ORDER, min_size=1, max_size=6), age=st.integers(20, 90))
+def test_cards_are_the_findings_of_check_on_the_draft_orders(
+        orders: list[tuple[tuple[str, list[int]], int, bool, int]], age: int) -> None:
+    drafts, active = [], []
+    for n, ((name, amounts), every, is_draft, k) in enumerate(orders):
+        o = order(f"m{n}", name, amounts[k % len(amounts)], every_h=every,
+                  status="draft" if is_draft else "active")
+        (drafts if is_draft else active).append(o)
+    if not drafts:
+        return
+    born = f"{2026 - age - 1}-01-01"
+    body = request("order-sign", drafts, active,
+                   patient={"resourceType": "Patient", "id": "p1", "birthDate": born})
+    app = create_app(load_reference(), ServeConfig(), insecure=True,
+                     audit=Audit(None, io.StringIO()))
+    with TestClient(app) as c:
+        cards = c.post(f"{BASE}/medref-order-sign", json=body).json()["cards"]
+    got = sorted((card["detail"].split("**")[1], card["indicator"]) for card in cards
+                 if card["indicator"] != "info")
+    result = medref_check_fhir(body)
+    drafted = {i for i, role in enumerate(result.summary.fhir.roles) if role == "draft"}
+    want = sorted((f.code, {"error": "critical", "warning": "warning"}[f.severity])
+                  for f in result.findings
+                  if f.severity != "info" and drafted & set(f.lines)
+                  and f.code not in ("MR002", "MR602"))
+    assert got == want
+
+
+def medref_check_fhir(body: dict[str, Any]) -> Any:
+    import medref
+    return medref.check_fhir(body)

@@ -48,7 +48,11 @@ class DoseLimits(LineCheck):
                                if lim.kind in _KINDS and lim.when is not None])
 
     def run(self, line: ResolvedLine, ctx: Context, kb: Knowledge, out: Out) -> None:
-        """Compare each dose with the single-dose and administrations limits."""
+        """Compare each dose with the single-dose and administrations limits (none for a
+        line whose amounts are per day: a dispensing claim has no dose per
+        administration)."""
+        if line.line.per_day:
+            return
         for dose in line.doses:
             self._dose(line, dose, ctx, out)
 
@@ -98,7 +102,8 @@ class TypicalRange(LineCheck):
         """Compare each dose with its ingredient's typical range (the seed's ranges are for
         the single agent in its usual formulation: not for a combination product's parts or
         another formulation)."""
-        if isinstance(line.product, Product) and len(line.product.ingredients) > 1:
+        if line.line.per_day or (isinstance(line.product, Product)
+                                 and len(line.product.ingredients) > 1):
             return
         for d in line.doses:
             t = d.ingredient.typical

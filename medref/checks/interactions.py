@@ -15,6 +15,9 @@ MR303 = Code("MR303", "interaction", ("info", "warning", "error"),
 MR304 = Code("MR304", "administration", ("info", "warning"),
              "An administration-timing rule (rule in interactions.json).")
 
+MEMO_SIZE = 4_096
+"""Findings remembered per problem and drug set (cleared when full: memory stays flat)."""
+
 CATEGORY_CODE = {"duplicate-therapy": "MR302", "interaction": "MR303",
                  "administration": "MR304"}
 
@@ -86,7 +89,7 @@ class InteractionRules(RegimenCheck):
         found = out.memo.get(key)
         if not isinstance(found, Emit):
             found = _apply(_finding(fired, kb), mods, kb)
-            if len(out.memo) >= 65536:
+            if len(out.memo) >= MEMO_SIZE:
                 out.memo.clear()
             out.memo[key] = found
         groups = regimen.groups

@@ -92,6 +92,8 @@ class PerKgLimits(IngredientCheck):
             what = lim.labeled("maximum")
             if lim.kind == "single":
                 for p in routed:
+                    if p.line.line.per_day:
+                        continue  # a claim's daily amount is not a single dose
                     if p.dose is not None and p.dose.hi > allowed * (1 + 1e-9):
                         out.emit("MR108", lim.severity, (e.id,), (p.pos,),
                                  f"{e.name}: single dose {fmt(p.dose.hi)} {unit} exceeds the "

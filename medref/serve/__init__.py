@@ -21,7 +21,7 @@ def run(reference: Reference, *, host: str, port: int, config_path: str | None,
     """
     import uvicorn
 
-    from medref.serve.app import Audit, create_app
+    from medref.serve.app import Audit, create_app, settle_memory
     from medref.serve.auth import ConfigError, load_config
     config = load_config(config_path)
     if not insecure and not config.issuers:
@@ -33,6 +33,7 @@ def run(reference: Reference, *, host: str, port: int, config_path: str | None,
     if workers == 1:
         app = create_app(reference, config, insecure=insecure,
                          audit=Audit(audit_log or config.audit_log))
+        settle_memory()
         uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False,
                     server_header=False)
         return

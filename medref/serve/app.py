@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as _dt
+import gc
 import json
 import sys
 import threading
@@ -27,6 +28,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from medref.api import engine_for
 from medref.reference import Reference
 from medref.render.fhir import operation_outcome
 from medref.serve.auth import (
@@ -49,6 +51,20 @@ from medref.serve.hooks import (
 
 class _TooLarge(Exception):
     pass
+
+
+try:  # orjson (in the serve extra) encodes the cards several times faster than json
+    from orjson import dumps as _encode
+    from orjson import loads as _decode
+except ModuleNotFoundError:  # pragma: no cover - the extra installs it
+    def _encode(body: Any) -> bytes:  # type: ignore[misc]
+        return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+
+    _decode = json.loads  # type: ignore[assignment]
+
+
+def _json(body: Any, status: int = 200) -> Response:
+    return Response(_encode(body), status_code=status, media_type="application/json")
 
 
 def _outcome(status: int, message: str, code: str = "invalid") -> JSONResponse:
@@ -124,14 +140,14 @@ def create_app(reference: Reference, config: ServeConfig | None = None, *,
                 raise _TooLarge
             chunks.append(chunk)
         try:
-            return json.loads(b"".join(chunks))
+            return _decode(b"".join(chunks))
         except (ValueError, RecursionError) as exc:
             raise HookError(f"malformed JSON: {str(exc)[:120]}") from None
 
     async def discover(request: Request) -> Response:
         async def handle(_: Request, __: dict[str, Any]) -> Response:
             log.write(event="discovery", status=200)
-            return JSONResponse(discovery())
+            return _json(discovery())
         return await guarded(request, None, handle)
 
     async def call(request: Request) -> Response:
@@ -158,7 +174,7 @@ def create_app(reference: Reference, config: ServeConfig | None = None, *,
                       client=str(claims.get("iss", "insecure"))[:120], status=200,
                       cards=list(answer.codes), data=reference.info.version,
                       data_sha256=reference.info.sha256[:12], ms=ms)
-            return JSONResponse(answer.body)
+            return _json(answer.body)
         return await guarded(request, service, handle)
 
     async def feedback(request: Request) -> Response:
@@ -171,7 +187,7 @@ def create_app(reference: Reference, config: ServeConfig | None = None, *,
             for o in outcomes:
                 feedback_counts[o["outcome"]] += 1
             log.write(event="feedback", service=service, status=200, outcomes=outcomes)
-            return JSONResponse({})
+            return _json({})
         return await guarded(request, service, handle)
 
     async def not_found(request: Request, exc: Exception) -> Response:
@@ -194,7 +210,17 @@ def create_app(reference: Reference, config: ServeConfig | None = None, *,
         exception_handlers={404: not_found, 405: not_allowed, Exception: internal})
     app.state.feedback = feedback_counts
     app.state.authenticator = auth
+    engine_for(reference)  # build the engine now, not on the first call
     return app
+
+
+def settle_memory() -> None:
+    """For a server process, once its app is built: the reference and the engine live as
+    long as the process, so keep them out of the collector's full scans (long pauses
+    otherwise), and collect young objects less often."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(20_000, 20, 20)
 
 
 STATE_ENV = "MEDREF_SERVE_STATE"
@@ -210,9 +236,11 @@ def app_from_env() -> Starlette:
     state = json.loads(os.environ[STATE_ENV])
     reference = load_reference(state.get("data_dir"))
     config = load_config(state.get("config"))
-    return create_app(reference, config, insecure=bool(state.get("insecure")),
-                      audit=Audit(state.get("audit_log")),
-                      replays=SharedReplayCache(state["replay_db"]))
+    app = create_app(reference, config, insecure=bool(state.get("insecure")),
+                     audit=Audit(state.get("audit_log")),
+                     replays=SharedReplayCache(state["replay_db"]))
+    settle_memory()
+    return app
 
 
 def _timeout_card(reference: Reference, ms: int) -> dict[str, Any]:

@@ -69,6 +69,11 @@ OVERRIDE_REASONS: Final = (
 )
 
 
+_OVERRIDES: Final = [{"system": OVERRIDE_SYSTEM, "code": c, "display": d}
+                     for c, d in OVERRIDE_REASONS]
+"""The override reasons of every card (one list, serialized as is)."""
+
+
 class HookError(ValueError):
     """A request that is not a valid call of the service (answered 400)."""
 
@@ -281,8 +286,7 @@ def _card(f: Finding, reference: Reference, refs: Sequence[str],
         "uuid": str(uuid.uuid4()), "summary": _summary(f),
         "indicator": INDICATOR[f.severity], "detail": "\n".join(detail),
         "source": _source(reference),
-        "overrideReasons": [{"system": OVERRIDE_SYSTEM, "code": c, "display": d}
-                            for c, d in OVERRIDE_REASONS],
+        "overrideReasons": _OVERRIDES,
     }
     suggestion = None
     if budget[0] > 0 and f.severity == "error":
@@ -316,7 +320,7 @@ def _summary_text(text: str) -> str:
 # -- suggestions ----------------------------------------------------------------------------
 
 _LIMIT_CODES: Final = frozenset({"MR101", "MR102", "MR103", "MR107"})
-MAX_SUGGESTIONS: Final = 2
+MAX_SUGGESTIONS: Final = 1
 """Findings per call that get a suggestion (each costs re-checks of the whole regimen)."""
 MAX_CANDIDATES: Final = 6
 """Changed orders tried per suggestion."""

@@ -1,0 +1,201 @@
+"""Claims screening: per-day regimens from dispensing claims, overlap findings on exactly the
+overlapping days, unreadable rows reported, per-dose checks not applied to daily amounts."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import random
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import medref
+import medref.claims
+from medref.api import engine_for
+from medref.claims import screen_member
+from medref.cli import cli
+from medref.readers.claims import Claim, ClaimError, iter_claims
+from medref.readers.lines import Lexicon
+from medref.reference import load_reference
+
+HEADER = "member_id,fill_date,ndc,drug,quantity,days_supply\n"
+
+
+def _read(text: str) -> list[Claim | ClaimError]:
+    return list(iter_claims(io.StringIO(HEADER + text), Lexicon(load_reference())))
+
+
+def _screen(text: str) -> dict[str, Any]:
+    rows = [r for r in _read(text) if isinstance(r, Claim)]
+    res = screen_member(rows[0].member, rows, engine=engine_for(load_reference()))
+    out: dict[str, Any] = res.to_dict()
+    return out
+
+
+def D(s: str) -> dt.date:
+    return dt.date.fromisoformat(s)
+
+
+# -- a hand-computed member ------------------------------------------------------------------
+
+MEMBER = """m1,2026-01-01,,PERCOCET 10-325 MG TAB,120,30
+m1,2026-01-10,,ALPRAZOLAM 0.5 MG TAB,90,30
+m1,2026-01-31,,PERCOCET 10-325 MG TAB,120,30
+m1,2026-02-09,,ALPRAZOLAM 0.5 MG TAB,90,30
+"""
+
+
+def test_overlap_is_found_on_exactly_the_overlapping_days() -> None:
+    """Percocet covers Jan 1-30 and Jan 31-Mar 1; alprazolam Jan 10-Feb 8 and Feb 9-Mar 10:
+    they overlap Jan 10-Mar 1 = 21 + 9 + 21 = 51 days (hand count)."""
+    out = _screen(MEMBER)
+    cob = [f for f in out["findings"] if f["code"] == "MR701"]
+    assert len(cob) == 1
+    assert cob[0]["days"] == [["2026-01-10", "2026-03-01"]]
+    assert "51 days" in cob[0]["message"]
+    mr303 = [f for f in out["findings"] if f["code"] == "MR303"]
+    days = sorted(tuple(d) for f in mr303 for d in f["days"])
+    assert days == [("2026-01-10", "2026-01-30"), ("2026-01-31", "2026-02-08"),
+                    ("2026-02-09", "2026-03-01")]
+
+
+def test_short_overlap_is_not_cob() -> None:
+    """29 days of overlap (Jan 2-30) is below the measure's 30 cumulative days."""
+    out = _screen("""m1,2026-01-01,,PERCOCET 10-325 MG TAB,120,30
+m1,2026-01-15,,PERCOCET 10-325 MG TAB,60,15
+m1,2026-01-02,,ALPRAZOLAM 0.5 MG TAB,29,29
+m1,2026-01-05,,ALPRAZOLAM 0.5 MG TAB,10,10
+""")
+    assert "MR701" not in [f["code"] for f in out["findings"]]
+    assert "MR303" in [f["code"] for f in out["findings"]]
+
+
+def test_sustained_high_mme_over_90_days() -> None:
+    """Oxycodone 30 mg, 4 a day = 120 mg = 180 MME/day, three 30-day fills: a 90-day episode
+    averaging 180 MME/day (MR702); two fills (60 days) are not an episode of 90 days."""
+    fills = "".join(f"m1,2026-0{m}-01,,OXYCODONE HCL 30 MG TAB,120,30\n" for m in (1, 2, 3))
+    fills = fills.replace("2026-02-01", "2026-01-31").replace("2026-03-01", "2026-03-02")
+    out = _screen(fills)
+    ohd = [f for f in out["findings"] if f["code"] == "MR702"]
+    assert len(ohd) == 1
+    assert ohd[0]["days"] == [["2026-01-01", "2026-03-31"]]
+    assert "180.0 MME/day" in ohd[0]["message"] and "90 days" in ohd[0]["message"]
+    two = _screen("".join(fills.splitlines(keepends=True)[:2]))
+    assert "MR702" not in [f["code"] for f in two["findings"]]
+
+
+def test_per_dose_checks_do_not_apply_to_daily_amounts() -> None:
+    """Ibuprofen 800 mg, 90 tablets for 30 days: 2,400 mg a day is fine; it is not a single
+    dose of 2,400 mg (no MR101); 150 tablets for 30 days (4,000 mg a day) is an MR102."""
+    ok = _screen("m1,2026-01-01,,IBUPROFEN 800 MG TAB,90,30\n")
+    assert not [f for f in ok["findings"] if f["code"] in ("MR101", "MR102", "MR103")]
+    high = _screen("m1,2026-01-01,,IBUPROFEN 800 MG TAB,150,30\n")
+    assert [f["severity"] for f in high["findings"] if f["code"] == "MR102"] == ["error"]
+
+
+def test_a_combination_counts_every_ingredient() -> None:
+    """Hydrocodone/APAP 10/325, 14 a day: 4,550 mg acetaminophen a day (MR102)."""
+    out = _screen("m1,2026-01-01,,HYDROCODONE-ACETAMINOPHEN 10-325 MG TAB,420,30\n")
+    assert "MR102" in [f["code"] for f in out["findings"]]
+
+
+# -- every day's regimen is checked as check would -------------------------------------------
+
+DRUGS = ["PERCOCET 10-325 MG TAB", "ALPRAZOLAM 0.5 MG TAB", "IBUPROFEN 800 MG TAB",
+         "MELOXICAM 15 MG TAB", "OXYCODONE HCL 10 MG TAB", "GABAPENTIN 600 MG TAB",
+         "ACETAMINOPHEN 500 MG TAB", "CYCLOBENZAPRINE 10 MG TAB", "TRAMADOL 50 MG TAB"]
+FILL = st.tuples(st.sampled_from(DRUGS), st.integers(0, 60), st.sampled_from([7, 15, 30]),
+                 st.integers(1, 8))
+
+
+@settings(max_examples=25)
+@given(fills=st.lists(FILL, min_size=1, max_size=5))
+def test_each_day_equals_check_on_that_days_regimen(
+        fills: list[tuple[str, int, int, int]]) -> None:
+    start = dt.date(2026, 1, 1)
+    text = "".join(f"m1,{(start + dt.timedelta(days=o)).isoformat()},,{drug},"
+                   f"{per * days},{days}\n" for drug, o, days, per in fills)
+    rows = [r for r in _read(text) if isinstance(r, Claim)]
+    res = screen_member("m1", rows, engine=engine_for(load_reference()))
+    by_day: dict[dt.date, set[tuple[str, str, str]]] = {}
+    for f in res.findings:
+        if f.code in ("MR701", "MR702"):
+            continue
+        for a, b in f.days:
+            d = a
+            while d <= b:
+                by_day.setdefault(d, set()).add((f.code, f.severity, f.message))
+                d += dt.timedelta(days=1)
+    last = max(r.end for r in rows)
+    day = start
+    while day <= last:
+        active = [r.line for r in rows if r.covers(day)]
+        want = {(f.code, f.severity, f.message) for f in medref.check(active).findings} \
+            if active else set()
+        assert by_day.get(day, set()) == want, day
+        day += dt.timedelta(days=1)
+
+
+# -- the command -----------------------------------------------------------------------------
+
+def test_the_command_reports_unreadable_rows_and_screens_the_rest(tmp_path: Path) -> None:
+    p = tmp_path / "claims.csv"
+    p.write_text(HEADER + MEMBER + "m2,not-a-date,,IBUPROFEN 800 MG TAB,90,30\n"
+                 "m2,2026-01-01,,IBUPROFEN 800 MG TAB,90,0\n"
+                 "m3,2026-01-01,00406-0512-01,,120,30\n"
+                 "m4,2026-01-01,,IBUPROFEN 800 MG TAB,90,30\n", encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    res = CliRunner().invoke(cli, ["claims", str(p), "-o", str(out)])
+    assert res.exit_code == 2, res.output
+    rows = [json.loads(x) for x in out.read_text().splitlines()]
+    errors = [r for r in rows if "error" in r]
+    assert [(e["member"], e["line"]) for e in errors] == [("m2", 6), ("m2", 7), ("m3", 8)]
+    assert "NDC" in errors[2]["error"]
+    members = [r["member"] for r in rows if "findings" in r]
+    assert members == ["m1", "m4"]
+
+
+def test_a_missing_column_is_a_clear_error(tmp_path: Path) -> None:
+    p = tmp_path / "claims.csv"
+    p.write_text("member_id,fill_date,drug,quantity\nm1,2026-01-01,IBUPROFEN 800 MG TAB,9\n",
+                 encoding="utf-8")
+    res = CliRunner().invoke(cli, ["claims", str(p)])
+    assert res.exit_code == 2
+    assert "days_supply" in res.stderr and "Traceback" not in res.stderr
+
+
+def test_generated_claims_are_screened_member_by_member() -> None:
+    rnd = random.Random(3)
+    lines = []
+    for m in range(40):
+        for _ in range(rnd.randint(1, 4)):
+            day = dt.date(2026, 1, 1) + dt.timedelta(days=rnd.randint(0, 90))
+            days = rnd.choice([10, 30])
+            lines.append(f"m{m},{day.isoformat()},,{rnd.choice(DRUGS)},{days * 3},{days}\n")
+    rows = _read("".join(lines))
+    assert all(isinstance(r, Claim) for r in rows)
+    got = list(medref.claims.screen(rows))
+    assert [r.member for r in got] == list(dict.fromkeys(r.member for r in rows
+                                                         if isinstance(r, Claim)))
+
+
+def test_claim_errors_from_screen_are_yielded_not_dropped() -> None:
+    rows = _read("m1,2026-01-01,,IBUPROFEN 800 MG TAB,90,30\nm1,x,,IBUPROFEN,1,1\n")
+    got = list(medref.claims.screen(rows))
+    assert isinstance(got[0], ClaimError) and got[0].row == 3
+    assert len(got) == 2
+
+
+@pytest.mark.parametrize("drug", ["PERCOCET 10-325 MG TAB", "ALPRAZOLAM 0.5 MG TAB",
+                                  "HYDROCODONE-ACETAMINOPHEN 10-325 MG TAB",
+                                  "OXYCODONE HCL 10 MG TAB", "FENTANYL 25 MCG/HR PATCH"])
+def test_descriptions_are_read(drug: str) -> None:
+    rows = _read(f"m1,2026-01-01,,{drug},30,30\n")
+    assert isinstance(rows[0], Claim)
+    assert rows[0].line.readable and rows[0].line.ingredients, rows[0].line
