@@ -225,3 +225,44 @@ def test_schema_prints_json_with_input_and_output() -> None:
     assert result.exit_code == 0, result.stderr
     doc = json.loads(result.stdout)
     assert {"input", "output"} <= set(doc)
+
+
+# -- the simple table without tabulate ------------------------------------------------------
+
+from hypothesis import given as _given  # noqa: E402
+from hypothesis import settings as _settings  # noqa: E402
+from hypothesis import strategies as _st  # noqa: E402
+
+_CELL = _st.one_of(
+    _st.text(alphabet=_st.characters(min_codepoint=32, max_codepoint=126), max_size=30),
+    _st.text(alphabet=_st.sampled_from("ab %,-\n"), max_size=12),
+    _st.integers(0, 10**6))
+_HEAD = _st.text(alphabet=_st.characters(min_codepoint=32, max_codepoint=126), max_size=12)
+
+
+@_settings(max_examples=300)
+@_given(data=_st.data(), cols=_st.integers(1, 7), nrows=_st.integers(1, 6))
+def test_the_fast_simple_table_is_tabulates_byte_for_byte(data: Any, cols: int,
+                                                          nrows: int) -> None:
+    """``medref check`` renders its default table without importing tabulate (cold start);
+    the output must be exactly tabulate's ``simple`` format."""
+    from tabulate import tabulate
+
+    from medref.render.table import _simple
+    headers = data.draw(_st.lists(_HEAD, min_size=cols, max_size=cols))
+    rows = data.draw(_st.lists(_st.lists(_CELL, min_size=cols, max_size=cols),
+                               min_size=nrows, max_size=nrows))
+    fast = _simple(rows, headers)
+    assert fast is not None
+    assert fast == tabulate(rows, headers=headers, tablefmt="simple", disable_numparse=True)
+
+
+def test_check_does_not_import_tabulate_for_the_default_table() -> None:
+    import subprocess
+    import sys
+    code = ("import sys, medref.cli; sys.argv=['medref','check','ibuprofen 800 mg po tid'];\n"
+            "try:\n    medref.cli.main()\nexcept SystemExit:\n    pass\n"
+            "print('TABULATE' if 'tabulate' in sys.modules else 'NO-TABULATE')")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=900, check=False)
+    assert out.stdout.strip().splitlines()[-1] == "NO-TABULATE", out.stdout + out.stderr
