@@ -509,6 +509,74 @@ def claims(input_path: str, output: str | None, start: Any, end: Any, fail_on: s
     sys.exit(2 if errors else 1 if worst >= limit else 0)
 
 
+@cli.command(name="spark")
+@click.argument("input_path", metavar="INPUT")
+@click.option("-o", "--output", "output", required=True, type=click.Path(file_okay=False),
+              help="Directory for the Parquet output: findings/ and summary/.")
+@click.option("--master", default=None,
+              help="Spark master: local[N] runs on this machine with N cores; default: the "
+                   "one spark-submit sets, else local[*] (every core).")
+@click.option("--fail-on", type=click.Choice(["info", "warning", "error"]), default="warning",
+              show_default=True, help="Exit 1 when a finding reaches this severity.")
+@_context_options
+@_data_option
+def spark_cmd(input_path: str, output: str, master: str | None, fail_on: str,
+              data_dir: str | None, **context: Any) -> None:
+    """Screen regimens with Spark (needs pip install 'medref[spark]' and Java 17+): INPUT is
+    a medref batch JSONL file, or a Parquet table of regimens (id, lines array, context
+    columns). Writes Parquet: findings (one row per finding) and summary (one row per record,
+    errors included).
+
+    Exit 2 if any record could not be read, else 1 or 0 by --fail-on.
+    """
+    from medref.context import Context
+    from medref.errors import MedrefError
+    from medref.vocab import SEVERITY_RANK
+    ref = _reference(data_dir)  # a broken data set fails here, before Spark starts
+    try:
+        ctx = Context(**context)
+    except (ValueError, MedrefError) as exc:
+        _fail(exc)
+    try:
+        from pyspark.sql import SparkSession
+        from pyspark.sql import functions as F
+
+        from medref import spark as adapter
+    except ImportError as exc:
+        raise CliError(f"medref spark needs the spark extra ({exc.name} is not installed): "
+                       "pip install 'medref[spark]' (and Java 17 or later)") from None
+    builder = SparkSession.builder.appName("medref").config("spark.ui.showConsoleProgress",
+                                                             "false")
+    if master is not None:
+        builder = builder.master(master).config("spark.ui.enabled", "false")
+    session = builder.getOrCreate()
+    session.sparkContext.setLogLevel("ERROR")
+    data = str(ref.info.path) if data_dir else None
+    try:
+        if input_path.endswith(".parquet") or os.path.isdir(input_path):
+            findings, summary = adapter.check_regimens(session.read.parquet(input_path),
+                                                       data=data, context=ctx)
+        else:
+            findings, summary = adapter.check_jsonl(adapter.read_jsonl(session, input_path),
+                                                    data=data, context=ctx)
+        summary.write.mode("overwrite").parquet(os.path.join(output, "summary"))
+        findings.write.mode("overwrite").parquet(os.path.join(output, "findings"))
+        counts = summary.agg(F.count("*").alias("records"),
+                             F.sum(F.col("error").isNotNull().cast("int")).alias("errors"),
+                             F.max(F.when(F.col("highest_severity") == "error", 2)
+                                   .when(F.col("highest_severity") == "warning", 1)
+                                   .when(F.col("highest_severity") == "info", 0))
+                             .alias("worst")).first()
+        assert counts is not None
+    finally:
+        session.stop()
+    records, errors, worst = counts["records"], counts["errors"] or 0, counts["worst"]
+    click.echo(f"{records} records, {errors} not read; Parquet in {output} (data "
+               f"{ref.info.version})", err=True)
+    sys.exit(2 if errors else 1 if worst is not None and worst >= SEVERITY_RANK[fail_on]
+             else 0)
+
+
 @cli.command()
 def codes() -> None:
     """List every finding code with its category and meaning."""
