@@ -24,7 +24,7 @@ read: never dropped).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from medref.api import assess_record, engine_for
@@ -192,9 +192,10 @@ def check_jsonl(text: DataFrame, *, data: str | None = None,
     """Check a ``medref batch`` JSONL input given as a DataFrame with ``line`` (1-based) and
     ``value`` (the line's text); ``context`` fills what each record's own context leaves
     unset, as in ``medref batch``. Returns ``(findings, summary)``."""
-    def run(batches: Iterable[pa.RecordBatch]) -> Iterable[pa.RecordBatch]:
+    def run(batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         return _jsonl_batches(iter(batches), data, context)
-    return _split(text.mapInArrow(run, RESULT_DDL))
+    fn: Callable[..., Any] = run  # PySpark 4.0 and 4.3 type mapInArrow's function differently
+    return _split(text.mapInArrow(fn, RESULT_DDL))
 
 
 def check_regimens(df: DataFrame, *, id_col: str = "id", lines_col: str = "lines",
@@ -209,9 +210,10 @@ def check_regimens(df: DataFrame, *, id_col: str = "id", lines_col: str = "lines
     numbered = df.withColumn("__row", F.monotonically_increasing_id() + 1)
     cols = [id_col, lines_col, "__row", *ctx.values()]
 
-    def run(batches: Iterable[pa.RecordBatch]) -> Iterable[pa.RecordBatch]:
+    def run(batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         return _regimen_batches(iter(batches), data, id_col, lines_col, ctx, context)
-    return _split(numbered.select(*cols).mapInArrow(run, RESULT_DDL))
+    fn: Callable[..., Any] = run  # PySpark 4.0 and 4.3 type mapInArrow's function differently
+    return _split(numbered.select(*cols).mapInArrow(fn, RESULT_DDL))
 
 
 def read_jsonl(spark: Any, path: str) -> DataFrame:
