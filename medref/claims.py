@@ -132,10 +132,34 @@ def segments(claims: Sequence[Claim], start: _dt.date | None = None,
     return out
 
 
+def adjust_refills(claims: Sequence[Claim]) -> list[Claim]:
+    """Early refills carried over: a fill of the same drug (same description) that starts
+    before the previous fill's supply ends starts the day after it instead, keeping its days'
+    supply (medref's rule: a refill picked up early is not a double dose). The moved claim's
+    line says so."""
+    out: list[Claim] = []
+    last_end: dict[str, _dt.date] = {}
+    for c in sorted(claims, key=lambda c: (c.fill, c.row)):
+        key = " ".join(c.drug.upper().split())
+        prev = last_end.get(key)
+        if prev is not None and c.fill <= prev:
+            start = prev + _dt.timedelta(days=1)
+            note = (f"early refill: filled {c.fill.isoformat()} while the previous supply "
+                    f"lasted to {prev.isoformat()}; its supply is counted from "
+                    f"{start.isoformat()}")
+            c = c._replace(fill=start, line=c.line._replace(
+                assumptions=(*c.line.assumptions, note)))
+        last_end[key] = c.end
+        out.append(c)
+    return out
+
+
 def screen_member(member: str, claims: Sequence[Claim], *, engine: Engine,
                   context: Context | None = None, start: _dt.date | None = None,
                   end: _dt.date | None = None) -> MemberResult:
-    """Check a member's regimen on every day of supply (see the module docstring)."""
+    """Check a member's regimen on every day of supply (see the module docstring), early
+    refills carried over (:func:`adjust_refills`)."""
+    claims = adjust_refills(claims)
     ctx = context or EMPTY
     found: dict[tuple[str, str, tuple[str, ...], tuple[int, ...], str], set[_dt.date]] = {}
     meta: dict[tuple[str, str, tuple[str, ...], tuple[int, ...], str],

@@ -430,7 +430,8 @@ def serve(host: str, port: int, config_path: str | None, insecure_no_auth: bool,
         from medref.serve.auth import ConfigError
     except ImportError as exc:
         raise CliError(f"medref serve needs the serve extra ({exc.name} is not installed): "
-                       "pip install 'medref[serve]'") from None
+                       "pip install 'medref[serve]' (from a clone: pip install '.[serve]')"
+                       ) from None
     try:
         run(ref, host=host, port=port, config_path=config_path, insecure=insecure_no_auth,
             audit_log=audit_log, workers=workers, data_dir=data_dir)
@@ -453,9 +454,9 @@ def serve(host: str, port: int, config_path: str | None, insecure_no_auth: bool,
 @_data_option
 def claims(input_path: str, output: str | None, start: Any, end: Any, fail_on: str,
            data_dir: str | None, **context: Any) -> None:
-    """Screen dispensing claims (CSV: member_id, fill_date, drug or ndc, quantity,
-    days_supply): every day's active regimen per member, plus opioid + benzodiazepine
-    overlap (PQA COB) and sustained high MME (CMS OHD).
+    """Screen dispensing claims (CSV: member_id, fill_date, drug, ndc, quantity,
+    days_supply; an NDC alone is not read yet): every day's active regimen per member, plus
+    opioid + benzodiazepine overlap (PQA COB) and sustained high MME (CMS OHD).
 
     Exit 2 if a claim row could not be read (after writing every other result).
     """
@@ -544,7 +545,8 @@ def spark_cmd(input_path: str, output: str, master: str | None, fail_on: str,
         from medref import spark as adapter
     except ImportError as exc:
         raise CliError(f"medref spark needs the spark extra ({exc.name} is not installed): "
-                       "pip install 'medref[spark]' (and Java 17 or later)") from None
+                       "pip install 'medref[spark]' (from a clone: pip install '.[spark]') "
+                       "and Java 17 or later") from None
     builder = SparkSession.builder.appName("medref").config("spark.ui.showConsoleProgress",
                                                              "false")
     if master is not None:

@@ -68,12 +68,26 @@ def test_overlap_is_found_on_exactly_the_overlapping_days() -> None:
 def test_short_overlap_is_not_cob() -> None:
     """29 days of overlap (Jan 2-30) is below the measure's 30 cumulative days."""
     out = _screen("""m1,2026-01-01,,PERCOCET 10-325 MG TAB,120,30
-m1,2026-01-15,,PERCOCET 10-325 MG TAB,60,15
+m1,2026-03-01,,PERCOCET 10-325 MG TAB,60,15
 m1,2026-01-02,,ALPRAZOLAM 0.5 MG TAB,29,29
-m1,2026-01-05,,ALPRAZOLAM 0.5 MG TAB,10,10
+m1,2026-02-15,,ALPRAZOLAM 0.5 MG TAB,10,10
 """)
     assert "MR701" not in [f["code"] for f in out["findings"]]
-    assert "MR303" in [f["code"] for f in out["findings"]]
+    assert [f["days"] for f in out["findings"] if f["code"] == "MR303"] == [
+        [["2026-01-02", "2026-01-30"]]]
+
+
+def test_an_early_refill_carries_over_instead_of_doubling() -> None:
+    """Percocet 10/325 4 a day (60 MME): a refill 5 days early is not 8 a day (120 MME) on
+    the overlap; its 30 days start when the first fill's supply ends."""
+    out = _screen("""m1,2026-01-01,,PERCOCET 10-325 MG TAB,120,30
+m1,2026-01-26,,PERCOCET 10-325 MG TAB,120,30
+""")
+    codes = [f["code"] for f in out["findings"]]
+    assert "MR306" not in codes and "MR008" not in codes
+    assert out["summary"]["last_day"] == "2026-03-01"
+    notes = [f["message"] for f in out["findings"] if f["code"] == "MR010"]
+    assert any("early refill" in m and "2026-01-31" in m for m in notes)
 
 
 def test_sustained_high_mme_over_90_days() -> None:
@@ -121,7 +135,7 @@ def test_each_day_equals_check_on_that_days_regimen(
     start = dt.date(2026, 1, 1)
     text = "".join(f"m1,{(start + dt.timedelta(days=o)).isoformat()},,{drug},"
                    f"{per * days},{days}\n" for drug, o, days, per in fills)
-    rows = [r for r in _read(text) if isinstance(r, Claim)]
+    rows = medref.claims.adjust_refills([r for r in _read(text) if isinstance(r, Claim)])
     res = screen_member("m1", rows, engine=engine_for(load_reference()))
     by_day: dict[dt.date, set[tuple[str, str, str]]] = {}
     for f in res.findings:

@@ -30,6 +30,10 @@ def run(reference: Reference, *, host: str, port: int, config_path: str | None,
     if insecure:
         print("WARNING: --insecure-no-auth: this service accepts calls from anyone without "
               "a token. Use it only on your own machine.", file=sys.stderr, flush=True)
+    print(f"medref serve: http://{host}:{port}/cds-services ({workers} worker"
+          f"{'s' if workers > 1 else ''}, data {reference.info.version}, "
+          f"{'no authentication' if insecure else f'{len(config.issuers)} issuer(s)'})",
+          file=sys.stderr, flush=True)
     if workers == 1:
         app = create_app(reference, config, insecure=insecure,
                          audit=Audit(audit_log or config.audit_log))

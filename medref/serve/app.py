@@ -153,6 +153,7 @@ def create_app(reference: Reference, config: ServeConfig | None = None, *,
     async def call(request: Request) -> Response:
         service = request.path_params["service"]
         if service not in SERVICES:
+            log.write(event="not-found", status=404)
             return _outcome(404, f"no service {service[:60]!r}", "not-found")
 
         async def handle(req: Request, claims: dict[str, Any]) -> Response:
@@ -180,6 +181,7 @@ def create_app(reference: Reference, config: ServeConfig | None = None, *,
     async def feedback(request: Request) -> Response:
         service = request.path_params["service"]
         if service not in SERVICES:
+            log.write(event="not-found", status=404)
             return _outcome(404, f"no service {service[:60]!r}", "not-found")
 
         async def handle(req: Request, _: dict[str, Any]) -> Response:
@@ -191,6 +193,7 @@ def create_app(reference: Reference, config: ServeConfig | None = None, *,
         return await guarded(request, service, handle)
 
     async def not_found(request: Request, exc: Exception) -> Response:
+        log.write(event="not-found", status=404)
         return _outcome(404, "not found", "not-found")
 
     async def not_allowed(request: Request, exc: Exception) -> Response:
