@@ -136,10 +136,12 @@ def adjust_refills(claims: Sequence[Claim]) -> list[Claim]:
     """Early refills carried over: a fill of the same drug (same description) that starts
     before the previous fill's supply ends starts the day after it instead, keeping its days'
     supply (medref's rule: a refill picked up early is not a double dose). The moved claim's
-    line says so."""
-    out: list[Claim] = []
+    line says so. Claims keep their order (the order of a day's regimen lines), and a second
+    pass changes nothing."""
+    moved: dict[int, Claim] = {}
     last_end: dict[str, _dt.date] = {}
-    for c in sorted(claims, key=lambda c: (c.fill, c.row)):
+    for k in sorted(range(len(claims)), key=lambda k: (claims[k].fill, claims[k].row)):
+        c = claims[k]
         key = " ".join(c.drug.upper().split())
         prev = last_end.get(key)
         if prev is not None and c.fill <= prev:
@@ -149,9 +151,9 @@ def adjust_refills(claims: Sequence[Claim]) -> list[Claim]:
                     f"{start.isoformat()}")
             c = c._replace(fill=start, line=c.line._replace(
                 assumptions=(*c.line.assumptions, note)))
+            moved[k] = c
         last_end[key] = c.end
-        out.append(c)
-    return out
+    return [moved.get(k, c) for k, c in enumerate(claims)]
 
 
 def screen_member(member: str, claims: Sequence[Claim], *, engine: Engine,

@@ -596,7 +596,7 @@ def codes() -> None:
 def main() -> None:
     """Console-script entry point: run the CLI, never show a traceback."""
     try:
-        cli.main(standalone_mode=True)
+        cli.main(prog_name="medref", standalone_mode=True)
     except SystemExit:
         raise
     except KeyboardInterrupt:

@@ -11,11 +11,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from clirun import MEDREF, with_root
 from conftest import HANG_SECONDS
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "ARCHITECTURE.md"
-MEDREF = Path(sys.executable).with_name("medref")
 LINT = Path(sys.executable).with_name("lint-imports")
 
 
@@ -58,30 +58,32 @@ def test_the_walkthrough_check_registers_and_fires(tmp_path: Path) -> None:
     `medref codes` and its finding in `medref check` (and only on a PRN line without a
     reason)."""
     (tmp_path / "mysite_prn.py").write_text(_toy_module(), encoding="utf-8")
-    env = {**os.environ, "MEDREF_CHECKS": "mysite_prn:CHECK",
-           "PYTHONPATH": os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")])}
-    codes = subprocess.run([str(MEDREF), "codes"], env=env, capture_output=True, text=True,
+    env = with_root({**os.environ, "MEDREF_CHECKS": "mysite_prn:CHECK",
+                     "PYTHONPATH": os.pathsep.join([str(tmp_path),
+                                                    os.environ.get("PYTHONPATH", "")])})
+    codes = subprocess.run([*MEDREF, "codes"], env=env, capture_output=True, text=True,
                            timeout=HANG_SECONDS)
     assert codes.returncode == 0, codes.stderr
     assert re.search(r"^MR901\s+administration\s+info\s+A PRN line without a reason",
                      codes.stdout, flags=re.M)
-    res = subprocess.run([str(MEDREF), "check", "--format", "json",
+    res = subprocess.run([*MEDREF, "check", "--format", "json",
                           "acetaminophen 500 mg q6h prn", "ibuprofen 400 mg q8h prn pain"],
                          env=env, capture_output=True, text=True, timeout=HANG_SECONDS)
     assert res.returncode in (0, 1), res.stderr
     mr901 = [f for f in json.loads(res.stdout)["findings"] if f["code"] == "MR901"]
     assert [(f["items"], f["lines"], f["severity"]) for f in mr901] == [
         (["acetaminophen"], [0], "info")]
-    plain = subprocess.run([str(MEDREF), "codes"], capture_output=True, text=True,
-                           env={k: v for k, v in os.environ.items() if k != "MEDREF_CHECKS"},
+    plain = subprocess.run([*MEDREF, "codes"], capture_output=True, text=True,
+                           env=with_root({k: v for k, v in os.environ.items()
+                                          if k != "MEDREF_CHECKS"}),
                            timeout=HANG_SECONDS)
     assert "MR901" not in plain.stdout
 
 
 def test_a_bad_extra_check_name_is_a_clear_error() -> None:
     """MEDREF_CHECKS naming something that is not a check: exit 2, one line."""
-    env = {**os.environ, "MEDREF_CHECKS": "json:dumps"}
-    res = subprocess.run([str(MEDREF), "codes"], env=env, capture_output=True, text=True,
+    env = with_root({**os.environ, "MEDREF_CHECKS": "json:dumps"})
+    res = subprocess.run([*MEDREF, "codes"], env=env, capture_output=True, text=True,
                          timeout=HANG_SECONDS)
     assert res.returncode == 2
     assert "not a medref check" in res.stderr and "Traceback" not in res.stderr

@@ -43,7 +43,6 @@ import os
 import random
 import string
 import subprocess
-import sys
 import tempfile
 import time
 import traceback
@@ -55,6 +54,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from clirun import MEDREF, with_root
 from conftest import HANG_SECONDS
 
 import medref._batch_cli
@@ -63,7 +63,6 @@ from medref.cli import cli
 
 CATALOGUE = Path(__file__).parent / "catalogue" / "cases.json"
 CASES: list[dict[str, Any]] = json.loads(CATALOGUE.read_text(encoding="utf-8"))["cases"]
-MEDREF = Path(sys.executable).with_name("medref")
 TIMEOUT = HANG_SECONDS
 """Seconds a case may run before it counts as a hang (far above any real run; see conftest)."""
 DEFAULT_MAX_RSS_MB = 512
@@ -249,13 +248,13 @@ class Outcome:
 def run_subprocess(argv: list[str], cwd: Path, stdin: bytes | None = None,
                    timeout: float = TIMEOUT) -> Outcome:
     """Run the installed ``medref`` script; kill it after ``timeout`` seconds (a hang)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MEDREF_")}
+    env = with_root({k: v for k, v in os.environ.items() if not k.startswith("MEDREF_")})
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, \
             tempfile.TemporaryFile() as inp:
         inp.write(stdin or b"")
         inp.seek(0)
         t0 = time.monotonic()
-        proc = subprocess.Popen([str(MEDREF), *argv], cwd=cwd, stdin=inp, stdout=out,
+        proc = subprocess.Popen([*MEDREF, *argv], cwd=cwd, stdin=inp, stdout=out,
                                 stderr=err, env=env)
         hung = False
         peak_kb: int | None = None

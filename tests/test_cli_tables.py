@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 from collections.abc import Iterable
 from typing import Any
 
@@ -263,6 +264,7 @@ def test_check_does_not_import_tabulate_for_the_default_table() -> None:
     code = ("import sys, medref.cli; sys.argv=['medref','check','ibuprofen 800 mg po tid'];\n"
             "try:\n    medref.cli.main()\nexcept SystemExit:\n    pass\n"
             "print('TABULATE' if 'tabulate' in sys.modules else 'NO-TABULATE')")
+    from clirun import with_root
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         timeout=900, check=False)
+                         timeout=900, check=False, env=with_root(os.environ))
     assert out.stdout.strip().splitlines()[-1] == "NO-TABULATE", out.stdout + out.stderr

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from clirun import with_root
 from conftest import HANG_SECONDS
 
 from medref.checks import all_checks, codes_of
@@ -33,7 +35,8 @@ def _run_block(block: str, tmp_path: Path) -> str:
     script = tmp_path / "readme_example.py"
     script.write_text(block, encoding="utf-8")
     proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
-                          cwd=tmp_path, timeout=HANG_SECONDS, check=False)
+                          cwd=tmp_path, timeout=HANG_SECONDS, check=False,
+                          env=with_root(os.environ))
     assert proc.returncode == 0, proc.stderr
     return proc.stdout
 

@@ -26,6 +26,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from clirun import MEDREF, with_root
 from conftest import HANG_SECONDS
 
 import medref
@@ -36,7 +37,6 @@ from medref.reference import bundled_data_dir, load_reference
 
 PACKAGE = Path(medref.__file__).resolve().parent
 ROOT = PACKAGE.parent
-MEDREF = Path(sys.executable).with_name("medref")
 
 
 # -- (a) no dangerous constructs in the source ----------------------------------------------
@@ -202,7 +202,7 @@ def test_installed_cli_works_offline_in_subprocesses(tmp_path: Path) -> None:
     (site / "sitecustomize.py").write_text(textwrap.dedent(SITECUSTOMIZE), encoding="utf-8")
     mark = tmp_path / "network-attempts.txt"
     env = {k: v for k, v in os.environ.items() if not k.startswith("MEDREF_")}
-    env["PYTHONPATH"] = str(site)
+    env["PYTHONPATH"] = os.pathsep.join([str(site), str(ROOT)])
     env["MEDREF_TEST_NET_MARK"] = str(mark)
     probe = subprocess.run([sys.executable, "-c", "import socket; socket.socket()"], env=env,
                            capture_output=True, text=True, timeout=HANG_SECONDS)
@@ -219,7 +219,7 @@ def test_installed_cli_works_offline_in_subprocesses(tmp_path: Path) -> None:
           "--chunk-size", "5"], 1),
     ]
     for argv, code in runs:
-        r = subprocess.run([str(MEDREF), *argv], env=env, capture_output=True, text=True,
+        r = subprocess.run([*MEDREF, *argv], env=env, capture_output=True, text=True,
                            timeout=HANG_SECONDS, cwd=tmp_path)
         assert r.returncode == code, (argv, r.stderr)
         assert "Traceback" not in r.stderr
@@ -406,9 +406,9 @@ def test_batch_subprocess_creates_only_its_output(tmp_path: Path) -> None:
         f'"{t}","{t} 5 mg daily"\n' for t in texts), encoding="utf-8")
     before = set(os.listdir(tmp_path))
     before_tmp = set(os.listdir("/tmp"))
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MEDREF_")}
+    env = with_root({k: v for k, v in os.environ.items() if not k.startswith("MEDREF_")})
     for inp, out, jobs in (("in.jsonl", "out.jsonl", "1"), ("in.csv", "out2.jsonl", "2")):
-        r = subprocess.run([str(MEDREF), "batch", inp, "-o", out, "--jobs", jobs], cwd=tmp_path,
+        r = subprocess.run([*MEDREF, "batch", inp, "-o", out, "--jobs", jobs], cwd=tmp_path,
                            env=env, capture_output=True, text=True, timeout=HANG_SECONDS)
         assert r.returncode in (1, 2), r.stderr
         assert "Traceback" not in r.stderr
@@ -450,8 +450,8 @@ def _alive(pid: int) -> bool:
 
 def _start_and_kill(big: Path, work: Path, sig: int, jobs: int
                     ) -> tuple[subprocess.Popen[bytes], list[int]]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MEDREF_")}
-    proc = subprocess.Popen([str(MEDREF), "batch", str(big), "-o", "out.jsonl", "--jobs",
+    env = with_root({k: v for k, v in os.environ.items() if not k.startswith("MEDREF_")})
+    proc = subprocess.Popen([*MEDREF, "batch", str(big), "-o", "out.jsonl", "--jobs",
                              str(jobs)], cwd=work, env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE)
     t0 = time.monotonic()
