@@ -144,6 +144,10 @@ def create_app(reference: Reference, config: ServeConfig | None = None, *,
         except (ValueError, RecursionError) as exc:
             raise HookError(f"malformed JSON: {str(exc)[:120]}") from None
 
+    def no_service(service: str) -> Response:
+        log.write(event="not-found", status=404)
+        return _outcome(404, f"no service {service[:60]!r}", "not-found")
+
     async def discover(request: Request) -> Response:
         async def handle(_: Request, __: dict[str, Any]) -> Response:
             log.write(event="discovery", status=200)
@@ -153,8 +157,7 @@ def create_app(reference: Reference, config: ServeConfig | None = None, *,
     async def call(request: Request) -> Response:
         service = request.path_params["service"]
         if service not in SERVICES:
-            log.write(event="not-found", status=404)
-            return _outcome(404, f"no service {service[:60]!r}", "not-found")
+            return no_service(service)
 
         async def handle(req: Request, claims: dict[str, Any]) -> Response:
             started = time.perf_counter()
@@ -181,8 +184,7 @@ def create_app(reference: Reference, config: ServeConfig | None = None, *,
     async def feedback(request: Request) -> Response:
         service = request.path_params["service"]
         if service not in SERVICES:
-            log.write(event="not-found", status=404)
-            return _outcome(404, f"no service {service[:60]!r}", "not-found")
+            return no_service(service)
 
         async def handle(req: Request, _: dict[str, Any]) -> Response:
             outcomes = feedback_outcomes(await body_json(req))
