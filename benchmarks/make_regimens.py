@@ -68,6 +68,11 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--malformed-records", type=float, default=0.002,
                     help="fraction of records that are broken JSON or of the wrong shape")
+    ap.add_argument("--repeat", type=float, default=0.0,
+                    help="fraction of records that repeat an earlier record's regimen (items "
+                         "and context; real drug-utilisation data repeats regimens): drawn "
+                         "from the first 2,000 distinct regimens, the earliest most often. "
+                         "Default 0: the records are exactly those of earlier versions")
     args = ap.parse_args()
     random.seed(args.seed)
     entries = []
@@ -77,7 +82,16 @@ def main() -> None:
     ids = sorted(pool)
     rng = random.Random(args.seed)
     w = sys.stdout.write
+    seen: list[tuple[list[str], dict | None]] = []
+    reuse = random.Random(args.seed + 1)  # its own stream: the default output is unchanged
     for i in range(args.records):
+        if args.repeat and seen and reuse.random() < args.repeat:
+            items, ctx = seen[int(len(seen) * reuse.random() ** 2)]
+            again: dict = {"id": f"R{i:07d}", "items": items}
+            if ctx is not None:
+                again["context"] = ctx
+            w(json.dumps(again) + "\n")
+            continue
         if rng.random() < args.malformed_records:
             w(rng.choice([f'{{"id": {i}, "items": "oops"}}', f'{{"id": {i}, items: []}}',
                           f'{{"id": {i}}}']) + "\n")
@@ -96,6 +110,8 @@ def main() -> None:
         elif r < 0.25:
             rec["context"] = {"age": rng.randint(40, 90), "crcl": rng.choice([20, 45, 90]),
                               "weeks_since_surgery": rng.randint(1, 60)}
+        if args.repeat and len(seen) < 2_000:
+            seen.append((items, rec.get("context")))
         w(json.dumps(rec) + "\n")
 
 

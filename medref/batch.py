@@ -13,17 +13,18 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 from medref.api import RecordResult, assess_record, check_many, check_record, engine_for
 from medref.context import Context, context_from_raw, merge
+from medref.engine import Generations
 from medref.readers.files import MAX_RECORD_CHARS, iter_csv, records_from_chunk, text_stream
 from medref.readers.files import iter_jsonl as read_jsonl
 from medref.readers.records import record_from_obj
 from medref.reference import Reference, load_reference
 from medref.regimen import Record
-from medref.render.json import JsonWriter
+from medref.render.json import JsonWriter, dumps, json_string
 from medref.vocab import SEVERITIES
 
 __all__ = ["MAX_RECORD_CHARS", "ChunkOut", "Record", "RecordResult", "check_many",
@@ -70,6 +71,17 @@ class Worker:
     options: Context | None
     writer: JsonWriter
     out: tuple[int, Any, Any] | None = None  # (fd, turn counter, condition) with --jobs
+    regimens: Generations[tuple[tuple[object, ...], Context | None], _Done] = field(
+        default_factory=lambda: Generations(REGIMEN_MEMO))
+    """Whole regimens seen recently (their items and own context): the line after the id."""
+
+
+REGIMEN_MEMO = 1_024
+"""Regimens a batch process remembers per generation (two generations; a regimen that recurs
+is written from memory, byte for byte what checking it again would give)."""
+
+_Done = tuple[bytes, int, list[int], dict[str, int], int]
+"""A regimen checked: its line after the id, items, counts by severity and category, worst."""
 
 
 _worker: Worker | None = None
@@ -158,29 +170,45 @@ def process_chunk(kind: str, payload: Any, start_line: int) -> ChunkOut:
     err_lines: list[int] = []
     sev = [0, 0, 0]
     cats: dict[str, int] = {}
+    memo = w.regimens
     for rec in records:
         n_rec += 1
         error = rec.error
         if error is None:
-            got = assess_record(engine, rec, w.options)
-            if isinstance(got, str):
-                error = got
-            else:
-                a, srcs = got
-                line, s, c = writer.record_counts(rec.id, a, srcs, rec.fhir)
-                out.append(line)
-                n_items += len(a.lines)
+            key = None
+            if rec.fhir is None and rec.item_lines is None:
+                items = rec.items
+                if all(x.__class__ is str for x in items):
+                    key = (tuple(items), rec.context)
+            done = memo.get(key) if key is not None else None
+            if done is None:
+                got = assess_record(engine, rec, w.options)
+                if isinstance(got, str):
+                    error = got
+                else:
+                    a, srcs = got
+                    tail, s, c = writer.record_tail(a, srcs, rec.fhir)
+                    done = (tail, len(a.lines), s, c, a.findings[0][2].rank if a.findings
+                            else -1)
+                    if key is not None:
+                        memo.put(key, done)
+            if done is not None:
+                tail, n, s, c, rank = done
+                rid = rec.id
+                out.append(b'{"id":' + (json_string(rid) if rid.__class__ is str
+                                         else dumps(rid)).encode() + tail)
+                n_items += n
                 sev[0] += s[0]
                 sev[1] += s[1]
                 sev[2] += s[2]
                 for k, v in c.items():
                     cats[k] = cats.get(k, 0) + v
-                if a.findings and a.findings[0][2].rank > worst:
-                    worst = a.findings[0][2].rank
+                if rank > worst:
+                    worst = rank
                 continue
         n_err += 1
         err_lines.append(rec.line)
-        out.append(writer.error(rec.id, rec.line, error))
+        out.append(writer.error(rec.id, rec.line, str(error)))
     text = b"\n".join(out) + (b"\n" if out else b"")
     return ChunkOut(text, n_rec, n_items, n_err, tuple(err_lines),
                     dict(zip(SEVERITIES, sev, strict=True)), dict(sorted(cats.items())), worst)

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import replace
-from typing import NamedTuple
+from typing import Generic, NamedTuple, TypeVar
 
 from medref.checks import all_checks, codes_of
 from medref.checks.base import (
@@ -57,7 +57,8 @@ NEED_LABELS = {"age": "age (--age)", "crcl": "creatinine clearance (--crcl or --
                                   "--not-opioid-tolerant)"}
 
 CACHE_SIZE = 2_000
-"""Distinct items (and ingredient groups) an engine remembers; the memo is cleared when full."""
+"""Distinct items an engine remembers (the memo is cleared when full); ingredient groups (lines
+sharing an ingredient) are remembered 4 x as many per generation (two generations)."""
 _OUTCOMES_PER_SLOT = 64
 _AT_N = 64
 _AT = tuple((i,) for i in range(_AT_N))
@@ -109,17 +110,89 @@ class Assessment(NamedTuple):
     context: Context
 
 
-class _Slot:
-    """One distinct item: the line resolved, and its check outcomes by context key."""
+Needed = tuple[str, str, tuple[int, ...]]
+"""A context value not given: (what, the rule it was for, lines)."""
 
-    __slots__ = ("cache_key", "ingredients", "key", "outcomes", "resolved")
+
+class _Outcome:
+    """A line's check outcome under one context key: its line checks' findings (``own``) and
+    each ingredient's checks for when the line is that ingredient's only line (``solo``).
+
+    ``at`` keeps, per position in a regimen, the findings and needs placed at that line for
+    the usual case (each of its ingredients on no other line): built once, then a regimen
+    takes them as they are.
+    """
+
+    __slots__ = ("at", "own", "solo")
+
+    def __init__(self, own: Found, solo: dict[str, Found]) -> None:
+        self.own = own
+        self.solo = solo
+        self.at: dict[int, tuple[list[Placed], list[Needed]]] = {}
+
+    def placed(self, i: int) -> tuple[list[Placed], list[Needed]]:
+        """The findings and needs at line ``i`` when every ingredient is on this line only."""
+        hit = self.at.get(i)
+        if hit is not None:
+            return hit
+        at: tuple[int, ...] = _AT[i] if i < _AT_N else (i,)
+        (own, own_needs), solo = self.own, self.solo
+        placed: list[Placed] = [(b.key, at, b) for b, _ in own]
+        needs: list[Needed] = [(what, purpose, at) for what, purpose, _ in own_needs]
+        for found, found_needs in solo.values():
+            placed += [(b.key, at, b) for b, _ in found]
+            needs += [(what, purpose, at) for what, purpose, _ in found_needs]
+        if i < _AT_N:
+            self.at[i] = (placed, needs)
+        return placed, needs
+
+
+class _Slot:
+    """One distinct item: the line resolved, and its check outcomes by context key (and, by
+    identity, for the empty context and for the last context it was checked with)."""
+
+    __slots__ = ("cache_key", "empty", "ingredients", "key", "last", "last_ctx", "outcomes",
+                 "resolved")
 
     def __init__(self, cache_key: Hashable, resolved: ResolvedLine) -> None:
         self.cache_key = cache_key
         self.resolved = resolved
         self.ingredients = resolved.ingredient_ids
         self.key: KeyFn | None = None
-        self.outcomes: dict[Hashable, tuple[Found, dict[str, Found]]] = {}
+        self.outcomes: dict[Hashable, _Outcome] = {}
+        self.empty: _Outcome | None = None
+        self.last_ctx: Context | None = None
+        self.last: _Outcome | None = None
+
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class Generations(Generic[K, V]):
+    """A bounded memo in two generations: a hit in the previous generation moves to the
+    current one, and when the current one holds ``size`` entries it becomes the previous one
+    (what was not used since is dropped). At most ``2 x size`` entries; entries in use stay."""
+
+    __slots__ = ("cur", "prev", "size")
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.cur: dict[K, V] = {}
+        self.prev: dict[K, V] = {}
+
+    def get(self, key: K) -> V | None:
+        hit = self.cur.get(key)
+        if hit is None and self.prev:
+            hit = self.prev.pop(key, None)
+            if hit is not None:
+                self.put(key, hit)
+        return hit
+
+    def put(self, key: K, value: V) -> None:
+        if len(self.cur) >= self.size:
+            self.prev, self.cur = self.cur, {}
+        self.cur[key] = value
 
 
 class _Group:
@@ -166,10 +239,11 @@ class Engine:
         self._owned = {id(c): frozenset(code.code for code in c.codes) for c in self.checks}
         self._cache_size = cache_size
         self._slots: dict[Hashable, _Slot] = {}
-        self._groups: dict[Hashable, _Group] = {}
-        self._bodies: dict[tuple[object, ...], FindingBody] = {}
+        self._groups: Generations[Hashable, _Group] = Generations(4 * cache_size)
+        self._bodies: Generations[tuple[object, ...], FindingBody] = Generations(
+            8 * CACHE_SIZE)
         self._views: dict[tuple[Context, frozenset[str]], Context] = {}
-        self._need_bodies: dict[Hashable, FindingBody] = {}
+        self._need_bodies: Generations[Hashable, FindingBody] = Generations(CACHE_SIZE)
         self._memos: dict[int, dict[Hashable, object]] = {id(c): {} for c in self.checks}
         self._ing_keys: dict[str, KeyFn | None] = {}
         self._ing_relevant: dict[str, tuple[IngredientCheck, ...]] = {}
@@ -244,7 +318,7 @@ class Engine:
     # -- running checks ----------------------------------------------------------------------
     def _view(self, ctx: Context, reads: frozenset[str]) -> Context:
         """``ctx`` with only the fields in ``reads`` (a check sees only what it declared)."""
-        if not reads:
+        if not reads or ctx is EMPTY:
             return EMPTY
         if reads.issuperset(CONTEXT_KEYS):
             return ctx
@@ -269,13 +343,11 @@ class Engine:
                                  f"the code allows {code.severity_text}")
             body = FindingBody(e.code, code.category, e.severity, e.items, e.message,
                                e.source, e.rule)
-            if len(self._bodies) >= 8 * CACHE_SIZE:
-                self._bodies.clear()
-            self._bodies[k] = body
+            self._bodies.put(k, body)
         return body
 
     def _collect(self, check: Check, out: Out, found: list[tuple[FindingBody, tuple[int, ...]]],
-                 needs: list[tuple[str, str, tuple[int, ...]]]) -> None:
+                 needs: list[Needed]) -> None:
         for e in out.emits:
             found.append((self._body(check, e), e.lines))
         for n in out.needs:
@@ -283,7 +355,7 @@ class Engine:
 
     def _run_line(self, resolved: ResolvedLine, ctx: Context) -> Found:
         found: list[tuple[FindingBody, tuple[int, ...]]] = []
-        needs: list[tuple[str, str, tuple[int, ...]]] = []
+        needs: list[Needed] = []
         for c in self._line_checks:
             out = Out(self._memos[id(c)])
             c.run(resolved, self._view(ctx, c.reads), self.kb, out)
@@ -292,7 +364,7 @@ class Engine:
 
     def _run_group(self, group: IngredientGroup, ctx: Context) -> Found:
         found: list[tuple[FindingBody, tuple[int, ...]]] = []
-        needs: list[tuple[str, str, tuple[int, ...]]] = []
+        needs: list[Needed] = []
         ing = group.ingredient.id
         checks = self._ing_relevant.get(ing)
         if checks is None:
@@ -309,18 +381,22 @@ class Engine:
                 self._collect(c, out, found, needs)
         return tuple(found), tuple(needs)
 
-    def _line_outcome(self, slot: _Slot, ctx: Context) -> tuple[Found, dict[str, Found]]:
+    def _line_outcome(self, slot: _Slot, ctx: Context) -> _Outcome:
         k = slot.key(ctx) if slot.key is not None else None
         hit = slot.outcomes.get(k)
         if hit is None:
             own = self._run_line(slot.resolved, ctx)
             solo = {ing: self._run_group(self._solo_group(slot.resolved, ing), ctx)
                     for ing in slot.ingredients}
-            hit = (own, solo)
+            hit = _Outcome(own, solo)
             if self._cache_size:
                 if len(slot.outcomes) >= _OUTCOMES_PER_SLOT:
                     slot.outcomes.clear()
                 slot.outcomes[k] = hit
+        if ctx is EMPTY:
+            slot.empty = hit
+        else:
+            slot.last_ctx, slot.last = ctx, hit
         return hit
 
     def _group_outcome(self, ing: str, slots: list[_Slot], ctx: Context) -> Found:
@@ -329,9 +405,7 @@ class Engine:
         if cached is None:
             cached = _Group(self._ing_key(ing))
             if self._cache_size and None not in gkey[1]:
-                if len(self._groups) >= self._cache_size:
-                    self._groups.clear()
-                self._groups[gkey] = cached
+                self._groups.put(gkey, cached)
         k = cached.key(ctx) if cached.key is not None else None
         hit = cached.outcomes.get(k)
         if hit is None:
@@ -369,36 +443,42 @@ class Engine:
             slots.append(slot if slot is not None else
                          self._slot(item, i, source, item_lines))
         groups: dict[str, list[int]] = {}
-        multi = False
+        multi: set[str] = set()
         for i, slot in enumerate(slots):
             for ing in slot.ingredients:
                 if ing in groups:
                     groups[ing].append(i)
-                    multi = True
+                    multi.add(ing)
                 else:
                     groups[ing] = [i]
         findings: list[Placed] = []
-        needs: list[tuple[str, str, tuple[int, ...]]] = []
+        needs: list[Needed] = []
         for i, slot in enumerate(slots):
-            hit = slot.outcomes.get(slot.key(ctx) if slot.key is not None else None)
-            if hit is None:
-                hit = self._line_outcome(slot, ctx)
-            (own, own_needs), solo = hit
-            at = _AT[i] if i < _AT_N else (i,)
-            if own:
+            if ctx is EMPTY:
+                o = slot.empty
+            else:
+                o = slot.last if ctx is slot.last_ctx else None
+            if o is None:
+                o = self._line_outcome(slot, ctx)
+            if multi and not multi.isdisjoint(slot.ingredients):
+                at = _AT[i] if i < _AT_N else (i,)
+                own, own_needs = o.own
                 findings += [(b.key, at, b) for b, _ in own]
-            if own_needs:
                 needs += [(what, purpose, at) for what, purpose, _ in own_needs]
-            for ing in slot.ingredients:
-                if len(groups[ing]) == 1:
-                    found, found_needs = solo[ing]
-                    if found:
+                for ing in slot.ingredients:
+                    if len(groups[ing]) == 1:
+                        found, found_needs = o.solo[ing]
                         findings += [(b.key, at, b) for b, _ in found]
-                    if found_needs:
                         needs += [(what, purpose, at) for what, purpose, _ in found_needs]
+                continue
+            placed, placed_needs = o.placed(i)
+            if placed:
+                findings += placed
+            if placed_needs:
+                needs += placed_needs
         if multi:
             for ing, idx in groups.items():
-                if len(idx) < 2:
+                if ing not in multi:
                     continue
                 found, found_needs = self._group_outcome(ing, [slots[i] for i in idx], ctx)
                 for body, rel in found:
@@ -425,25 +505,34 @@ class Engine:
         mme = round(sum(mmes), 4) if mmes else None
         return Assessment(lines, findings, mme, ctx)
 
-    def _report_needs(self, needs: list[tuple[str, str, tuple[int, ...]]],
-                      findings: list[Placed]) -> None:
+    def _report_needs(self, needs: list[Needed], findings: list[Placed]) -> None:
         """MR602: one finding per regimen, naming each context value not given and every
         rule that needed it."""
-        agg: dict[str, set[str]] = {}
-        where: set[int] = set()
-        for what, purpose, at in needs:
-            agg.setdefault(what, set()).add(purpose)
-            where.update(at)
-        key = tuple(sorted((what, frozenset(p)) for what, p in agg.items()))
+        key = tuple([(what, purpose) for what, purpose, _ in needs])
         body = self._need_bodies.get(key)
         if body is None:
+            agg: dict[str, set[str]] = {}
+            for what, purpose, _ in needs:
+                agg.setdefault(what, set()).add(purpose)
             parts = [f"{NEED_LABELS.get(what, what)}: " + ", ".join(sorted(agg[what]))
                      for what in sorted(agg)]
             items = tuple(sorted({p.split(" ")[0] for ps in agg.values() for p in ps}))
-            body = FindingBody("MR602", self.codes["MR602"].category, "info", items,
-                               "context not given, so these rules were not checked: give "
-                               + "; ".join(parts), None, None)
-            if len(self._need_bodies) >= CACHE_SIZE:
-                self._need_bodies.clear()
-            self._need_bodies[key] = body
-        findings.append((body.key, tuple(sorted(where)), body))
+            body = self._need_body(items, "context not given, so these rules were not "
+                                   "checked: give " + "; ".join(parts))
+            self._need_bodies.put(key, body)
+        where: tuple[int, ...]
+        if len(needs) == 1 and len(needs[0][2]) == 1:
+            where = needs[0][2]
+        else:
+            where = tuple(sorted({i for _, _, at in needs for i in at}))
+        findings.append((body.key, where, body))
+
+    def _need_body(self, items: tuple[str, ...], message: str) -> FindingBody:
+        """The one MR602 body per message (needs listed in another order share it)."""
+        k = ("MR602", "info", items, message, None, None)
+        body = self._bodies.get(k)
+        if body is None:
+            body = FindingBody("MR602", self.codes["MR602"].category, "info", items, message,
+                               None, None)
+            self._bodies.put(k, body)
+        return body

@@ -501,6 +501,8 @@ class InteractionRule(NamedTuple):
     mask_requires: int = 0
     """The selector sets as bit masks over :attr:`Knowledge.bits` (fast evaluation)."""
     modifiers: tuple[Modifier, ...] = ()
+    problem_key: str = ""
+    """``category:problem`` (or ``category:id``): rules with one key are one finding."""
 
 
 class PolicyValue(NamedTuple):
@@ -743,7 +745,7 @@ class _Compiler:
                                  None if sev is None else str(sev), cited))
         if mods:
             rule = rule._replace(modifiers=tuple(mods))
-        return rule
+        return rule._replace(problem_key=f"{rule.category}:{rule.problem or rule.id}")
 
     def policy_value(self, v: object) -> PolicyValue:
         raw = _obj(v)

@@ -16,7 +16,9 @@ MR304 = Code("MR304", "administration", ("info", "warning"),
              "An administration-timing rule (rule in interactions.json).")
 
 MEMO_SIZE = 4_096
-"""Findings remembered per problem and drug set (cleared when full: memory stays flat)."""
+"""Findings remembered per problem and drug set, in two generations: when the current one is
+full it replaces the previous one (memory stays flat; findings still in use are kept)."""
+_PREVIOUS = ("previous generation",)
 
 CATEGORY_CODE = {"duplicate-therapy": "MR302", "interaction": "MR303",
                  "administration": "MR304"}
@@ -64,20 +66,28 @@ class InteractionRules(RegimenCheck):
         present = once = twice = 0
         for ing in groups:
             present |= bits[ing]
-            r = rule_bits.get(ing, 0)
-            twice |= once & r
-            once |= r
+            r = rule_bits.get(ing)
+            if r:
+                twice |= once & r
+                once |= r
+        if not twice:
+            return
+        rules = kb.rules
         fired: dict[str, list[tuple[InteractionRule, int]]] = {}
         while twice:
             low = twice & -twice
             twice ^= low
-            rule = kb.rules[low.bit_length() - 1]
+            rule = rules[low.bit_length() - 1]
             hits = mask_hits(rule, present)
             if hits:
-                key = f"{rule.category}:{rule.problem or rule.id}"  # duplicates apart
-                fired.setdefault(key, []).append((rule, hits))
+                hit = fired.get(rule.problem_key)  # duplicates apart from interactions
+                if hit is None:
+                    fired[rule.problem_key] = [(rule, hits)]
+                else:
+                    hit.append((rule, hits))
         for problem, hit in fired.items():
-            self._report(problem, hit, regimen, kb, out, _modified(hit, present, ctx))
+            mods = _modified(hit, present, ctx) if hit[0][0].modifiers or len(hit) > 1 else ()
+            self._report(problem, hit, regimen, kb, out, mods)
 
     @staticmethod
     def _report(problem: str, fired: list[tuple[InteractionRule, int]], regimen: RegimenView,
@@ -85,16 +95,29 @@ class InteractionRules(RegimenCheck):
         """One finding per clinical problem: every rule about it that fired, its pairs and
         sources, at the highest of their severities (the alert policy), with the modifiers
         that apply (a mitigating drug present, a risk factor that raises the severity)."""
-        key = (problem, tuple((r.id, h) for r, h in fired), mods)
-        found = out.memo.get(key)
+        key = (problem, tuple([(r.id, h) for r, h in fired]), mods)
+        memo = out.memo
+        found = memo.get(key)
         if not isinstance(found, Emit):
-            found = _apply(_finding(fired, kb), mods, kb)
-            if len(out.memo) >= MEMO_SIZE:
-                out.memo.clear()
-            out.memo[key] = found
+            prev = memo.get(_PREVIOUS)
+            found = prev.get(key) if isinstance(prev, dict) else None
+            if not isinstance(found, Emit):
+                found = _apply(_finding(fired, kb), mods, kb)
+            if len(memo) >= MEMO_SIZE:  # the full generation becomes the previous one
+                full = dict(memo)
+                full.pop(_PREVIOUS, None)
+                memo.clear()
+                memo[_PREVIOUS] = full
+            memo[key] = found
         groups = regimen.groups
-        lines = sorted({n for i in found.items for n in groups[i]})
-        out.add(found._replace(lines=tuple(lines)))
+        items = found.items
+        if len(items) == 2 and len(groups[items[0]]) == 1 and len(groups[items[1]]) == 1:
+            a, b = groups[items[0]][0], groups[items[1]][0]
+            lines: tuple[int, ...] = (a, b) if a < b else (b, a) if b < a else (a,)
+        else:
+            lines = tuple(sorted({n for i in items for n in groups[i]}))
+        out.add(Emit(found.code, found.severity, items, lines, found.message, found.source,
+                     found.rule))
 
 
 def _modified(fired: list[tuple[InteractionRule, int]], present: int, ctx: Context
@@ -139,7 +162,15 @@ _RANK = {"info": 0, "warning": 1, "error": 2}
 
 
 def _ids(kb: Knowledge, hits: int) -> tuple[str, ...]:
-    return tuple(sorted(kb.bit_ids[i] for i in range(hits.bit_length()) if hits >> i & 1))
+    """The ingredient ids of the set bits of ``hits``, sorted (a few bits: walk them)."""
+    bit_ids = kb.bit_ids
+    out: list[str] = []
+    while hits:
+        low = hits & -hits
+        out.append(bit_ids[low.bit_length() - 1])
+        hits ^= low
+    out.sort()
+    return tuple(out)
 
 
 def _finding(fired: list[tuple[InteractionRule, int]], kb: Knowledge) -> Emit:

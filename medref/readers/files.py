@@ -276,6 +276,11 @@ def record_from_text(text: str, n: int) -> Record | None:
                       "characters")
     if _BAD_BYTES.search(text):
         return Record(None, [], line=n, error="not valid UTF-8 text")
+    return _record_from_json(text, n)
+
+
+def _record_from_json(text: str, n: int) -> Record | None:
+    """A record from one line of valid text (no stray surrogates), its length checked."""
     try:
         obj = json.loads(text)
     except ValueError as exc:
@@ -299,7 +304,9 @@ def record_from_bytes(raw: bytes, n: int) -> Record | None:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         return Record(None, [], line=n, error="not valid UTF-8 text")
-    return record_from_text(text, n)
+    if len(text) > MAX_RECORD_CHARS:
+        return record_from_text(text, n)
+    return _record_from_json(text, n)  # strict UTF-8: no surrogates to look for
 
 
 def iter_jsonl(stream: Iterable[str]) -> Iterator[Record]:

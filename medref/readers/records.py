@@ -16,7 +16,7 @@ def record_from_obj(obj: object, line: int) -> Record:
     with ``error`` set when it cannot be read."""
     if not isinstance(obj, Mapping):
         return Record(None, [], line=line, error="a record must be a JSON object")
-    if is_fhir(obj):
+    if ("resourceType" in obj or "hook" in obj) and is_fhir(obj):
         from medref.readers.fhir import fhir_record
         rec = fhir_record(obj, line)
         if rec.error is None and not rec.items:
@@ -41,7 +41,7 @@ def record_from_obj(obj: object, line: int) -> Record:
     if not items:
         return Record(rid, [], line=line, error="field 'items': empty regimen")
     for i, it in enumerate(items):
-        if not isinstance(it, str | Mapping):
+        if it.__class__ is not str and not isinstance(it, str | Mapping):
             return Record(rid, [], line=line,
                           error=f"field 'items[{i}]': must be a string or an object")
     raw = obj.get("context")

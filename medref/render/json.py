@@ -9,7 +9,7 @@ finding and kept on it; a record then costs a join of cached bytes.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from medref._version import __version__
@@ -23,6 +23,8 @@ from medref.vocab import STATUSES
 
 _SEV = ('"info"', '"warning"', '"error"')
 _dumps_compact = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+json_string: Callable[[str], str] = json.encoder.encode_basestring
+"""A JSON string literal, as the encoder above writes it (UTF-8 characters kept)."""
 
 
 def dumps(obj: Any) -> str:
@@ -34,11 +36,16 @@ def _body_parts(body: FindingBody) -> tuple[bytes, bytes]:
     """A finding's compact JSON before and after the numbers of its ``lines`` list."""
     parts = body.json
     if parts is None:
-        text = dumps({"code": body.code, "category": body.category, "severity": body.severity,
-                      "items": list(body.items), "lines": [], "message": body.message,
-                      "source": body.source, "rule": body.rule})
-        pre, _, post = text.partition('"lines":[]')
-        parts = body.json = ((pre + '"lines":[').encode(), ("]" + post).encode())
+        # the bytes of dumps({"code": ..., "category": ..., ..., "rule": ...}) around the
+        # lines, each string escaped by the encoder's own function (no dict, no encoder run)
+        s = json_string
+        items = ",".join([s(i) for i in body.items])
+        pre = (f'{{"code":{s(body.code)},"category":{s(body.category)},'
+               f'"severity":{s(body.severity)},"items":[{items}],"lines":[')
+        post = (f'],"message":{s(body.message)},'
+                f'"source":{"null" if body.source is None else s(body.source)},'
+                f'"rule":{"null" if body.rule is None else s(body.rule)}}}')
+        parts = body.json = (pre.encode(), post.encode())
     return parts
 
 
@@ -57,6 +64,7 @@ class JsonWriter:
         self._tails: dict[tuple[Context, tuple[object, ...]], bytes] = {}
         self._lines: dict[tuple[int, ...], bytes] = {}
         self._statuses: dict[tuple[str, ...], str] = {}
+        self._last: tuple[object, tuple[str | None, ...], bytes] = (None, (), b"")
 
     def findings(self, placed: list[Placed]) -> bytes:
         """The JSON array of sorted findings."""
@@ -88,6 +96,10 @@ class JsonWriter:
         for _, _, body in a.findings:
             sev[body.rank] += 1
             cats[body.category] = cats.get(body.category, 0) + 1
+        return self._summary(a, sources, fhir, sev, cats), sev, cats
+
+    def _summary(self, a: Assessment, sources: Mapping[str, str | None],
+                 fhir: FhirInfo | None, sev: list[int], cats: dict[str, int]) -> bytes:
         statuses = tuple([ln.status for ln in a.lines])
         st = self._statuses.get(statuses)
         if st is None:
@@ -108,10 +120,13 @@ class JsonWriter:
         tail = self._tail(a.context, sources)
         if fhir is not None:
             tail = tail[:-1] + b',"fhir":' + dumps(fhir.to_dict()).encode() + b"}"
-        return head.encode() + tail, sev, cats
+        return head.encode() + tail
 
     def _tail(self, ctx: Context, sources: Mapping[str, str | None]) -> bytes:
-        key = (ctx, tuple(sources.values()))
+        srcs = tuple(sources.values())
+        if ctx is self._last[0] and srcs == self._last[1]:
+            return self._last[2]
+        key = (ctx, srcs)
         hit = self._tails.get(key)
         if hit is None:
             hit = (f'"mme_factor_table":{self._table},"context":{dumps(ctx.to_dict())},'
@@ -120,6 +135,7 @@ class JsonWriter:
             if len(self._tails) >= 1024:
                 self._tails.clear()
             self._tails[key] = hit
+        self._last = (ctx, srcs, hit)
         return hit
 
     def record(self, rid: object, a: Assessment, sources: Mapping[str, str | None]) -> bytes:
@@ -128,11 +144,36 @@ class JsonWriter:
 
     def record_counts(self, rid: object, a: Assessment, sources: Mapping[str, str | None],
                       fhir: FhirInfo | None = None) -> tuple[bytes, list[int], dict[str, int]]:
-        """:meth:`record`, with the findings counted by severity rank and by category."""
-        summary, sev, cats = self.summary_counts(a, sources, fhir)
-        return (b"".join((b'{"id":', dumps(rid).encode(), b',"findings":',
-                          self.findings(a.findings), b',"summary":', summary, b"}")),
-                sev, cats)
+        """:meth:`record`, with the findings counted by severity rank and by category (one
+        pass over the findings for both)."""
+        tail, sev, cats = self.record_tail(a, sources, fhir)
+        return (b'{"id":' + (json_string(rid) if rid.__class__ is str else dumps(rid)).encode()
+                + tail, sev, cats)
+
+    def record_tail(self, a: Assessment, sources: Mapping[str, str | None],
+                    fhir: FhirInfo | None = None) -> tuple[bytes, list[int], dict[str, int]]:
+        """A ``batch`` line after its id (``,"findings":[...],"summary":{...}}``), with the
+        findings counted by severity rank and by category."""
+        out = [b',"findings":[']
+        sev = [0, 0, 0]
+        cats: dict[str, int] = {}
+        lines_memo = self._lines
+        for _, lines, body in a.findings:
+            pre, post = body.json or _body_parts(body)
+            lj = lines_memo.get(lines)
+            if lj is None:
+                lj = ",".join(map(str, lines)).encode()
+                if len(lines_memo) < 4096:
+                    lines_memo[lines] = lj
+            out += (pre, lj, post, b",")
+            sev[body.rank] += 1
+            cats[body.category] = cats.get(body.category, 0) + 1
+        if a.findings:
+            out[-1] = b'],"summary":'
+        else:
+            out.append(b'],"summary":')
+        out += (self._summary(a, sources, fhir, sev, cats), b"}")
+        return b"".join(out), sev, cats
 
     def error(self, rid: object, line: int, error: str) -> bytes:
         """One ``batch`` line for a record that could not be read."""
