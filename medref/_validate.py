@@ -384,3 +384,50 @@ def validate_rxnorm(data: Any, path: Path, sources: set[str]) -> list[dict[str, 
         if not isinstance(c.get("verified"), bool):
             _fail(path, who, "verified", "must be true or false")
     return out
+
+
+NDC_UNITS = ("MG", "MCG", "MG/ML", "MCG/HR", "MCG/SPRAY", "")
+
+
+def validate_ndc(data: Any, path: Path, sources: set[str]) -> tuple[list[dict[str, Any]],
+                                                                    dict[str, int]]:
+    """``ndc.json``: ``{"version", "source", "products": [...], "ndc": {code: row}}``: the
+    source known, each product row typed, each NDC 11 digits naming a row. Returns (products,
+    ndc map).
+
+    Raises:
+        DataError: naming the file, the product row or NDC, and the field.
+    """
+    if not isinstance(data, dict):
+        _fail(path, "top level", "(file)", "must be an object")
+    if data.get("source") not in sources:
+        _fail(path, "top level", "source", f"unknown source {data.get('source')!r} (not in "
+              "sources.json)")
+    products = data.get("products")
+    if not isinstance(products, list) or not products:
+        _fail(path, "top level", "products", "must be a non-empty list")
+    for i, pr in enumerate(products):
+        who = f"products[{i}]"
+        if not isinstance(pr, dict):
+            _fail(path, who, "(entry)", "must be an object")
+        for key in ("name", "generic", "form", "acting", "drug", "unit", "sheet"):
+            if not isinstance(pr.get(key), str):
+                _fail(path, who, key, "must be text")
+        if not pr["generic"].strip():
+            _fail(path, who, "generic", "must name the ingredients")
+        st = pr.get("strength")
+        if st is not None and (isinstance(st, bool) or not isinstance(st, int | float)
+                               or not 0 < st < 1e6):
+            _fail(path, who, "strength", "must be a number above 0, or null")
+        if pr["unit"] not in NDC_UNITS:
+            _fail(path, who, "unit", "must be one of " + ", ".join(NDC_UNITS[:-1])
+                  + " or empty")
+    codes = data.get("ndc")
+    if not isinstance(codes, dict) or not codes:
+        _fail(path, "top level", "ndc", "must be a non-empty object")
+    for code, row in codes.items():
+        if not re.fullmatch(r"\d{11}", code):
+            _fail(path, f"ndc {code}", "ndc", "must be 11 digits (5-4-2, no hyphens)")
+        if isinstance(row, bool) or not isinstance(row, int) or not 0 <= row < len(products):
+            _fail(path, f"ndc {code}", "row", f"must be a product row 0-{len(products) - 1}")
+    return products, codes

@@ -454,8 +454,8 @@ def serve(host: str, port: int, config_path: str | None, insecure_no_auth: bool,
 @_data_option
 def claims(input_path: str, output: str | None, start: Any, end: Any, fail_on: str,
            data_dir: str | None, **context: Any) -> None:
-    """Screen dispensing claims (CSV: member_id, fill_date, drug, ndc, quantity,
-    days_supply; an NDC alone is not read yet): every day's active regimen per member, plus
+    """Screen dispensing claims (CSV, or Parquet named *.parquet: member_id, fill_date,
+    drug and/or ndc, quantity, days_supply): every day's active regimen per member, plus
     opioid + benzodiazepine overlap (PQA COB) and sustained high MME (CMS OHD).
 
     Exit 2 if a claim row could not be read (after writing every other result).
@@ -465,15 +465,18 @@ def claims(input_path: str, output: str | None, start: Any, end: Any, fail_on: s
     from medref.claims import screen_member
     from medref.context import Context
     from medref.errors import MedrefError
-    from medref.readers.claims import ClaimError, iter_claims
+    from medref.readers.claims import ClaimError, iter_claims, iter_claims_parquet
     from medref.readers.files import read_bytes
     from medref.readers.lines import Lexicon
     from medref.vocab import SEVERITY_RANK
     ref = _reference(data_dir)
+    parquet = input_path.lower().endswith((".parquet", ".pq"))
+    text = name = ""
     try:
         ctx = Context(**context)
-        data, name = read_bytes(input_path)
-        text = data.decode("utf-8-sig")
+        if not parquet:
+            data, name = read_bytes(input_path)
+            text = data.decode("utf-8-sig")
     except (MedrefError, ValueError) as exc:
         _fail(exc)
     from medref.api import engine_for
@@ -481,7 +484,10 @@ def claims(input_path: str, output: str | None, start: Any, end: Any, fail_on: s
     lex = Lexicon(ref)
     import io
     try:
-        rows = list(iter_claims(io.StringIO(text), lex, name))
+        if parquet:
+            rows = list(iter_claims_parquet(input_path, lex, input_path))
+        else:
+            rows = list(iter_claims(io.StringIO(text), lex, name))
     except ValueError as exc:
         _fail(exc)
     members: dict[str, list[Any]] = {}
@@ -524,9 +530,10 @@ def claims(input_path: str, output: str | None, start: Any, end: Any, fail_on: s
 def spark_cmd(input_path: str, output: str, master: str | None, fail_on: str,
               data_dir: str | None, **context: Any) -> None:
     """Screen regimens with Spark (needs pip install 'medref[spark]' and Java 17+): INPUT is
-    a medref batch JSONL file, or a Parquet table of regimens (id, lines array, context
-    columns). Writes Parquet: findings (one row per finding) and summary (one row per record,
-    errors included).
+    a medref batch JSONL file, a batch CSV (*.csv: id, sig ..., one row per item; read on the
+    driver), or a Parquet table of regimens (id, lines array, context columns). Writes
+    Parquet: findings (one row per finding) and summary (one row per record, errors
+    included).
 
     Exit 2 if any record could not be read, else 1 or 0 by --fail-on.
     """
@@ -547,6 +554,7 @@ def spark_cmd(input_path: str, output: str, master: str | None, fail_on: str,
         raise CliError(f"medref spark needs the spark extra ({exc.name} is not installed): "
                        "pip install 'medref[spark]' (from a clone: pip install '.[spark]') "
                        "and Java 17 or later") from None
+    from medref.readers.files import iter_csv, text_stream
     builder = SparkSession.builder.appName("medref").config("spark.ui.showConsoleProgress",
                                                              "false")
     if master is not None:
@@ -555,7 +563,16 @@ def spark_cmd(input_path: str, output: str, master: str | None, fail_on: str,
     session.sparkContext.setLogLevel("ERROR")
     data = str(ref.info.path) if data_dir else None
     try:
-        if input_path.endswith(".parquet") or os.path.isdir(input_path):
+        if input_path.lower().endswith(".csv"):
+            wire = os.path.join(output, "records.jsonl")  # not _...: Spark skips those
+            os.makedirs(output, exist_ok=True)
+            with open(input_path, "rb") as raw, open(wire, "w", encoding="utf-8") as out:
+                for rec in iter_csv(text_stream(raw), require_id=True,
+                                    name=os.path.basename(input_path)):
+                    out.write(adapter.record_wire(rec) + "\n")
+            findings, summary = adapter.check_records(session.read.text(wire), data=data,
+                                                      context=ctx)
+        elif input_path.endswith(".parquet") or os.path.isdir(input_path):
             findings, summary = adapter.check_regimens(session.read.parquet(input_path),
                                                        data=data, context=ctx)
         else:

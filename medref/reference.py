@@ -73,6 +73,35 @@ class CodeHit(NamedTuple):
     id: str | None = None
 
 
+class NdcProduct(NamedTuple):
+    """A product an NDC stands for in CDC's 2018 file (:meth:`Reference.ndc_product`).
+
+    Attributes:
+        ndc: the 11-digit NDC.
+        name: the product name as marketed (``NORCO``, ``OXYCODONE HCL``).
+        generic: the ingredients, ``/`` between them (``Acetaminophen/hydrocodone Bitartrate``).
+        form: CDC's dose form (``Tablet``, ``Tablet, Extended Release``, ``Patch, Extended
+            Release`` ...).
+        acting: ``SA`` (short-acting), ``LA`` (long-acting) or empty.
+        drug: CDC's drug (the controlled ingredient: ``Hydrocodone SA``, ``Alprazolam``).
+        strength: the controlled ingredient's strength per unit (for a combination, that
+            ingredient's only), or None.
+        unit: the strength's unit (``MG``, ``MCG``, ``MG/ML``, ``MCG/HR`` ...).
+    """
+
+    ndc: str
+    name: str
+    generic: str
+    form: str
+    acting: str
+    drug: str
+    strength: float | None
+    unit: str
+
+
+NDC_FILE = "ndc.json"
+"""The NDC map beside the data files (read only for claims that carry an NDC)."""
+
 RXNORM_FILE = "rxnorm.json"
 """The RxNorm drug-name map beside the data files (read only for FHIR input)."""
 
@@ -100,7 +129,8 @@ class Reference:
     state it gains later is the suggestion index, built once on first use (under a lock).
     """
 
-    __slots__ = ("_index", "_lock", "_names", "_rxnorm", "_suggester", "entries", "entry_file",
+    __slots__ = ("_index", "_lock", "_names", "_ndc", "_rxnorm", "_suggester", "entries",
+                 "entry_file",
                  "info", "knowledge", "products", "raw_policy", "raw_rules", "sources")
 
     def __init__(self, raw: Mapping[str, Any], info: DataInfo,
@@ -134,6 +164,7 @@ class Reference:
         self._lock = threading.Lock()
         self._suggester: Suggester | None = None
         self._rxnorm: Mapping[str, CodeHit] | None = None
+        self._ndc: tuple[list[dict[str, Any]], dict[str, int]] | None = None
 
     # -- typed knowledge -----------------------------------------------------------------
     @property
@@ -173,6 +204,44 @@ class Reference:
                     self._rxnorm = MappingProxyType(self._build_rxnorm())
                 got = self._rxnorm
         return got
+
+    def ndc_product(self, ndc: str) -> NdcProduct | None:
+        """The product an 11-digit NDC stands for (CDC's 2018 file of opioids,
+        benzodiazepines and muscle relaxants), or None. ``ndc.json`` is loaded and validated on
+        first use (only claims with an NDC need it), from the data directory, or the bundled
+        copy when a custom directory has none.
+
+        Raises:
+            DataError: ``ndc.json`` is missing or malformed (naming the file, row and field).
+        """
+        got = self._ndc
+        if got is None:
+            with self._lock:
+                if self._ndc is None:
+                    self._ndc = self._load_ndc()
+                got = self._ndc
+        products, codes = got
+        row = codes.get(ndc)
+        if row is None:
+            return None
+        p = products[row]
+        st = p["strength"]
+        return NdcProduct(ndc, p["name"], p["generic"], p["form"], p["acting"], p["drug"],
+                          None if st is None else float(st), p["unit"])
+
+    def _load_ndc(self) -> tuple[list[dict[str, Any]], dict[str, int]]:
+        path = Path(self.info.path) / NDC_FILE
+        bundled = bundled_data_dir()
+        if not path.is_file() and bundled is not None:
+            path = bundled / NDC_FILE
+        try:
+            data = json.loads(path.read_bytes())
+        except OSError as exc:
+            raise DataError(f"{path}: cannot read ({exc.strerror})", file=str(path)) from None
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise DataError(f"{path}: invalid JSON ({str(exc)[:80]})", file=str(path)) from None
+        from medref._validate import validate_ndc
+        return validate_ndc(data, path, set(self.sources))
 
     def _build_rxnorm(self) -> dict[str, CodeHit]:
         hits: dict[str, CodeHit] = {}

@@ -6,13 +6,15 @@ which must be readable at the same path on every worker) and checks Arrow batche
 records with the same engine and readers as ``medref batch``, so a record gives the same
 findings through both (a test compares them record by record).
 
-Two inputs:
+Three inputs:
 
 - :func:`check_regimens`: a DataFrame with an id column, the regimen's lines as an array of
   strings, and optional context columns (``age``, ``crcl``, ``hepatic_impairment``,
   ``weeks_since_surgery``, ``weight``, ``egfr``, ``opioid_tolerant``);
 - :func:`check_jsonl`: the lines of a ``medref batch`` JSONL file (column ``value``, one
-  record per line, with its line number in ``line``).
+  record per line, with its line number in ``line``);
+- :func:`check_records`: records read on the driver (a CSV, whose records span rows, read by
+  the same reader as ``medref batch``), one :func:`record_wire` JSON line each.
 
 Both return ``(findings, summary)`` DataFrames with the fixed schemas :data:`FINDINGS_DDL` and
 :data:`SUMMARY_DDL`: one findings row per finding (``id``, ``code``, ``category``,
@@ -102,6 +104,36 @@ def _jsonl_batches(batches: Iterator[pa.RecordBatch], data: str | None,
             rec = record_from_text(text or "", int(n))
             if rec is not None:
                 records.append(rec)
+        yield _to_batch(_rows(records, data, options), schema)
+
+
+def record_wire(rec: Record) -> str:
+    """A record read on the driver (from a CSV: :func:`medref.readers.files.iter_csv`) as one
+    JSON line that :func:`check_records` turns back into the same record on a worker: id,
+    items, own context, line, error and item lines (so errors and messages are those of
+    ``medref batch`` on the same CSV)."""
+    return json.dumps({"id": rec.id, "items": rec.items, "line": rec.line,
+                       "context": rec.context.to_dict() if rec.context is not None else None,
+                       "error": rec.error,
+                       "item_lines": list(rec.item_lines) if rec.item_lines is not None
+                       else None}, ensure_ascii=False)
+
+
+def _from_wire(text: str) -> Record:
+    obj = json.loads(text)
+    raw = obj.get("context")
+    ctx = context_from_raw({k: v for k, v in raw.items() if v is not None}) if raw else None
+    lines = obj.get("item_lines")
+    return Record(obj.get("id"), list(obj.get("items") or []), ctx, int(obj["line"]),
+                  obj.get("error"), tuple(lines) if lines is not None else None)
+
+
+def _wire_batches(batches: Iterator[pa.RecordBatch], data: str | None,
+                  options: Context | None = None) -> Iterator[pa.RecordBatch]:
+    """mapInArrow function: batches of :func:`record_wire` lines -> result rows."""
+    schema = _arrow_schema()
+    for batch in batches:
+        records = [_from_wire(text) for text in batch.column("value").to_pylist() if text]
         yield _to_batch(_rows(records, data, options), schema)
 
 
@@ -196,6 +228,17 @@ def check_jsonl(text: DataFrame, *, data: str | None = None,
         return _jsonl_batches(iter(batches), data, context)
     fn: Callable[..., Any] = run  # PySpark 4.0 and 4.3 type mapInArrow's function differently
     return _split(text.mapInArrow(fn, RESULT_DDL))
+
+
+def check_records(wire: DataFrame, *, data: str | None = None,
+                  context: Context | None = None) -> tuple[DataFrame, DataFrame]:
+    """Check records read on the driver, one :func:`record_wire` line each in column
+    ``value`` (``medref spark`` does this for a CSV input, whose records span rows).
+    Returns ``(findings, summary)``."""
+    def run(batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        return _wire_batches(iter(batches), data, context)
+    fn: Callable[..., Any] = run  # PySpark 4.0 and 4.3 type mapInArrow's function differently
+    return _split(wire.select("value").mapInArrow(fn, RESULT_DDL))
 
 
 def check_regimens(df: DataFrame, *, id_col: str = "id", lines_col: str = "lines",

@@ -164,17 +164,18 @@ def test_the_command_reports_unreadable_rows_and_screens_the_rest(tmp_path: Path
     p = tmp_path / "claims.csv"
     p.write_text(HEADER + MEMBER + "m2,not-a-date,,IBUPROFEN 800 MG TAB,90,30\n"
                  "m2,2026-01-01,,IBUPROFEN 800 MG TAB,90,0\n"
-                 "m3,2026-01-01,00406-0512-01,,120,30\n"
-                 "m4,2026-01-01,,IBUPROFEN 800 MG TAB,90,30\n", encoding="utf-8")
+                 "m3,2026-01-01,00406-9999-01,,120,30\n"
+                 "m4,2026-01-01,,IBUPROFEN 800 MG TAB,90,30\n"
+                 "m5,2026-01-01,00406-0512-01,,120,30\n", encoding="utf-8")
     out = tmp_path / "out.jsonl"
     res = CliRunner().invoke(cli, ["claims", str(p), "-o", str(out)])
     assert res.exit_code == 2, res.output
     rows = [json.loads(x) for x in out.read_text().splitlines()]
     errors = [r for r in rows if "error" in r]
     assert [(e["member"], e["line"]) for e in errors] == [("m2", 6), ("m2", 7), ("m3", 8)]
-    assert "NDC" in errors[2]["error"]
+    assert "NDC 00406999901 is not in the NDC file" in errors[2]["error"]
     members = [r["member"] for r in rows if "findings" in r]
-    assert members == ["m1", "m4"]
+    assert members == ["m1", "m4", "m5"]  # m5: an NDC of the CDC file, read
 
 
 def test_a_missing_column_is_a_clear_error(tmp_path: Path) -> None:
@@ -215,3 +216,149 @@ def test_descriptions_are_read(drug: str) -> None:
     rows = _read(f"m1,2026-01-01,,{drug},30,30\n")
     assert isinstance(rows[0], Claim)
     assert rows[0].line.readable and rows[0].line.ingredients, rows[0].line
+
+
+# -- NDCs (CDC's 2018 product file) ----------------------------------------------------------
+
+def _ingredients(claim: Claim | ClaimError) -> dict[str, float]:
+    assert isinstance(claim, Claim), claim
+    from medref.dosing import resolve
+    ref = load_reference()
+    r = resolve(claim.line, ref.knowledge)
+    out = {}
+    for i in r.ingredient_ids:
+        d = r.dose_of(i)
+        assert d is not None and d.daily is not None
+        out[i] = d.daily
+    return out
+
+
+@pytest.mark.parametrize(("text", "want"), [
+    ("12280003500", "12280003500"), ("1228-0003-50", "01228000350"),
+    ("12280-035-00", "12280003500"), ("12280-0035-0", "12280003500"),
+    ("12280-0035-00", "12280003500"), ("1228000350", None), ("12280-35-00", None),
+    ("NDC", None), ("", None)])
+def test_ndc_forms(text: str, want: str | None) -> None:
+    from medref.readers.ndc import normalize_ndc
+    assert normalize_ndc(text) == want
+
+
+def test_an_ndc_alone_is_read_by_its_product() -> None:
+    """CDC rows (opioids.csv): 12280003500 NORCO, hydrocodone 10 mg tablet (acetaminophen
+    not in the file: the strength on file with hydrocodone 10 mg is 10/325); benzos.csv
+    00009002901 XANAX 0.25 mg (the file's first Xanax row); 30 a day over 30 days = 1 a
+    day."""
+    rows = _read("m1,2026-01-01,12280003500,,30,30\nm1,2026-01-01,00009002901,,60,30\n")
+    assert _ingredients(rows[0]) == {"hydrocodone": 10.0, "acetaminophen": 325.0}
+    assert isinstance(rows[0], Claim) and rows[0].drug == "NDC 12280003500 NORCO"
+    assert _ingredients(rows[1]) == {"alprazolam": 0.5}
+
+
+def test_an_ndc_claim_is_screened_as_its_description() -> None:
+    """The same fills by NDC and by description give the same findings (the drug text
+    aside)."""
+    fills = (("2026-01-01", "2026-01-10"), ("2026-01-31", "2026-02-09"))
+    by_ndc = _screen("".join(f"m1,{a},12280003500,,120,30\nm1,{b},00009002901,,90,30\n"
+                             for a, b in fills))
+    by_text = _screen("".join(f"m1,{a},,HYDROCODONE-ACETAMINOPHEN 10-325 MG TAB,120,30\n"
+                              f"m1,{b},,ALPRAZOLAM 0.25 MG TAB,90,30\n" for a, b in fills))
+
+    def codes(out: dict[str, Any]) -> list[tuple[str, str, tuple[str, ...]]]:
+        return sorted((f["code"], f["severity"], tuple(f["items"]))
+                      for f in out["findings"] if f["code"] not in ("MR010", "MR009"))
+    assert codes(by_ndc) == codes(by_text)
+    assert any(f["code"] == "MR701" for f in by_ndc["findings"])
+
+
+def test_ndc_rows_that_cannot_be_read_are_errors() -> None:
+    rows = _read("m1,2026-01-01,99999999999,,30,30\nm1,2026-01-01,12-34,,30,30\n"
+                 "m1,2026-01-01,,,30,30\n")
+    assert [type(r).__name__ for r in rows] == ["ClaimError"] * 3
+    errors = [r.error for r in rows if isinstance(r, ClaimError)]
+    assert "not in the NDC file" in errors[0]
+    assert "not an NDC" in errors[1]
+    assert "both empty" in errors[2]
+
+
+def test_every_cdc_ndc_is_read_or_reported() -> None:
+    """No NDC of the file is silently passed: each becomes a line that is checked, or one
+    whose status (unknown, unverifiable) is a finding; a combination checked has every
+    ingredient the product layer knows."""
+    from medref.dosing import resolve
+    ref = load_reference()
+    data = json.loads((Path(medref.__file__).parent.parent / "data" / "ndc.json").read_text())
+    lex = Lexicon(ref)
+    rng = random.Random(7)
+    codes = rng.sample(sorted(data["ndc"]), 400)
+    from medref.readers.claims import read_claim
+    for code in codes:
+        c = read_claim({"member_id": "m", "fill_date": "2026-01-01", "ndc": code,
+                        "quantity": "30", "days_supply": "30"}, 2, lex)
+        assert isinstance(c, Claim), (code, c)
+        r = resolve(c.line, ref.knowledge)
+        generic = data["products"][data["ndc"][code]]["generic"].lower()
+        if r.status == "checked" and "acetaminophen" in generic:
+            assert "acetaminophen" in r.ingredient_ids, (code, generic)
+        out = medref.check([c.line], reference=ref)
+        if r.status != "checked":
+            assert out.findings, code
+
+
+def test_a_broken_ndc_file_fails_loudly(tmp_path: Path) -> None:
+    import shutil
+
+    from medref.errors import DataError
+    src = Path(medref.__file__).parent.parent / "data"
+    for f in src.glob("*.json"):
+        shutil.copy(f, tmp_path / f.name)
+    doc = json.loads((tmp_path / "ndc.json").read_text())
+    doc["ndc"]["12280003500"] = 10**9
+    (tmp_path / "ndc.json").write_text(json.dumps(doc))
+    ref = load_reference(tmp_path)
+    with pytest.raises(DataError) as exc:
+        ref.ndc_product("12280003500")
+    assert "ndc.json" in str(exc.value) and "12280003500" in str(exc.value)
+    assert "row" in str(exc.value)
+
+
+def test_an_rxnorm_style_description_keeps_every_ingredient() -> None:
+    """A regression: 'A 325 MG / B 7.5 MG Oral Tablet' was cut to its first ingredient."""
+    rows = _read("m1,2026-01-01,,Acetaminophen 325 MG / Hydrocodone Bitartrate 7.5 MG Oral "
+                 "Tablet,30,30\n")
+    assert _ingredients(rows[0]) == {"acetaminophen": 325.0, "hydrocodone": 7.5}
+
+
+def test_parquet_claims_equal_the_csv(tmp_path: Path) -> None:
+    """The same claims as typed Parquet columns (dates, an NDC stored as a number, which
+    loses its leading zeros; whole-number floats) give the same members' results as the
+    CSV, and a row that cannot be read is still an error row (numbered from 1)."""
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    csv_text = (HEADER + MEMBER + "m2,2026-01-05,00009002901,,60,30\n"
+                "m2,2026-01-05,,IBUPROFEN 800 MG TAB,90,0\n")
+    (tmp_path / "c.csv").write_text(csv_text, encoding="utf-8")
+    lines = [x.split(",") for x in csv_text.splitlines()[1:]]
+    table = pa.table({
+        "member_id": [x[0] for x in lines],
+        "fill_date": [D(x[1]) for x in lines],
+        "ndc": [int(x[2]) if x[2] else None for x in lines],
+        "drug": [x[3] or None for x in lines],
+        "quantity": [float(x[4]) for x in lines],
+        "days_supply": [int(x[5]) for x in lines]})
+    pq.write_table(table, tmp_path / "c.parquet")
+    outs = {}
+    for f in ("c.csv", "c.parquet"):
+        res = CliRunner().invoke(cli, ["claims", str(tmp_path / f), "-o", str(tmp_path / "o")])
+        assert res.exit_code == 2, res.output
+        outs[f] = [json.loads(x) for x in (tmp_path / "o").read_text().splitlines()]
+    assert outs["c.parquet"][0] == {**outs["c.csv"][0], "line": 6}  # CSV line 7 = row 6
+    strip = [{**r, "findings": [{k: v for k, v in f.items() if k != "claims"}
+                                for f in r["findings"]]} for r in outs["c.csv"][1:]]
+    got = [{**r, "findings": [{k: v for k, v in f.items() if k != "claims"}
+                              for f in r["findings"]]} for r in outs["c.parquet"][1:]]
+    assert got == strip
+    bad = tmp_path / "bad.parquet"
+    bad.write_bytes(b"not parquet")
+    res = CliRunner().invoke(cli, ["claims", str(bad)])
+    assert res.exit_code == 2 and "not a readable Parquet file" in res.output
+    assert "Traceback" not in res.output

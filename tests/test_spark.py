@@ -106,3 +106,35 @@ def test_a_dataframe_of_regimens_with_context_columns() -> None:
         mine = [(r["code"], r["severity"], r["message"]) for r in got if r["id"] == rid]
         assert mine == [(f.code, f.severity, f.message) for f in want.findings], rid
         assert summ[rid]["mme_per_day"] == want.summary.mme_per_day
+
+
+def test_a_csv_through_spark_equals_batch(tmp_path: Path) -> None:
+    """A batch CSV (records over several rows, context on a later row, a record whose rows
+    disagree on context) through medref spark: the results of medref batch on the file."""
+    src = tmp_path / "r.csv"
+    src.write_text("id,sig,crcl,age\n"
+                   "p1,acetaminophen 500 mg q6h,,\n"
+                   "p1,zoledronic acid 5 mg iv yearly,30,\n"
+                   "p2,ibuprofen 800 mg tid,,70\n"
+                   "p2,naproxen 500 mg bid,,71\n"
+                   "p3,Percocet 10/325 1 tab q6h prn,,\n"
+                   "p3,xyzzy 10 mg daily,,\n", encoding="utf-8")
+    out = tmp_path / "batch.jsonl"
+    b = subprocess.run([sys.executable, "-m", "medref", "batch", str(src), "-o", str(out),
+                        "--no-progress"], capture_output=True, text=True, timeout=HANG)
+    s = subprocess.run([sys.executable, "-m", "medref", "spark", str(src), "-o",
+                        str(tmp_path / "spark"), "--master", "local[1]"],
+                       capture_output=True, text=True, timeout=HANG)
+    assert s.returncode == b.returncode == 2, (b.stderr, s.stderr[-3000:])
+    batch = [json.loads(x) for x in out.read_text(encoding="utf-8").splitlines()]
+    summary = sorted(pq.read_table(tmp_path / "spark" / "summary").to_pylist(),
+                     key=lambda r: r["line"])
+    rows = sorted(pq.read_table(tmp_path / "spark" / "findings").to_pylist(),
+                  key=lambda f: (f["line"], f["finding"]))
+    assert [r["id"] for r in summary] == [w["id"] for w in batch] == ["p1", "p2", "p3"]
+    assert summary[1]["error"] == batch[1]["error"] and "differs" in batch[1]["error"]
+    for k in (0, 2):
+        assert summary[k]["line"] == batch[k]["summary"].get("line", summary[k]["line"])
+        got = [{f: r[f] for f in FIELDS} for r in rows if r["line"] == summary[k]["line"]]
+        assert got == [{f: x[f] for f in FIELDS} for x in batch[k]["findings"]]
+    assert any(f["code"] == "MR601" for f in batch[0]["findings"])

@@ -15,11 +15,12 @@ import csv
 import datetime as _dt
 import math
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, NamedTuple, TextIO
 
 from medref.readers.fhir import read_entry
 from medref.readers.lines import Lexicon
+from medref.readers.ndc import ndc_description, normalize_ndc
 from medref.regimen import ROLE_INPUT, FhirEntry, Frequency, MedicationLine
 
 CLAIM_COLUMNS = ("member_id", "fill_date", "ndc", "drug", "quantity", "days_supply")
@@ -34,6 +35,7 @@ _DESC = re.compile(
     r"^(?P<names>[A-Za-z][A-Za-z0-9 .,'()&/\-]*?)\s+"
     r"(?P<amts>\d+(?:\.\d+)?(?:\s*[-/]\s*\d+(?:\.\d+)?)*)\s*"
     r"(?P<unit>MG/ML|MCG/HR|MCG/H|MG|MCG|G|%)\b\s*(?P<rest>.*)$", re.IGNORECASE)
+_AMOUNT = re.compile(r"\d\s*(?:MG|MCG|G|ML|%)\b", re.IGNORECASE)
 _ER = re.compile(r"\b(ER|XR|SR|CR|XL|ER12|ER24|24HR|12HR)\b", re.IGNORECASE)
 
 
@@ -83,6 +85,8 @@ def _rxnorm_style(desc: str) -> tuple[str, bool, bool] | None:
     m = _DESC.match(desc.strip())
     if m is None:
         return None
+    if m.group("rest").lstrip().startswith("/") or _AMOUNT.search(m.group("rest")):
+        return None  # already an RxNorm-style name ("A 325 MG / B 10 MG Oral Tablet")
     names = [n.strip() for n in re.split(r"\s*[-/]\s*", m.group("names")) if n.strip()]
     amounts = [a.strip() for a in re.split(r"\s*[-/]\s*", m.group("amts"))]
     unit = m.group("unit").upper()
@@ -122,11 +126,26 @@ def read_claim(row: Mapping[str, str], n: int, lex: Lexicon) -> Claim | ClaimErr
         return ClaimError(member, n, "column 'days_supply': must be 1-366 days")
     drug = (row.get("drug") or "").strip()
     ndc = (row.get("ndc") or "").strip()
-    if not drug:
-        return ClaimError(member, n, "column 'drug': empty (an NDC alone cannot be read yet: "
-                          f"give the drug description for NDC {ndc or '?'})")
-    styled = _rxnorm_style(drug)
-    name, patch = (drug, False) if styled is None else (styled[0], styled[2])
+    assumed: str | None = None
+    if drug:
+        styled = _rxnorm_style(drug)
+        name, patch = (drug, False) if styled is None else (styled[0], styled[2])
+    else:
+        if not ndc:
+            return ClaimError(member, n, "columns 'drug' and 'ndc': both empty (give the "
+                              "drug description or its NDC)")
+        code = normalize_ndc(ndc)
+        if code is None:
+            return ClaimError(member, n, f"column 'ndc': {ndc[:20]!r} is not an NDC (11 "
+                              "digits, or hyphenated 5-4-2, 4-4-2, 5-3-2 or 5-4-1)")
+        product = lex.reference.ndc_product(code)
+        if product is None:
+            return ClaimError(member, n, f"column 'ndc': NDC {code} is not in the NDC file "
+                              "(CDC 2018: opioids, benzodiazepines and muscle relaxants); "
+                              "give the drug description")
+        name, assumed = ndc_description(lex.reference, product)
+        patch = product.unit == "MCG/HR" or product.form.startswith("Patch")
+        drug = f"NDC {code} {product.name}"
     per_day = quantity / days
     unit = "{patch}" if patch else "{each}"
     note = f"claim: {quantity:g} units over {days} days = {per_day:.4g} a day"
@@ -145,23 +164,79 @@ def read_claim(row: Mapping[str, str], n: int, lex: Lexicon) -> Claim | ClaimErr
     line = line._replace(text=f"{drug} (qty {quantity:g}, {days} days)", per_day=True,
                          frequency=freq if line.readable else None, duration_days=float(days),
                          prn=False)
+    if assumed is not None:
+        line = line._replace(strength_assumed=True, strength_label=assumed)
     return Claim(member, fill, days, quantity, drug, line, n)
 
 
-def iter_claims(stream: TextIO, lex: Lexicon, name: str = "") -> Iterator[Claim | ClaimError]:
-    """Every row of a claims CSV, in order.
-
-    Raises:
-        ValueError: the header lacks a required column (naming it).
-    """
-    reader = csv.DictReader(stream)
-    cols = [c.strip().lower() for c in reader.fieldnames or []]
+def _columns(found: Iterable[str], name: str) -> list[str]:
+    cols = [c.strip().lower() for c in found]
     for need in ("member_id", "fill_date", "quantity", "days_supply"):
         if need not in cols:
             raise ValueError(f"{name or 'claims'}: column {need!r} missing (expected "
                              f"{', '.join(CLAIM_COLUMNS)})")
     if "drug" not in cols and "ndc" not in cols:
         raise ValueError(f"{name or 'claims'}: column 'drug' (or 'ndc') missing")
-    reader.fieldnames = cols
+    return cols
+
+
+def iter_claims(stream: TextIO, lex: Lexicon, name: str = "") -> Iterator[Claim | ClaimError]:
+    """Every row of a claims CSV, in order (``row`` is the CSV line: the header is line 1).
+
+    Raises:
+        ValueError: the header lacks a required column (naming it).
+    """
+    reader = csv.DictReader(stream)
+    reader.fieldnames = _columns(reader.fieldnames or [], name)
     for n, row in enumerate(reader, 2):
         yield read_claim(row, n, lex)
+
+
+def _cell(column: str, value: object) -> str:
+    """A typed Parquet cell as the text a CSV would hold: dates as YYYY-MM-DD, whole numbers
+    without a decimal point, an NDC stored as a number with its leading zeros back."""
+    if value is None:
+        return ""
+    if isinstance(value, _dt.datetime):
+        return value.date().isoformat()
+    if isinstance(value, _dt.date):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, int):
+        return str(value).zfill(11) if column == "ndc" and 0 <= value < 10**11 else str(value)
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        return str(int(value)).zfill(11) if column == "ndc" else str(int(value))
+    return str(value)
+
+
+def iter_claims_parquet(path: str, lex: Lexicon, name: str = "",
+                        batch_rows: int = 65_536) -> Iterator[Claim | ClaimError]:
+    """Every row of a claims Parquet file, in order: the columns of
+    :data:`CLAIM_COLUMNS`, typed or text (``row`` is the 1-based row number). Read a batch
+    at a time (needs pyarrow: ``pip install 'medref[parquet]'``).
+
+    Raises:
+        ValueError: pyarrow is missing, the file cannot be read as Parquet, or a required
+            column is missing (naming it).
+    """
+    try:
+        import pyarrow.parquet as pq
+    except ImportError:
+        raise ValueError("reading Parquet needs pyarrow: pip install 'medref[parquet]'") from None
+    try:
+        dataset = pq.ParquetFile(path)
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"{name or path}: not a readable Parquet file "
+                         f"({str(exc).splitlines()[0][:120]})") from None
+    cols = _columns(dataset.schema_arrow.names, name)
+    n = 0
+    try:
+        for batch in dataset.iter_batches(batch_size=batch_rows):
+            for rec in batch.to_pylist():
+                n += 1
+                row = {c: _cell(c, v) for c, v in zip(cols, rec.values(), strict=True)}
+                yield read_claim(row, n, lex)
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"{name or path}: Parquet read failed after row {n} "
+                         f"({str(exc).splitlines()[0][:120]})") from None
