@@ -5,6 +5,7 @@ figures only; tests never assert on time.
     python benchmarks/run.py --quick               # 20k / 100k records, a smoke run
     python benchmarks/run.py --baseline df729f4    # also: the same figures for a git revision,
                                                    # side by side, interleaved runs
+    python benchmarks/run.py --baseline df729f4 --spark   # every target of issues 12 and 16
 
 Every figure is measured side by side with its baseline in the same run (machines are noisy;
 the targets are ratios):
@@ -15,8 +16,13 @@ the targets are ratios):
   json.loads-ing every line, with items per second; with ``--baseline``, the revision's batch
   too (interleaved, medians of ``--batch-runs``);
 - output floor: the time to write the batch's output bytes alone (no checking);
+- throughput targets: --jobs 1 <= 20x and --jobs 2 <= 12x the plain read; regimen reuse
+  (``make_regimens.py --repeat 0.5``) reported apart;
 - scaling: --jobs 2 vs --jobs 1 (target >= 1.6x), 5N vs N records (target <= 5.5x), peak memory
   for 5N vs 10k records (target <= 1.2x);
+- with ``--spark``: ``medref spark`` local[1] and local[2] on the 5N file, result counts
+  against batch's (equal), local[2] vs local[1] (target >= 1.6x), seconds per million
+  regimens per core;
 - unknown names: ``medref check -f`` on 10,000 distinct unknown names, each answered with a
   suggestion or "no close match" (target <= 3 s).
 """
@@ -59,10 +65,14 @@ def _run(cmd: list[str], stdout: int | None = subprocess.DEVNULL) -> tuple[float
     return wall, int(usage.ru_maxrss), proc.returncode
 
 
-def _make(path: Path, records: int, seed: int = 1) -> None:
+def _make(path: Path, records: int, seed: int = 1, generator: Path | None = None,
+          extra: tuple[str, ...] = ()) -> None:
+    """Generate ``records`` regimens (this checkout's generator and data, or another
+    revision's ``generator``, which reads that revision's data)."""
     with open(path, "w") as fh:
-        subprocess.run([sys.executable, str(HERE / "make_regimens.py"), "--records",
-                        str(records), "--seed", str(seed)], stdout=fh, check=True)
+        subprocess.run([sys.executable, str(generator or HERE / "make_regimens.py"),
+                        "--records", str(records), "--seed", str(seed), *extra], stdout=fh,
+                       check=True)
 
 
 def _baseline_read(path: Path) -> list[str]:
@@ -151,6 +161,9 @@ def main() -> None:
                     help="interleaved batch runs per command when comparing (medians)")
     ap.add_argument("--baseline", metavar="REV",
                     help="also measure this git revision, side by side (e.g. df729f4)")
+    ap.add_argument("--spark", action="store_true",
+                    help="also run medref spark (local[1], local[2]) on the large file "
+                         "(needs the spark extra and Java)")
     ap.add_argument("--only", choices=["compare", "all"], default="all",
                     help="compare: only the side-by-side figures with --baseline")
     args = ap.parse_args()
@@ -199,11 +212,18 @@ def _measure(args: argparse.Namespace, d: Path, n: int, big: int,
     with open(mid) as fh:
         items = sum(len(json.loads(x).get("items", "")) for x in fh if '"items": [' in x)
     if rev_medref:
-        bcmds = {"json.loads": _baseline_read(mid),
-                 "medref": [MEDREF, "batch", str(mid), "-o", str(d / "cmp.jsonl")],
-                 args.baseline: [rev_medref, "batch", str(mid), "-o", str(d / "cmp.jsonl")]}
+        # the revision's own generator and data ("make_regimens.py, its defaults at REV"):
+        # every drug of the file is one the revision knows
+        cmp_file = d / f"rev{n}.jsonl"
+        _make(cmp_file, n, generator=d / "rev" / "src" / "benchmarks" / "make_regimens.py")
+        bcmds = {"json.loads": _baseline_read(cmp_file),
+                 "medref": [MEDREF, "batch", str(cmp_file), "-o", str(d / "cmp.jsonl"),
+                            "--jobs", "1"],
+                 args.baseline: [rev_medref, "batch", str(cmp_file), "-o",
+                                 str(d / "cmp.jsonl"), "--jobs", "1"]}
         bt = {k: statistics.median(v) for k, v in _interleaved(bcmds, args.batch_runs).items()}
-        print(f"batch vs {args.baseline} ({n:,} records, --jobs 1, {args.batch_runs} "
+        print(f"batch vs {args.baseline} ({n:,} records from {args.baseline}'s "
+              f"make_regimens.py and data, --jobs 1, {args.batch_runs} "
               f"interleaved runs, medians): medref {bt['medref']:.1f} s = "
               f"{bt['medref'] / bt['json.loads']:.1f}x json.loads; {args.baseline} "
               f"{bt[args.baseline]:.1f} s = {bt[args.baseline] / bt['json.loads']:.1f}x; "
@@ -236,8 +256,16 @@ def _measure(args: argparse.Namespace, d: Path, n: int, big: int,
         out_lines = sum(1 for _ in fh)
     print(f"throughput: {n:,} records ({out_lines:,} results): batch --jobs 1 {t1:.1f} s, "
           f"--jobs 2 {t2:.1f} s; plain read+json.loads {base:.2f} s -> "
-          f"{t1 / base:.1f}x (jobs 1), {t2 / base:.1f}x (jobs 2); "
-          f"{items / t1:,.0f} items/s (jobs 1), {items / t2:,.0f} items/s (jobs 2)")
+          f"{t1 / base:.1f}x (jobs 1, target <= 20x), {t2 / base:.1f}x (jobs 2, target <= "
+          f"12x); {items / t1:,.0f} items/s (jobs 1), {items / t2:,.0f} items/s (jobs 2)")
+    rep = d / f"rep{n}.jsonl"
+    _make(rep, n, extra=("--repeat", "0.5"))
+    base_rep, _, _ = _run(_baseline_read(rep))
+    tr, _, _ = _run([MEDREF, "batch", str(rep), "-o", str(d / "o5.jsonl"), "--jobs", "1"])
+    (d / "o5.jsonl").unlink()
+    print(f"regimen reuse (reported apart; make_regimens.py --repeat 0.5: half the records "
+          f"repeat an earlier regimen): {n:,} records batch --jobs 1 {tr:.1f} s = "
+          f"{tr / base_rep:.1f}x json.loads")
     floors = [_write_floor(d / "o1.jsonl", d / "floor.jsonl") for _ in range(3)]
     size = (d / "o1.jsonl").stat().st_size
     print(f"output floor: writing the {size / 1e6:,.0f} MB of results alone (no reading, no "
@@ -253,6 +281,36 @@ def _measure(args: argparse.Namespace, d: Path, n: int, big: int,
     print(f"memory: peak RSS {big:,} records {rss_big / 1024:.0f} MiB vs 10,000 records "
           f"{rss_small / 1024:.0f} MiB -> {rss_big / rss_small:.2f}x (target <= 1.2x; "
           f"{n:,}: {rss_mid / 1024:.0f} MiB)")
+    if args.spark:
+        _spark(d, large, d / "o3.jsonl", big)
+
+
+def _spark(d: Path, src: Path, batch_out: Path, records: int) -> None:
+    """``medref spark`` in local mode on one and two cores, over the file batch just read:
+    counts against batch's, the speed-up, and the time per million regimens per core."""
+    ok = err = 0
+    with open(batch_out, "rb") as fh:
+        for line in fh:
+            if b',"findings":[' in line[:200]:
+                ok += 1
+            else:
+                err += 1
+    times = {}
+    for cores in (1, 2):
+        out = d / f"spark{cores}"
+        times[cores], _, status = _run([MEDREF, "spark", str(src), "-o", str(out),
+                                        "--master", f"local[{cores}]"])
+        import pyarrow.parquet as pq
+        table = pq.read_table(out / "summary", columns=["error"])
+        s_err = table.column("error").null_count
+        s_all = table.num_rows
+        print(f"spark local[{cores}]: {records:,} regimens {times[cores]:.1f} s (exit {status}); "
+              f"{s_all:,} results, {s_all - s_err:,} checked + {s_err:,} error rows vs batch "
+              f"{ok + err:,} = {ok:,} + {err:,} -> counts "
+              f"{'equal' if (s_all, s_all - s_err) == (ok + err, ok) else 'DIFFER'}")
+    per_m = times[1] / (records / 1e6)
+    print(f"spark scaling: local[2] is {times[1] / times[2]:.2f}x faster than local[1] "
+          f"(target >= 1.6x); {per_m:.0f} s per million regimens per core (local[1])")
 
 
 if __name__ == "__main__":
