@@ -236,6 +236,8 @@ def from_values(vals: Mapping[str, ContextValue]) -> Context:
 def sources(own: Context | None, options: Context | None) -> dict[str, str | None]:
     """Where each context value came from: :data:`FROM_INPUT`, :data:`FROM_OPTIONS`, or None
     when it was not given (see :func:`merge`)."""
+    if own is None and options is None:
+        return dict.fromkeys(CONTEXT_KEYS)
     out: dict[str, str | None] = {}
     for k in CONTEXT_KEYS:
         if own is not None and getattr(own, k) is not None:

@@ -9,10 +9,15 @@ check for its scope and, per subject, a context key (:mod:`medref.checks.base`),
   usual case), per context key;
 - per ingredient on several lines: that ingredient's checks over those lines, per context key.
 
-Regimen checks (interactions, duplicates, the MME total) run every time. Caches are bounded and
-belong to the engine instance (none is module state); a cached result is reused only for a
-context whose declared key is equal, and checks are given a context holding only the fields
-they declare, so a cache cannot serve a stale answer.
+A line's outcome also keeps, per position in a regimen, its findings placed at that line (a
+regimen then extends its list with them), and is found for the empty context and for the
+last context object by identity before any key is computed. Regimen checks (interactions,
+duplicates, the MME total) run every time (the interaction rules keep their findings per
+problem and drug set in their own memo). Caches are bounded (the group and finding memos in
+two generations: what is still used survives a turnover) and belong to the engine instance
+(none is module state); a cached result is reused only for a context whose declared key is
+equal, and checks are given a context holding only the fields they declare, so a cache
+cannot serve a stale answer.
 """
 
 from __future__ import annotations
@@ -128,23 +133,24 @@ class _Outcome:
     def __init__(self, own: Found, solo: dict[str, Found]) -> None:
         self.own = own
         self.solo = solo
-        self.at: dict[int, tuple[list[Placed], list[Needed]]] = {}
+        self.at: dict[int, tuple[list[Placed], list[tuple[str, str]]]] = {}
 
-    def placed(self, i: int) -> tuple[list[Placed], list[Needed]]:
-        """The findings and needs at line ``i`` when every ingredient is on this line only."""
+    def placed(self, i: int) -> tuple[list[Placed], list[tuple[str, str]]]:
+        """The findings at line ``i`` when every ingredient is on this line only, and the
+        context values its rules needed (what, purpose)."""
         hit = self.at.get(i)
         if hit is not None:
             return hit
         at: tuple[int, ...] = _AT[i] if i < _AT_N else (i,)
         (own, own_needs), solo = self.own, self.solo
         placed: list[Placed] = [(b.key, at, b) for b, _ in own]
-        needs: list[Needed] = [(what, purpose, at) for what, purpose, _ in own_needs]
+        wants = [(what, purpose) for what, purpose, _ in own_needs]
         for found, found_needs in solo.values():
             placed += [(b.key, at, b) for b, _ in found]
-            needs += [(what, purpose, at) for what, purpose, _ in found_needs]
+            wants += [(what, purpose) for what, purpose, _ in found_needs]
         if i < _AT_N:
-            self.at[i] = (placed, needs)
-        return placed, needs
+            self.at[i] = (placed, wants)
+        return placed, wants
 
 
 class _Slot:
@@ -452,7 +458,9 @@ class Engine:
                 else:
                     groups[ing] = [i]
         findings: list[Placed] = []
-        needs: list[Needed] = []
+        wants: list[tuple[str, str]] = []  # context values rules needed: (what, purpose)
+        where: list[int] = []  # ... at these lines (ascending)
+        extra: set[int] = set()  # ... and these (ingredient groups, regimen checks)
         for i, slot in enumerate(slots):
             if ctx is EMPTY:
                 o = slot.empty
@@ -464,18 +472,22 @@ class Engine:
                 at = _AT[i] if i < _AT_N else (i,)
                 own, own_needs = o.own
                 findings += [(b.key, at, b) for b, _ in own]
-                needs += [(what, purpose, at) for what, purpose, _ in own_needs]
+                mine = [(what, purpose) for what, purpose, _ in own_needs]
                 for ing in slot.ingredients:
                     if len(groups[ing]) == 1:
                         found, found_needs = o.solo[ing]
                         findings += [(b.key, at, b) for b, _ in found]
-                        needs += [(what, purpose, at) for what, purpose, _ in found_needs]
+                        mine += [(what, purpose) for what, purpose, _ in found_needs]
+                if mine:
+                    wants += mine
+                    where.append(i)
                 continue
-            placed, placed_needs = o.placed(i)
+            placed, placed_wants = o.placed(i)
             if placed:
                 findings += placed
-            if placed_needs:
-                needs += placed_needs
+            if placed_wants:
+                wants += placed_wants
+                where.append(i)
         if multi:
             for ing, idx in groups.items():
                 if ing not in multi:
@@ -484,7 +496,8 @@ class Engine:
                 for body, rel in found:
                     findings.append((body.key, tuple([idx[r] for r in rel]), body))
                 for what, purpose, rel in found_needs:
-                    needs.append((what, purpose, tuple([idx[r] for r in rel])))
+                    wants.append((what, purpose))
+                    extra.update([idx[r] for r in rel])
         lines = tuple([s.resolved for s in slots])
         if self._reg_checks:
             view = RegimenView(lines, groups)
@@ -497,22 +510,25 @@ class Engine:
                         body = self._body(c, e)
                         findings.append((body.key, e.lines, body))
                 if out.needs:
-                    needs += [(n.what, n.purpose, n.lines) for n in out.needs]
-        if needs:
-            self._report_needs(needs, findings)
+                    for n in out.needs:
+                        wants.append((n.what, n.purpose))
+                        extra.update(n.lines)
+        if wants:
+            at_lines = tuple(sorted(extra.union(where))) if extra else tuple(where)
+            findings.append(self._report_needs(wants, at_lines))
         findings.sort()
         mmes = [ln.mme for ln in lines if ln.mme is not None]
         mme = round(sum(mmes), 4) if mmes else None
         return Assessment(lines, findings, mme, ctx)
 
-    def _report_needs(self, needs: list[Needed], findings: list[Placed]) -> None:
+    def _report_needs(self, wants: list[tuple[str, str]], where: tuple[int, ...]) -> Placed:
         """MR602: one finding per regimen, naming each context value not given and every
-        rule that needed it."""
-        key = tuple([(what, purpose) for what, purpose, _ in needs])
+        rule that needed it (``wants``: what, purpose), at the lines ``where``."""
+        key = tuple(wants)
         body = self._need_bodies.get(key)
         if body is None:
             agg: dict[str, set[str]] = {}
-            for what, purpose, _ in needs:
+            for what, purpose in wants:
                 agg.setdefault(what, set()).add(purpose)
             parts = [f"{NEED_LABELS.get(what, what)}: " + ", ".join(sorted(agg[what]))
                      for what in sorted(agg)]
@@ -520,12 +536,7 @@ class Engine:
             body = self._need_body(items, "context not given, so these rules were not "
                                    "checked: give " + "; ".join(parts))
             self._need_bodies.put(key, body)
-        where: tuple[int, ...]
-        if len(needs) == 1 and len(needs[0][2]) == 1:
-            where = needs[0][2]
-        else:
-            where = tuple(sorted({i for _, _, at in needs for i in at}))
-        findings.append((body.key, where, body))
+        return body.key, where, body
 
     def _need_body(self, items: tuple[str, ...], message: str) -> FindingBody:
         """The one MR602 body per message (needs listed in another order share it)."""

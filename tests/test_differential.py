@@ -178,6 +178,13 @@ def every_door(records: list[tuple[list[Any], dict[str, Any], random.Random]],
     engine_for.cache_clear()
     backward = _batch(back, options)
     got["batch jsonl, shuffled, cold"] = [backward[rid] for rid, *_ in named]
+    twice = tmp / "twice.jsonl"  # each regimen again after all: batch's regimen memo
+    twice.write_text("".join(json.dumps({"id": f"{rid}{tag}", "items": items, "context": ctx})
+                             + "\n" for tag in ("", "~again") for rid, items, ctx, _ in named),
+                     encoding="utf-8")
+    again = _batch(twice, options)
+    got["batch jsonl, each regimen twice"] = [
+        again[f"{rid}~again"] for rid, *_ in named]
     table = tmp / "all.csv"
     table.write_text(_csv(named, True), encoding="utf-8")
     by_csv = _batch(table, options)

@@ -42,6 +42,10 @@ class LineMme(LineCheck):
                      "line); the opioid total is incomplete")
 
 
+MEMO_SIZE = 4_096
+"""Opioid line sets whose MME finding is remembered (cleared when full)."""
+
+
 class TotalMme(RegimenCheck):
     """MR305, MR306: the regimen's worst-case MME/day at or above the policy thresholds."""
 
@@ -54,10 +58,31 @@ class TotalMme(RegimenCheck):
         if not parts:
             return
         total = sum(ln.mme or 0.0 for _, ln in parts)
+        if total < kb.policy.mme_warning.value:
+            return
+        # the finding depends only on the opioid lines (their order included): remembered
+        # by the lines' identity, the lines themselves kept with it (no id is reused while
+        # the memo holds them)
+        key = tuple([id(ln) for _, ln in parts])
+        hit = out.memo.get(key)
+        if isinstance(hit, tuple) and all(a is b for a, (_, b) in zip(hit[0], parts,
+                                                                       strict=True)):
+            for code, severity, ids, message, src in hit[1:]:
+                out.emit(code, severity, ids, [i for i, _ in parts], message, src)
+            return
+        before = len(out.emits)
+        self._emit(parts, total, kb, out)
+        if len(out.memo) >= MEMO_SIZE:
+            out.memo.clear()
+        out.memo[key] = (tuple(ln for _, ln in parts),
+                         *[(e.code, e.severity, e.items, e.message, e.source)
+                           for e in out.emits[before:]])
+
+    @staticmethod
+    def _emit(parts: list[tuple[int, ResolvedLine]], total: float, kb: Knowledge,
+              out: Out) -> None:
         pol = kb.policy
         warn, high = pol.mme_warning.value, pol.mme_high.value
-        if total < warn:
-            return
         table = pol.mme_factor_table
         each = [(ing, mme) for _, ln in parts for ing, mme in ln.mme_parts()]
         detail = " + ".join(f"{ing.name.lower()} {fmt(mme)}" for ing, mme in each)

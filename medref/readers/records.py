@@ -14,6 +14,12 @@ from medref.text import clean_text
 def record_from_obj(obj: object, line: int) -> Record:
     """Validate one decoded record object (``{"id", "items", "context"}``): a :class:`Record`,
     with ``error`` set when it cannot be read."""
+    if obj.__class__ is dict:  # the usual record: an ASCII id, sig lines, no context
+        rid, items = obj.get("id"), obj.get("items")
+        if (len(obj) == 2 and rid.__class__ is str and rid.isascii()
+                and items.__class__ is list and items
+                and all(it.__class__ is str for it in items)):
+            return Record(rid, items, None, line)
     if not isinstance(obj, Mapping):
         return Record(None, [], line=line, error="a record must be a JSON object")
     if ("resourceType" in obj or "hook" in obj) and is_fhir(obj):
