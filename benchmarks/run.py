@@ -302,8 +302,8 @@ def _spark(d: Path, src: Path, batch_out: Path, records: int) -> None:
                                         "--master", f"local[{cores}]"])
         import pyarrow.parquet as pq
         table = pq.read_table(out / "summary", columns=["error"])
-        s_err = table.column("error").null_count
         s_all = table.num_rows
+        s_err = s_all - table.column("error").null_count  # error is null when checked
         print(f"spark local[{cores}]: {records:,} regimens {times[cores]:.1f} s (exit {status}); "
               f"{s_all:,} results, {s_all - s_err:,} checked + {s_err:,} error rows vs batch "
               f"{ok + err:,} = {ok:,} + {err:,} -> counts "
