@@ -75,6 +75,10 @@ def _tabulate(rows: list[list[Any]], headers: list[str], tablefmt: str,
                                        for c, w in zip(r, widths, strict=False))]
         if wide:
             rows = [_wrap_row(r, widths) for r in rows]
+            if tablefmt == "simple":  # every cell fits now: the multiline simple table
+                fast = _simple(rows, headers)
+                if fast is not None:
+                    return fast
     return str(tabulate(rows, headers=headers, tablefmt=tablefmt, disable_numparse=True))
 
 
