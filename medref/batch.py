@@ -24,7 +24,7 @@ from medref.readers.files import iter_jsonl as read_jsonl
 from medref.readers.records import record_from_obj
 from medref.reference import Reference, load_reference
 from medref.regimen import Record
-from medref.render.json import JsonWriter, dumps, json_string
+from medref.render.json import JsonWriter
 from medref.vocab import SEVERITIES
 
 __all__ = ["MAX_RECORD_CHARS", "ChunkOut", "Record", "RecordResult", "check_many",
@@ -194,9 +194,7 @@ def process_chunk(kind: str, payload: Any, start_line: int) -> ChunkOut:
                         memo.put(key, done)
             if done is not None:
                 tail, n, s, c, rank = done
-                rid = rec.id
-                out.append(b'{"id":' + (json_string(rid) if rid.__class__ is str
-                                         else dumps(rid)).encode() + tail)
+                out.append(writer.with_id(rec.id, tail))
                 n_items += n
                 sev[0] += s[0]
                 sev[1] += s[1]

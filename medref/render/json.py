@@ -69,6 +69,12 @@ class JsonWriter:
     def findings(self, placed: list[Placed]) -> bytes:
         """The JSON array of sorted findings."""
         out = [b"["]
+        self._add_findings(placed, out)
+        out.append(b"]")
+        return b"".join(out)
+
+    def _add_findings(self, placed: list[Placed], out: list[bytes]) -> None:
+        """Append the findings' bytes, comma-separated, to ``out``."""
         lines_memo = self._lines
         for _, lines, body in placed:
             pre, post = body.json or _body_parts(body)
@@ -79,10 +85,7 @@ class JsonWriter:
                     lines_memo[lines] = lj
             out += (pre, lj, post, b",")
         if placed:
-            out[-1] = b"]"
-        else:
-            out.append(b"]")
-        return b"".join(out)
+            out.pop()
 
     def summary(self, a: Assessment, sources: Mapping[str, str | None]) -> bytes:
         """The JSON object of the summary."""
@@ -96,10 +99,6 @@ class JsonWriter:
         for _, _, body in a.findings:
             sev[body.rank] += 1
             cats[body.category] = cats.get(body.category, 0) + 1
-        return self._summary(a, sources, fhir, sev, cats), sev, cats
-
-    def _summary(self, a: Assessment, sources: Mapping[str, str | None],
-                 fhir: FhirInfo | None, sev: list[int], cats: dict[str, int]) -> bytes:
         statuses = tuple([ln.status for ln in a.lines])
         st = self._statuses.get(statuses)
         if st is None:
@@ -120,7 +119,7 @@ class JsonWriter:
         tail = self._tail(a.context, sources)
         if fhir is not None:
             tail = tail[:-1] + b',"fhir":' + dumps(fhir.to_dict()).encode() + b"}"
-        return head.encode() + tail
+        return head.encode() + tail, sev, cats
 
     def _tail(self, ctx: Context, sources: Mapping[str, str | None]) -> bytes:
         srcs = tuple(sources.values())
@@ -147,32 +146,22 @@ class JsonWriter:
         """:meth:`record`, with the findings counted by severity rank and by category (one
         pass over the findings for both)."""
         tail, sev, cats = self.record_tail(a, sources, fhir)
-        return (b'{"id":' + (json_string(rid) if rid.__class__ is str else dumps(rid)).encode()
-                + tail, sev, cats)
+        return self.with_id(rid, tail), sev, cats
+
+    @staticmethod
+    def with_id(rid: object, tail: bytes) -> bytes:
+        """A ``batch`` line from its id and :meth:`record_tail`."""
+        return b'{"id":' + (json_string(rid) if rid.__class__ is str
+                             else dumps(rid)).encode() + tail
 
     def record_tail(self, a: Assessment, sources: Mapping[str, str | None],
                     fhir: FhirInfo | None = None) -> tuple[bytes, list[int], dict[str, int]]:
         """A ``batch`` line after its id (``,"findings":[...],"summary":{...}}``), with the
         findings counted by severity rank and by category."""
         out = [b',"findings":[']
-        sev = [0, 0, 0]
-        cats: dict[str, int] = {}
-        lines_memo = self._lines
-        for _, lines, body in a.findings:
-            pre, post = body.json or _body_parts(body)
-            lj = lines_memo.get(lines)
-            if lj is None:
-                lj = ",".join(map(str, lines)).encode()
-                if len(lines_memo) < 4096:
-                    lines_memo[lines] = lj
-            out += (pre, lj, post, b",")
-            sev[body.rank] += 1
-            cats[body.category] = cats.get(body.category, 0) + 1
-        if a.findings:
-            out[-1] = b'],"summary":'
-        else:
-            out.append(b'],"summary":')
-        out += (self._summary(a, sources, fhir, sev, cats), b"}")
+        self._add_findings(a.findings, out)
+        summary, sev, cats = self.summary_counts(a, sources, fhir)
+        out += (b'],"summary":', summary, b"}")
         return b"".join(out), sev, cats
 
     def error(self, rid: object, line: int, error: str) -> bytes:
