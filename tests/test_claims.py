@@ -286,7 +286,10 @@ def test_every_cdc_ndc_is_read_or_reported() -> None:
     ingredient the product layer knows."""
     from medref.dosing import resolve
     ref = load_reference()
-    data = json.loads((Path(medref.__file__).parent.parent / "data" / "ndc.json").read_text())
+    from medref.reference import bundled_data_dir
+    root = bundled_data_dir()
+    assert root is not None
+    data = json.loads((root / "ndc.json").read_text())
     lex = Lexicon(ref)
     rng = random.Random(7)
     codes = rng.sample(sorted(data["ndc"]), 400)
@@ -308,7 +311,9 @@ def test_a_broken_ndc_file_fails_loudly(tmp_path: Path) -> None:
     import shutil
 
     from medref.errors import DataError
-    src = Path(medref.__file__).parent.parent / "data"
+    from medref.reference import bundled_data_dir
+    src = bundled_data_dir()
+    assert src is not None
     for f in src.glob("*.json"):
         shutil.copy(f, tmp_path / f.name)
     doc = json.loads((tmp_path / "ndc.json").read_text())
