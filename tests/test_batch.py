@@ -7,6 +7,7 @@ import os
 import stat
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -281,3 +282,40 @@ def test_cli_batch_reads_raw_bytes_like_text_mode(tmp_path: Path) -> None:
     assert rows[3] == {"id": None, "line": 5, "error": "not valid UTF-8 text"}
     assert rows[4]["line"] == 6 and "longer than" in rows[4]["error"]
     assert "findings" in rows[5]
+
+
+def test_batch_process_still_collects_reference_cycles(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A batch process keeps each chunk's survivors out of the young generations (frozen),
+    and a full collection every FULL_GC_EVERY records still frees cyclic garbage."""
+    import gc
+    import weakref
+
+    from medref import batch
+
+    threshold = gc.get_threshold()
+    old = batch._worker
+    try:
+        batch.init_worker(None, None)
+        monkeypatch.setattr(batch, "FULL_GC_EVERY", 3)
+
+        class Node:
+            me: object = None
+
+        def cycle() -> weakref.ref[Node]:
+            node = Node()
+            node.me = node  # garbage only a cycle collection frees
+            return weakref.ref(node)
+
+        payload = [b'{"id": 1, "items": ["ibuprofen 800 mg tid"]}']
+        gc.disable()  # only the batch's own collections run in this test
+        first = cycle()
+        batch.process_chunk("jsonl", payload, 1)  # 1 record: frozen, not collected
+        assert first() is not None
+        assert gc.get_freeze_count() > 0
+        batch.process_chunk("jsonl", payload * 2, 2)  # 3 records: a full collection
+        assert first() is None
+    finally:
+        gc.enable()
+        gc.unfreeze()
+        gc.set_threshold(*threshold)
+        batch._worker = old
