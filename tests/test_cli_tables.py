@@ -268,3 +268,28 @@ def test_check_does_not_import_tabulate_for_the_default_table() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          timeout=900, check=False, env=with_root(os.environ))
     assert out.stdout.strip().splitlines()[-1] == "NO-TABULATE", out.stdout + out.stderr
+
+
+@_settings(max_examples=500)
+@_given(text=_st.one_of(
+    _st.text(alphabet=_st.sampled_from("ab cd  e'(),.;:1-"), max_size=80),
+    _st.text(alphabet=_st.characters(min_codepoint=32, max_codepoint=126), max_size=120),
+    _st.text(max_size=40)), width=_st.integers(1, 30))
+def test_the_fast_wrap_is_textwraps_line_for_line(text: str, width: int) -> None:
+    """Messages and wide cells are wrapped without textwrap's regex for plain text: the lines
+    must be exactly ``textwrap.wrap``'s (long words cut, spaces dropped where it drops them)."""
+    import textwrap
+
+    from medref.render.table import wrap
+    assert wrap(text, width) == textwrap.wrap(text, width, break_long_words=True,
+                                              break_on_hyphens=True)
+
+
+def test_line_numbers_past_999_are_not_wrapped(tmp_path: Any) -> None:
+    """The '#' column grows with the regimen: line 1000 is printed whole, on one row."""
+    path = tmp_path / "many.txt"
+    path.write_text("".join(f"zzqx{i} 10 mg daily\n" for i in range(1001)))
+    out = CliRunner().invoke(cli, ["check", "-f", str(path)])
+    table = out.output.split("\nFindings")[0].splitlines()
+    assert [ln.split()[:2] for ln in table[-3:]] == [
+        ["999", "zzqx998"], ["1000", "zzqx999"], ["1001", "zzqx1000"]], table[-6:]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import textwrap
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -87,6 +88,37 @@ def _width(cell: Any) -> int:
     return max(map(len, text.split("\n"))) if "\n" in text else len(text)
 
 
+_SPACES = re.compile("( +)")
+
+
+def wrap(text: str, width: int) -> list[str]:
+    """``textwrap.wrap(text, width)``, line for line: a plain greedy wrap for the usual text
+    (printable ASCII without hyphens: words are what lies between spaces), textwrap itself
+    for anything else (hyphens, tabs, other characters). A property test compares the two."""
+    if width < 1 or not text.isascii() or not text.isprintable() or "-" in text:
+        return textwrap.wrap(text, width, break_long_words=True, break_on_hyphens=True)
+    chunks = [c for c in _SPACES.split(text) if c]
+    chunks.reverse()
+    lines: list[str] = []
+    while chunks:
+        cur: list[str] = []
+        n = 0
+        if lines and not chunks[-1].strip():
+            chunks.pop()
+        while chunks and n + len(chunks[-1]) <= width:
+            n += len(chunks[-1])
+            cur.append(chunks.pop())
+        if chunks and len(chunks[-1]) > width:  # a long word: cut it at what is left
+            chunk = chunks[-1]
+            cur.append(chunk[:width - n])
+            chunks[-1] = chunk[width - n:]
+        if cur and not cur[-1].strip():  # one trailing space (or empty cut) dropped
+            cur.pop()
+        if cur:
+            lines.append("".join(cur))
+    return lines
+
+
 def _wrap_row(row: list[Any], widths: list[int | None]) -> list[Any]:
     """Cells wider than their column wrapped onto several lines (as tabulate's maxcolwidths
     does); the others as they are."""
@@ -95,8 +127,7 @@ def _wrap_row(row: list[Any], widths: list[int | None]) -> list[Any]:
         text = str(cell)
         if w is not None and _width(text) > w:
             out.append("\n".join(part for ln in text.split("\n")
-                                 for part in textwrap.wrap(ln, width=w, break_long_words=True,
-                                                           break_on_hyphens=True)))
+                                 for part in wrap(ln, w)))
         else:
             out.append(cell)
     return out
@@ -453,7 +484,7 @@ def check_table(result: CheckResult, tablefmt: str = "simple") -> str:
         shown = it.input if len(it.input) <= 80 else it.input[:77] + "..."
         rows.append([it.line + 1, safe(shown), product, dose, it.frequency or "-", daily, pct])
     out = [_tabulate(rows, ["#", "input", "product", "dose", "frequency", "worst/day", "% max"],
-                     tablefmt, [3, 30, 18, 16, 14, 26, 7])]
+                     tablefmt, [None, 30, 18, 16, 14, 26, 7])]
     out.append("")
     if result.findings:
         out.append("Findings")
@@ -463,7 +494,7 @@ def check_table(result: CheckResult, tablefmt: str = "simple") -> str:
                 f" (line {where})" if where else "")
             out.append(head)
             msg = f.message if len(f.message) <= 2000 else f.message[:1997] + "..."
-            out += ["        " + ln for ln in textwrap.wrap(safe(msg), WIDTH - 8)]
+            out += ["        " + ln for ln in wrap(safe(msg), WIDTH - 8)]
     else:
         out.append("No findings.")
     s = result.summary
