@@ -6,6 +6,7 @@ import json
 import os
 import stat
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -319,3 +320,22 @@ def test_batch_process_still_collects_reference_cycles(monkeypatch: pytest.Monke
         gc.unfreeze()
         gc.set_threshold(*threshold)
         batch._worker = old
+
+
+@settings(max_examples=300)
+@given(st.one_of(
+    st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=5),
+                 lambda kids: st.lists(kids, max_size=3)
+                 | st.dictionaries(st.text(max_size=3), kids, max_size=3)).map(json.dumps),
+    st.text(alphabet=st.sampled_from('{}[]":,1a \t\r\n\\x'), max_size=20)),
+    st.sampled_from(["", "\n", " \r\n", " x", "}"]))
+def test_jsonl_lines_are_read_as_json_loads_reads_them(text: str, tail: str) -> None:
+    """A record line goes straight to the JSON scanner: same values, same errors."""
+    from medref.readers.files import _loads
+
+    def outcome(fn: Any, s: str) -> tuple[str, str]:
+        try:
+            return "ok", repr(fn(s))
+        except ValueError as exc:
+            return type(exc).__name__, str(exc)
+    assert outcome(_loads, text + tail) == outcome(json.loads, text + tail)

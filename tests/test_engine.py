@@ -178,3 +178,24 @@ def test_library_check_accepts_typed_lines_and_dict_contexts() -> None:
     assert r.summary.context.age == 70
     assert r.items[0].input.startswith("oxycodone/acetaminophen")
     assert {f.code for f in r.findings} >= {"MR102", "MR306"}
+
+
+@settings(max_examples=300)
+@given(st.lists(st.tuples(st.sampled_from(["info", "warning", "error"]),
+                          st.from_regex(r"MR\d{3}", fullmatch=True),
+                          st.lists(st.text(alphabet=st.characters(min_codepoint=32,
+                                                                  max_codepoint=0x2FF),
+                                           min_size=1, max_size=6), max_size=4)),
+                max_size=12))
+def test_finding_sort_key_orders_as_severity_code_items(
+        specs: list[tuple[str, str, list[str]]]) -> None:
+    """A finding body's one-string sort key orders findings exactly as the tuple (most
+    severe first, code, items) does."""
+    from medref.engine import FindingBody
+    from medref.vocab import SEVERITY_RANK
+    bodies = [FindingBody(code, "unknown-item", sev, tuple(items), "m", None, None)
+              for sev, code, items in specs]
+    by_key = sorted(bodies, key=lambda b: b.key)
+    by_tuple = sorted(bodies, key=lambda b: (-SEVERITY_RANK[b.severity], b.code, b.items))
+    assert [(b.severity, b.code, b.items) for b in by_key] == [
+        (b.severity, b.code, b.items) for b in by_tuple]

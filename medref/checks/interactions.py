@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 from medref.checks.base import Emit, Out, RegimenCheck, RegimenView
 from medref.codes import Code
 from medref.context import Context
@@ -78,7 +80,16 @@ class InteractionRules(RegimenCheck):
             low = twice & -twice
             twice ^= low
             rule = rules[low.bit_length() - 1]
-            hits = mask_hits(rule, present)
+            if rule.kind == "pair":  # mask_hits, inline for the usual rule
+                a = present & rule.mask_a
+                if not a:
+                    continue
+                b = present & rule.mask_b
+                if not b:
+                    continue
+                hits = (a if b & (b - 1) else a & ~b) | (b if a & (a - 1) else b & ~a)
+            else:
+                hits = mask_hits(rule, present)
             if hits:
                 hit = fired.get(rule.problem_key)  # duplicates apart from interactions
                 if hit is None:
@@ -87,15 +98,19 @@ class InteractionRules(RegimenCheck):
                     hit.append((rule, hits))
         for problem, hit in fired.items():
             mods = _modified(hit, present, ctx) if hit[0][0].modifiers or len(hit) > 1 else ()
-            self._report(problem, hit, regimen, kb, out, mods)
+            self._report(problem, hit, regimen.groups, kb, out, mods)
 
     @staticmethod
-    def _report(problem: str, fired: list[tuple[InteractionRule, int]], regimen: RegimenView,
-                kb: Knowledge, out: Out, mods: tuple[tuple[Modifier, int], ...] = ()) -> None:
+    def _report(problem: str, fired: list[tuple[InteractionRule, int]],
+                groups: Mapping[str, Sequence[int]], kb: Knowledge, out: Out,
+                mods: tuple[tuple[Modifier, int], ...] = ()) -> None:
         """One finding per clinical problem: every rule about it that fired, its pairs and
         sources, at the highest of their severities (the alert policy), with the modifiers
         that apply (a mitigating drug present, a risk factor that raises the severity)."""
-        key = (problem, tuple([(r.id, h) for r, h in fired]), mods)
+        if len(fired) == 1:
+            key: tuple[object, ...] = (problem, fired[0][0].id, fired[0][1], mods)
+        else:
+            key = (problem, tuple([(r.id, h) for r, h in fired]), mods)
         memo = out.memo
         found = memo.get(key)
         if not isinstance(found, Emit):
@@ -109,7 +124,6 @@ class InteractionRules(RegimenCheck):
                 memo.clear()
                 memo[_PREVIOUS] = full
             memo[key] = found
-        groups = regimen.groups
         items = found.items
         if len(items) == 2 and len(groups[items[0]]) == 1 and len(groups[items[1]]) == 1:
             a, b = groups[items[0]][0], groups[items[1]][0]

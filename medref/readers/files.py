@@ -25,7 +25,7 @@ import json
 import os
 import re
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import BinaryIO, TextIO
 
 from medref.context import CONTEXT_KEYS, context_from_raw
@@ -279,10 +279,27 @@ def record_from_text(text: str, n: int) -> Record | None:
     return _record_from_json(text, n)
 
 
+_scan_once: Callable[[str, int], tuple[object, int]] = vars(json.JSONDecoder())["scan_once"]
+"""The scanner ``json.loads`` runs (the C one), called without the decoder's wrappers."""
+
+
+def _loads(text: str) -> object:
+    """``json.loads(text)``: a line that is one JSON object (and whitespace) is read by the
+    decoder's scanner directly; anything else, and every error, by ``json.loads`` itself."""
+    if text[:1] == "{":
+        try:
+            obj, end = _scan_once(text, 0)
+        except (StopIteration, ValueError):
+            return json.loads(text)
+        if end == len(text) or not text[end:].strip(" \t\n\r"):
+            return obj
+    return json.loads(text)
+
+
 def _record_from_json(text: str, n: int) -> Record | None:
     """A record from one line of valid text (no stray surrogates), its length checked."""
     try:
-        obj = json.loads(text)
+        obj = _loads(text)
     except ValueError as exc:
         if not text.strip():
             return None
