@@ -225,7 +225,7 @@ def process_chunk(kind: str, payload: Any, start_line: int) -> ChunkOut:
                         memo.put(key, done)
             if done is not None:
                 tail, n, s, c, rank = done
-                out.append(writer.with_id(rec.id, tail))
+                out += (writer.id_head(rec.id), tail, b"\n")  # joined once per chunk
                 n_items += n
                 sev[0] += s[0]
                 sev[1] += s[1]
@@ -237,8 +237,8 @@ def process_chunk(kind: str, payload: Any, start_line: int) -> ChunkOut:
                 continue
         n_err += 1
         err_lines.append(rec.line)
-        out.append(writer.error(rec.id, rec.line, str(error)))
-    text = b"\n".join(out) + (b"\n" if out else b"")
+        out += (writer.error(rec.id, rec.line, str(error)), b"\n")
+    text = b"".join(out)
     if _worker is not None:
         _settle(_worker, n_rec)
     return ChunkOut(text, n_rec, n_items, n_err, tuple(err_lines),

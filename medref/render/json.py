@@ -73,9 +73,13 @@ class JsonWriter:
         out.append(b"]")
         return b"".join(out)
 
-    def _add_findings(self, placed: list[Placed], out: list[bytes]) -> None:
-        """Append the findings' bytes, comma-separated, to ``out``."""
+    def _add_findings(self, placed: list[Placed], out: list[bytes]
+                      ) -> tuple[list[int], dict[str, int]]:
+        """Append the findings' bytes, comma-separated, to ``out``; count them by severity
+        rank and by category on the way."""
         lines_memo = self._lines
+        sev = [0, 0, 0]
+        cats: dict[str, int] = {}
         for _, lines, body in placed:
             pre, post = body.json or _body_parts(body)
             lj = lines_memo.get(lines)
@@ -84,21 +88,24 @@ class JsonWriter:
                 if len(lines_memo) < 4096:
                     lines_memo[lines] = lj
             out += (pre, lj, post, b",")
+            sev[body.rank] += 1
+            cat = body.category
+            cats[cat] = cats.get(cat, 0) + 1
         if placed:
             out.pop()
+        return sev, cats
 
     def summary(self, a: Assessment, sources: Mapping[str, str | None]) -> bytes:
         """The JSON object of the summary."""
         return self.summary_counts(a, sources)[0]
 
     def summary_counts(self, a: Assessment, sources: Mapping[str, str | None],
-                       fhir: FhirInfo | None = None) -> tuple[bytes, list[int], dict[str, int]]:
-        """The summary's JSON, with the findings counted by severity rank and by category."""
-        sev = [0, 0, 0]
-        cats: dict[str, int] = {}
-        for _, _, body in a.findings:
-            sev[body.rank] += 1
-            cats[body.category] = cats.get(body.category, 0) + 1
+                       fhir: FhirInfo | None = None,
+                       counted: tuple[list[int], dict[str, int]] | None = None
+                       ) -> tuple[bytes, list[int], dict[str, int]]:
+        """The summary's JSON, with the findings counted by severity rank and by category
+        (``counted``: those counts, when the caller has them)."""
+        sev, cats = counted if counted is not None else self._add_findings(a.findings, [])
         statuses = tuple([ln.status for ln in a.lines])
         st = self._statuses.get(statuses)
         if st is None:
@@ -151,16 +158,20 @@ class JsonWriter:
     @staticmethod
     def with_id(rid: object, tail: bytes) -> bytes:
         """A ``batch`` line from its id and :meth:`record_tail`."""
-        return b'{"id":' + (json_string(rid) if rid.__class__ is str
-                             else dumps(rid)).encode() + tail
+        return JsonWriter.id_head(rid) + tail
+
+    @staticmethod
+    def id_head(rid: object) -> bytes:
+        """The start of a ``batch`` line, up to its id: ``{"id":...``."""
+        return b'{"id":' + (json_string(rid) if rid.__class__ is str else dumps(rid)).encode()
 
     def record_tail(self, a: Assessment, sources: Mapping[str, str | None],
                     fhir: FhirInfo | None = None) -> tuple[bytes, list[int], dict[str, int]]:
         """A ``batch`` line after its id (``,"findings":[...],"summary":{...}}``), with the
         findings counted by severity rank and by category."""
         out = [b',"findings":[']
-        self._add_findings(a.findings, out)
-        summary, sev, cats = self.summary_counts(a, sources, fhir)
+        counted = self._add_findings(a.findings, out)
+        summary, sev, cats = self.summary_counts(a, sources, fhir, counted)
         out += (b'],"summary":', summary, b"}")
         return b"".join(out), sev, cats
 
