@@ -138,10 +138,29 @@ def _interleaved(cmds: dict[str, list[str]], runs: int) -> dict[str, list[float]
     return out
 
 
+def _paired(a: list[str], b: list[str], runs: int) -> tuple[list[float], list[float]]:
+    """Wall seconds of two commands started together (one per core), ``runs`` times: each
+    pair meets the same moment of a noisy machine."""
+    ta: list[float] = []
+    tb: list[float] = []
+    for _ in range(runs):
+        os.sync()
+        t = time.perf_counter()
+        pa = subprocess.Popen(a, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        pb = subprocess.Popen(b, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        done: dict[int, float] = {}
+        while len(done) < 2:
+            pid, _ = os.wait()
+            done[pid] = time.perf_counter() - t
+        ta.append(done[pa.pid])
+        tb.append(done[pb.pid])
+    return ta, tb
+
+
 def _unknown_names(path: Path, n: int = 10_000) -> None:
     rnd = random.Random(7)
     seen: set[str] = set()
-    lines = []
+    lines: list[str] = []
     while len(lines) < n:
         name = "".join(rnd.choice(string.ascii_lowercase) for _ in range(rnd.randint(5, 11)))
         if name in seen:
@@ -164,6 +183,9 @@ def main() -> None:
     ap.add_argument("--spark", action="store_true",
                     help="also run medref spark (local[1], local[2]) on the large file "
                          "(needs the spark extra and Java)")
+    ap.add_argument("--paired", action="store_true",
+                    help="batch vs --baseline: run the two at the same time, one per core "
+                         "(--batch-runs pairs), instead of one after the other")
     ap.add_argument("--only", choices=["compare", "all"], default="all",
                     help="compare: only the side-by-side figures with --baseline")
     args = ap.parse_args()
@@ -221,10 +243,23 @@ def _measure(args: argparse.Namespace, d: Path, n: int, big: int,
                             "--jobs", "1"],
                  args.baseline: [rev_medref, "batch", str(cmp_file), "-o",
                                  str(d / "cmp.jsonl"), "--jobs", "1"]}
-        bt = {k: statistics.median(v) for k, v in _interleaved(bcmds, args.batch_runs).items()}
+        how = "interleaved runs"
+        if args.paired:
+            bcmds[args.baseline][-3] = str(d / "cmp_rev.jsonl")  # its own output file
+            mine, theirs = _paired(bcmds["medref"], bcmds[args.baseline], args.batch_runs)
+            reads = _interleaved({"json.loads": bcmds["json.loads"]}, 3)["json.loads"]
+            bt = {"medref": statistics.median(mine), args.baseline: statistics.median(theirs),
+                  "json.loads": statistics.median(reads)}
+            ratios = sorted(m / r for m, r in zip(mine, theirs, strict=True))
+            how = (f"pairs run at the same time, one per core; per-pair ratios "
+                   f"{ratios[0]:.3f}..{ratios[-1]:.3f}, median "
+                   f"{statistics.median(ratios):.3f}")
+        else:
+            bt = {k: statistics.median(v)
+                  for k, v in _interleaved(bcmds, args.batch_runs).items()}
         print(f"batch vs {args.baseline} ({n:,} records from {args.baseline}'s "
               f"make_regimens.py and data, --jobs 1, {args.batch_runs} "
-              f"interleaved runs, medians): medref {bt['medref']:.1f} s = "
+              f"{how}, medians): medref {bt['medref']:.1f} s = "
               f"{bt['medref'] / bt['json.loads']:.1f}x json.loads; {args.baseline} "
               f"{bt[args.baseline]:.1f} s = {bt[args.baseline] / bt['json.loads']:.1f}x; "
               f"json.loads {bt['json.loads']:.2f} s -> this code takes "
