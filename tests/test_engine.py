@@ -199,3 +199,22 @@ def test_finding_sort_key_orders_as_severity_code_items(
     by_tuple = sorted(bodies, key=lambda b: (-SEVERITY_RANK[b.severity], b.code, b.items))
     assert [(b.severity, b.code, b.items) for b in by_key] == [
         (b.severity, b.code, b.items) for b in by_tuple]
+
+
+def test_interaction_memo_keeps_age_modifiers_apart() -> None:
+    """The interaction rules remember their findings per set of ingredients they look at and,
+    when a candidate rule has an age modifier, per age: one regimen at 40, 70, 40 and with no
+    age gives the risk factor only at 70 (the MR602 ask for age only without one)."""
+    ref = load_reference()
+    engine = Engine(ref)
+    items = ["warfarin 5 mg daily", "ibuprofen 400 mg tid", "acetaminophen 500 mg q6h"]
+    got = []
+    for age in (40, 70, 40, None, 70):
+        a = engine.assess(items, Context(age=age))
+        msgs = [b.message for _, _, b in a.findings if b.code == "MR303"]
+        assert len(msgs) == 1
+        got.append(("Risk factor present" in msgs[0],
+                    next(b.severity for _, _, b in a.findings if b.code == "MR303")))
+    assert got[0] == got[2] == (False, got[0][1])
+    assert got[1] == got[4] == (True, "error")
+    assert got[3][0] is False
