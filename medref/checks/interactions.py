@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Mapping, Sequence
 
 from medref.checks.base import Emit, Out, RegimenCheck, RegimenView
 from medref.codes import Code
@@ -21,7 +21,6 @@ MEMO_SIZE = 4_096
 """Findings remembered per problem and drug set, in two generations: when the current one is
 full it replaces the previous one (memory stays flat; findings still in use are kept)."""
 _PREVIOUS = ("previous generation",)
-_RELEVANT = ("relevant masks",)
 
 CATEGORY_CODE = {"duplicate-therapy": "MR302", "interaction": "MR303",
                  "administration": "MR304"}
@@ -75,96 +74,64 @@ class InteractionRules(RegimenCheck):
                 once |= r
         if not twice:
             return
-        memo = out.memo
-        masks = memo.get(_RELEVANT)
-        if not isinstance(masks, tuple):
-            masks = memo[_RELEVANT] = _relevant(kb)
-        rel, aged = masks
-        # what the rules can see of the regimen: its ingredients named by some rule or
-        # modifier, and the age when a candidate rule has an age modifier
-        key = (present & rel, ctx.age if twice & aged else None)
-        founds = _recall(memo, key)
-        if not isinstance(founds, tuple):
-            founds = self._founds(present, twice, ctx, kb, memo)
-            _keep(memo, key, founds)
-        groups = regimen.groups
-        for found in founds:
-            items = found.items
-            if len(items) == 2 and len(groups[items[0]]) == 1 and len(groups[items[1]]) == 1:
-                a, b = groups[items[0]][0], groups[items[1]][0]
-                lines: tuple[int, ...] = (a, b) if a < b else (b, a) if b < a else (a,)
-            else:
-                lines = tuple(sorted({n for i in items for n in groups[i]}))
-            out.add(Emit(found.code, found.severity, items, lines, found.message,
-                         found.source, found.rule))
-
-    @staticmethod
-    def _founds(present: int, twice: int, ctx: Context, kb: Knowledge,
-                memo: dict[Hashable, object]) -> tuple[Emit, ...]:
-        """The findings (lines not yet placed) of the candidate rules ``twice``."""
         rules = kb.rules
         fired: dict[str, list[tuple[InteractionRule, int]]] = {}
         while twice:
             low = twice & -twice
             twice ^= low
             rule = rules[low.bit_length() - 1]
-            hits = mask_hits(rule, present)
+            if rule.kind == "pair":  # mask_hits, inline for the usual rule
+                a = present & rule.mask_a
+                if not a:
+                    continue
+                b = present & rule.mask_b
+                if not b:
+                    continue
+                hits = (a if b & (b - 1) else a & ~b) | (b if a & (a - 1) else b & ~a)
+            else:
+                hits = mask_hits(rule, present)
             if hits:
                 hit = fired.get(rule.problem_key)  # duplicates apart from interactions
                 if hit is None:
                     fired[rule.problem_key] = [(rule, hits)]
                 else:
                     hit.append((rule, hits))
-        founds = []
         for problem, hit in fired.items():
             mods = _modified(hit, present, ctx) if hit[0][0].modifiers or len(hit) > 1 else ()
-            founds.append(_found(problem, hit, kb, memo, mods))
-        return tuple(founds)
+            self._report(problem, hit, regimen.groups, kb, out, mods)
 
-
-def _found(problem: str, fired: list[tuple[InteractionRule, int]], kb: Knowledge,
-           memo: dict[Hashable, object], mods: tuple[tuple[Modifier, int], ...]) -> Emit:
-    """One finding per clinical problem: every rule about it that fired, its pairs and
-    sources, at the highest of their severities (the alert policy), with the modifiers that
-    apply (a mitigating drug present, a risk factor that raises the severity)."""
-    key = (problem, tuple([(r.id, h) for r, h in fired]), mods)
-    found = _recall(memo, key)
-    if not isinstance(found, Emit):
-        found = _apply(_finding(fired, kb), mods, kb)
-        _keep(memo, key, found)
-    return found
-
-
-def _recall(memo: dict[Hashable, object], key: Hashable) -> object:
-    """A value of the memo's current or previous generation (None when neither has it)."""
-    hit = memo.get(key)
-    if hit is None:
-        prev = memo.get(_PREVIOUS)
-        hit = prev.get(key) if isinstance(prev, dict) else None
-    return hit
-
-
-def _keep(memo: dict[Hashable, object], key: Hashable, value: object) -> None:
-    """Store in the current generation; a full one becomes the previous one."""
-    if len(memo) >= MEMO_SIZE:
-        full = dict(memo)
-        full.pop(_PREVIOUS, None)
-        memo.clear()
-        memo[_PREVIOUS] = full
-    memo[key] = value
-
-
-def _relevant(kb: Knowledge) -> tuple[int, int]:
-    """Every ingredient bit a rule or a modifier looks at, and the bits of the rules with an
-    age modifier."""
-    rel = aged = 0
-    for n, rule in enumerate(kb.rules):
-        rel |= rule.mask_a | rule.mask_b | rule.mask_members | rule.mask_requires
-        for m in rule.modifiers:
-            rel |= m.mask
-            if m.min_age is not None:
-                aged |= 1 << n
-    return rel, aged
+    @staticmethod
+    def _report(problem: str, fired: list[tuple[InteractionRule, int]],
+                groups: Mapping[str, Sequence[int]], kb: Knowledge, out: Out,
+                mods: tuple[tuple[Modifier, int], ...] = ()) -> None:
+        """One finding per clinical problem: every rule about it that fired, its pairs and
+        sources, at the highest of their severities (the alert policy), with the modifiers
+        that apply (a mitigating drug present, a risk factor that raises the severity)."""
+        if len(fired) == 1:
+            key: tuple[object, ...] = (problem, fired[0][0].id, fired[0][1], mods)
+        else:
+            key = (problem, tuple([(r.id, h) for r, h in fired]), mods)
+        memo = out.memo
+        found = memo.get(key)
+        if not isinstance(found, Emit):
+            prev = memo.get(_PREVIOUS)
+            found = prev.get(key) if isinstance(prev, dict) else None
+            if not isinstance(found, Emit):
+                found = _apply(_finding(fired, kb), mods, kb)
+            if len(memo) >= MEMO_SIZE:  # the full generation becomes the previous one
+                full = dict(memo)
+                full.pop(_PREVIOUS, None)
+                memo.clear()
+                memo[_PREVIOUS] = full
+            memo[key] = found
+        items = found.items
+        if len(items) == 2 and len(groups[items[0]]) == 1 and len(groups[items[1]]) == 1:
+            a, b = groups[items[0]][0], groups[items[1]][0]
+            lines: tuple[int, ...] = (a, b) if a < b else (b, a) if b < a else (a,)
+        else:
+            lines = tuple(sorted({n for i in items for n in groups[i]}))
+        out.add(Emit(found.code, found.severity, items, lines, found.message, found.source,
+                     found.rule))
 
 
 def _modified(fired: list[tuple[InteractionRule, int]], present: int, ctx: Context
