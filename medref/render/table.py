@@ -97,6 +97,19 @@ def wrap(text: str, width: int) -> list[str]:
     for anything else (hyphens, tabs, other characters). A property test compares the two."""
     if width < 1 or not text.isascii() or not text.isprintable() or "-" in text:
         return textwrap.wrap(text, width, break_long_words=True, break_on_hyphens=True)
+    if text and "  " not in text and text[0] != " " and text[-1] != " ":
+        words = text.split(" ")  # single spaces: a line breaks where the next word won't fit
+        if max(map(len, words)) <= width:
+            out: list[str] = []
+            line = words[0]
+            for w in words[1:]:
+                if len(line) + 1 + len(w) <= width:
+                    line += " " + w
+                else:
+                    out.append(line)
+                    line = w
+            out.append(line)
+            return out
     chunks = [c for c in _SPACES.split(text) if c]
     chunks.reverse()
     lines: list[str] = []
