@@ -367,3 +367,16 @@ def test_parquet_claims_equal_the_csv(tmp_path: Path) -> None:
     res = CliRunner().invoke(cli, ["claims", str(bad)])
     assert res.exit_code == 2 and "not a readable Parquet file" in res.output
     assert "Traceback" not in res.output
+
+
+def test_a_buprenorphine_patch_is_worn_7_days_a_fentanyl_patch_72_hours() -> None:
+    """Butrans label: "Each Butrans patch is intended to be worn for 7 days": 4 patches over
+    28 days is one patch worn at all times, as 10 fentanyl patches over 30 days are (each
+    worn 72 hours). Read as 72-hour patches, the buprenorphine dose was 3/7 of the truth."""
+    rows = _read("m1,2026-01-01,,BUPRENORPHINE 10 MCG/HR PATCH,4,28\n"
+                 "m2,2026-01-01,,FENTANYL 25 MCG/HR PATCH,10,30\n")
+    assert _ingredients(rows[0]) == {"buprenorphine": 10.0}
+    assert _ingredients(rows[1]) == {"fentanyl": 25.0}
+    assert isinstance(rows[0], Claim) and "worn 7 days" in " ".join(rows[0].line.assumptions)
+    by_ndc = _read("m3,2026-01-01,35356060504,,4,28\n")  # CDC 2018 file: BUTRANS 10 mcg/hr
+    assert _ingredients(by_ndc[0]) == {"buprenorphine": 10.0}

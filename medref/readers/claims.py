@@ -2,8 +2,9 @@
 days' supply, read into per-day :class:`~medref.regimen.MedicationLine` items.
 
 A claim says how much was dispensed for how long, not how it is taken: the amount a day is
-``quantity x strength per unit / days' supply`` (for a transdermal patch worn 72 hours, the
-patches worn at once), and the line is marked ``per_day`` so per-dose checks do not apply.
+``quantity x strength per unit / days' supply`` (for a transdermal patch, the patches worn
+at once: each worn 72 hours, or 7 days for buprenorphine), and the line is marked
+``per_day`` so per-dose checks do not apply.
 The drug is read by the product layer (the same reader as FHIR orders): a description such as
 ``HYDROCODONE-ACETAMINOPHEN 10-325 MG TAB`` or ``PERCOCET 10-325 MG TAB`` becomes the
 product and every ingredient's amount.
@@ -81,7 +82,7 @@ class ClaimError(NamedTuple):
 def _rxnorm_style(desc: str) -> tuple[str, bool, bool] | None:
     """``HYDROCODONE-ACETAMINOPHEN 10-325 MG TAB`` as an RxNorm-style name
     (``hydrocodone 10 MG / acetaminophen 325 MG Oral Tablet``), whether it names one brand
-    with a combination strength (``PERCOCET 10-325``), and whether it is a 72-hour patch."""
+    with a combination strength (``PERCOCET 10-325``), and whether it is a patch."""
     m = _DESC.match(desc.strip())
     if m is None:
         return None
@@ -103,6 +104,13 @@ def _rxnorm_style(desc: str) -> tuple[str, bool, bool] | None:
     if len(names) == 1 and len(amounts) > 1:
         return f"{names[0].title()} {'/'.join(amounts)}", True, patch
     return None
+
+
+def _wear_days(name: str) -> int:
+    """Days one opioid patch is worn: buprenorphine (Butrans) 7 ("Each Butrans patch is
+    intended to be worn for 7 days", label dosage, source ``c-butrans-dosage``); fentanyl and
+    the rest 72 hours (CDC: one patch per 3 days)."""
+    return 7 if "buprenorphine" in name.lower() or "butrans" in name.lower() else 3
 
 
 def read_claim(row: Mapping[str, str], n: int, lex: Lexicon) -> Claim | ClaimError:
@@ -149,9 +157,11 @@ def read_claim(row: Mapping[str, str], n: int, lex: Lexicon) -> Claim | ClaimErr
     per_day = quantity / days
     unit = "{patch}" if patch else "{each}"
     note = f"claim: {quantity:g} units over {days} days = {per_day:.4g} a day"
-    if patch:  # a 72-hour patch: the patches worn at once (CDC: one patch per 3 days)
-        per_day = quantity * 3 / days
-        note = (f"claim: {quantity:g} patches over {days} days, each worn 72 hours = "
+    if patch:  # the patches worn at once: how many a day x the days each is worn
+        wear = _wear_days(name)
+        per_day = quantity * wear / days
+        note = (f"claim: {quantity:g} patches over {days} days, each worn "
+                f"{'7 days (Butrans label)' if wear == 7 else '72 hours'} = "
                 f"{per_day:.4g} worn at once")
     resource: dict[str, Any] = {
         "resourceType": "MedicationRequest", "id": f"claim-{n}", "status": "active",
