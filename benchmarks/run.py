@@ -6,6 +6,9 @@ figures only; tests never assert on time.
     python benchmarks/run.py --baseline df729f4    # also: the same figures for a git revision,
                                                    # side by side, interleaved runs
     python benchmarks/run.py --baseline df729f4 --spark   # every target of issues 12 and 16
+    python benchmarks/run.py --baseline df729f4 --only compare --paired --batch-runs 20
+                                                   # batch vs df729f4, the two started
+                                                   # together (one per core), 20 pairs
 
 Every figure is measured side by side with its baseline in the same run (machines are noisy;
 the targets are ratios):
