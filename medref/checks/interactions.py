@@ -80,16 +80,7 @@ class InteractionRules(RegimenCheck):
             low = twice & -twice
             twice ^= low
             rule = rules[low.bit_length() - 1]
-            if rule.kind == "pair":  # mask_hits, inline for the usual rule
-                a = present & rule.mask_a
-                if not a:
-                    continue
-                b = present & rule.mask_b
-                if not b:
-                    continue
-                hits = (a if b & (b - 1) else a & ~b) | (b if a & (a - 1) else b & ~a)
-            else:
-                hits = mask_hits(rule, present)
+            hits = mask_hits(rule, present)
             if hits:
                 hit = fired.get(rule.problem_key)  # duplicates apart from interactions
                 if hit is None:
@@ -107,10 +98,7 @@ class InteractionRules(RegimenCheck):
         """One finding per clinical problem: every rule about it that fired, its pairs and
         sources, at the highest of their severities (the alert policy), with the modifiers
         that apply (a mitigating drug present, a risk factor that raises the severity)."""
-        if len(fired) == 1:
-            key: tuple[object, ...] = (problem, fired[0][0].id, fired[0][1], mods)
-        else:
-            key = (problem, tuple([(r.id, h) for r, h in fired]), mods)
+        key = (problem, tuple([(r.id, h) for r, h in fired]), mods)
         memo = out.memo
         found = memo.get(key)
         if not isinstance(found, Emit):

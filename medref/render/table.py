@@ -9,7 +9,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import re
 import textwrap
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -88,48 +87,25 @@ def _width(cell: Any) -> int:
     return max(map(len, text.split("\n"))) if "\n" in text else len(text)
 
 
-_SPACES = re.compile("( +)")
-
-
 def wrap(text: str, width: int) -> list[str]:
-    """``textwrap.wrap(text, width)``, line for line: a plain greedy wrap for the usual text
-    (printable ASCII without hyphens: words are what lies between spaces), textwrap itself
-    for anything else (hyphens, tabs, other characters). A property test compares the two."""
-    if width < 1 or not text.isascii() or not text.isprintable() or "-" in text:
+    """``textwrap.wrap(text, width)``, line for line: words separated by single spaces (plain
+    printable ASCII, no hyphen, no word longer than the width) are wrapped greedily here;
+    anything else by textwrap itself. A property test compares the two."""
+    words = text.split(" ")
+    if (width < 1 or not text or "  " in text or not text.isascii() or not text.isprintable()
+            or "-" in text or not words[0] or not words[-1]
+            or max(map(len, words)) > width):
         return textwrap.wrap(text, width, break_long_words=True, break_on_hyphens=True)
-    if text and "  " not in text and text[0] != " " and text[-1] != " ":
-        words = text.split(" ")  # single spaces: a line breaks where the next word won't fit
-        if max(map(len, words)) <= width:
-            out: list[str] = []
-            line = words[0]
-            for w in words[1:]:
-                if len(line) + 1 + len(w) <= width:
-                    line += " " + w
-                else:
-                    out.append(line)
-                    line = w
+    out: list[str] = []
+    line = words[0]
+    for w in words[1:]:
+        if len(line) + 1 + len(w) <= width:
+            line += " " + w
+        else:
             out.append(line)
-            return out
-    chunks = [c for c in _SPACES.split(text) if c]
-    chunks.reverse()
-    lines: list[str] = []
-    while chunks:
-        cur: list[str] = []
-        n = 0
-        if lines and not chunks[-1].strip():
-            chunks.pop()
-        while chunks and n + len(chunks[-1]) <= width:
-            n += len(chunks[-1])
-            cur.append(chunks.pop())
-        if chunks and len(chunks[-1]) > width:  # a long word: cut it at what is left
-            chunk = chunks[-1]
-            cur.append(chunk[:width - n])
-            chunks[-1] = chunk[width - n:]
-        if cur and not cur[-1].strip():  # one trailing space (or empty cut) dropped
-            cur.pop()
-        if cur:
-            lines.append("".join(cur))
-    return lines
+            line = w
+    out.append(line)
+    return out
 
 
 def _wrap_row(row: list[Any], widths: list[int | None]) -> list[Any]:
