@@ -206,12 +206,16 @@ def process_chunk(kind: str, payload: Any, start_line: int) -> ChunkOut:
                 items = rec.items
                 if all(x.__class__ is str for x in items):
                     key = (tuple(items), rec.context)
-            done = memo.get(key) if key is not None else None
-            if done is None and key is not None:
+            done = None
+            if key is not None:
+                # the hash first: most regimens are seen once, and only a regimen sighted
+                # before can be in the memo (a sighting forgotten first costs a recheck)
                 h = hash(key)
                 if sighted.get(h) is None:  # first sighting: the result is not kept
                     sighted.put(h, True)
                     key = None
+                else:
+                    done = memo.get(key)
             if done is None:
                 got = assess_record(engine, rec, w.options)
                 if isinstance(got, str):

@@ -11,6 +11,7 @@ never trusts a modified or site-supplied file.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -558,6 +559,8 @@ def _cache_read(combined: str) -> tuple[dict[str, Any], tuple[dict[str, str],
         data = path.read_bytes()
     except OSError:
         return None
+    with contextlib.suppress(OSError):  # used now: the last to be pruned
+        os.utime(path)
     try:
         key, raw, index, names = json.loads(data)
         if (key != combined or not isinstance(raw, dict) or set(raw) != set(DATA_FILES)
@@ -581,8 +584,32 @@ def _cache_write(combined: str, raw: dict[str, Any],
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         tmp.write_bytes(blob)
         os.replace(tmp, path)
-        for old in path.parent.glob("data-*.json"):  # keep the newest few data sets
-            if old != path and len(list(path.parent.glob("data-*.json"))) > 8:
-                old.unlink(missing_ok=True)
     except (OSError, ValueError):
+        return
+    _cache_prune(path.parent, path)
+
+
+CACHE_KEEP = 8
+"""Data sets the cache keeps: the most recently used (a hit refreshes a file's time)."""
+
+
+def _cache_prune(directory: Path, keep: Path) -> None:
+    """Drop all but the :data:`CACHE_KEEP` most recently used data sets (``keep`` always
+    stays), and the files of older cache formats (a newer version's files are left alone)."""
+    import re
+    suffix = f"-v{_CACHE_FORMAT}.json"
+    try:
+        ours: list[tuple[float, Path]] = []
+        for f in directory.glob("data-*"):
+            if f.name.endswith(suffix):
+                if f != keep:
+                    ours.append((f.stat().st_mtime, f))
+                continue
+            older = re.fullmatch(r"data-[0-9a-f]+-v(\d+)\.json", f.name)
+            if f.name.endswith(".marshal") or (older and int(older[1]) < _CACHE_FORMAT):
+                f.unlink(missing_ok=True)  # left by an older version: never read again
+        ours.sort(reverse=True)
+        for _, f in ours[CACHE_KEEP - 1:]:
+            f.unlink(missing_ok=True)
+    except OSError:  # another process pruned first, or the directory went away
         return
