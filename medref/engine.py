@@ -135,9 +135,9 @@ class _Outcome:
     def __init__(self, own: Found, solo: dict[str, Found]) -> None:
         self.own = own
         self.solo = solo
-        self.at: dict[int, tuple[list[Placed], list[tuple[str, str]]]] = {}
+        self.at: dict[int, tuple[list[Placed], frozenset[tuple[str, str]]]] = {}
 
-    def placed(self, i: int) -> tuple[list[Placed], list[tuple[str, str]]]:
+    def placed(self, i: int) -> tuple[list[Placed], frozenset[tuple[str, str]]]:
         """The findings at line ``i`` when every ingredient is on this line only, and the
         context values its rules needed (what, purpose)."""
         hit = self.at.get(i)
@@ -150,9 +150,10 @@ class _Outcome:
         for found, found_needs in solo.values():
             placed += [(b.key, at, b) for b, _ in found]
             wants += [(what, purpose) for what, purpose, _ in found_needs]
+        needed = frozenset(wants)
         if i < _AT_N:
-            self.at[i] = (placed, wants)
-        return placed, wants
+            self.at[i] = (placed, needed)
+        return placed, needed
 
 
 class _Slot:
@@ -462,6 +463,7 @@ class Engine:
                     groups[ing] = [i]
         findings: list[Placed] = []
         wants: list[tuple[str, str]] = []  # context values rules needed: (what, purpose)
+        wanted: list[frozenset[tuple[str, str]]] = []  # ... as the lines' cached sets
         where: list[int] = []  # ... at these lines (ascending)
         extra: set[int] = set()  # ... and these (ingredient groups, regimen checks)
         empty = ctx is EMPTY
@@ -491,7 +493,7 @@ class Engine:
             if placed:
                 findings += placed
             if placed_wants:
-                wants += placed_wants
+                wanted.append(placed_wants)
                 where.append(i)
         if multi:
             for ing, idx in groups.items():
@@ -518,18 +520,20 @@ class Engine:
                     for n in out.needs:
                         wants.append((n.what, n.purpose))
                         extra.update(n.lines)
-        if wants:
+        if wants or wanted:
             at_lines = tuple(sorted(extra.union(where))) if extra else tuple(where)
-            findings.append(self._report_needs(wants, at_lines))
+            # one set of every need (sets merge by their stored hashes: no tuple is rehashed)
+            findings.append(self._report_needs(frozenset(wants).union(*wanted), at_lines))
         findings.sort()
         mmes = [ln.mme for ln in lines if ln.mme is not None]
         mme = round(sum(mmes), 4) if mmes else None
         return Assessment(lines, findings, mme, ctx)
 
-    def _report_needs(self, wants: list[tuple[str, str]], where: tuple[int, ...]) -> Placed:
+    def _report_needs(self, wants: frozenset[tuple[str, str]], where: tuple[int, ...]
+                      ) -> Placed:
         """MR602: one finding per regimen, naming each context value not given and every
         rule that needed it (``wants``: what, purpose), at the lines ``where``."""
-        key = frozenset(wants)  # the message names the set: any order, any repeats
+        key = wants  # the message names the set: any order, any repeats
         body = self._need_bodies.get(key)
         if body is None:
             agg: dict[str, set[str]] = {}

@@ -539,6 +539,11 @@ class Knowledge(NamedTuple):
     """The ingredient id of each bit position."""
     rule_bits: Mapping[str, int]
     """For each ingredient, a bit mask of the indexes of the rules that name it."""
+    rule_sides: Mapping[str, tuple[int, int, int, int]] = MappingProxyType({})
+    """For every ingredient: its bit, then bit masks of the rules that name it, that name it
+    on side ``a`` and on side ``b`` (a group rule counts as both sides). A pair rule can fire
+    only when rules of both sides and two ingredients are present: a regimen's candidate
+    rules, before each is evaluated."""
 
     def cite(self, ids: tuple[str, ...], verified: bool = True) -> str:
         """Short citation text for source ids, marking unverified facts."""
@@ -552,6 +557,22 @@ def cite_text(sources: Mapping[str, Source], ids: tuple[str, ...], verified: boo
     parts = [sources[s].short if s in sources else s for s in ids]
     text = "; ".join(dict.fromkeys(parts))
     return text if verified or "not verified" in text else f"{text} (unverified)"
+
+
+def _rule_sides(rules: tuple[InteractionRule, ...], bits: Mapping[str, int]
+                ) -> dict[str, tuple[int, int, int, int]]:
+    """:attr:`Knowledge.rule_sides`."""
+    named: dict[str, list[int]] = {eid: [bit, 0, 0, 0] for eid, bit in bits.items()}
+    for n, r in enumerate(rules):
+        pair = r.kind == "pair"
+        for eid in r.sel_a | r.sel_b | r.sel_members | r.sel_requires:
+            t = named[eid]
+            t[1] |= 1 << n
+            if not pair or eid in r.sel_a:
+                t[2] |= 1 << n
+            if not pair or eid in r.sel_b:
+                t[3] |= 1 << n
+    return {eid: (t[0], t[1], t[2], t[3]) for eid, t in named.items()}
 
 
 # -- compiling validated JSON ---------------------------------------------------------------
@@ -853,4 +874,5 @@ def compile_knowledge(raw: Mapping[str, object]) -> Knowledge:
                      comp.policy(raw["policy.json"]),
                      MappingProxyType({k: tuple(v) for k, v in by_ing.items()}),
                      MappingProxyType(bits), bit_ids,
-                     MappingProxyType({k: sum(1 << n for n in v) for k, v in by_ing.items()}))
+                     MappingProxyType({k: sum(1 << n for n in v) for k, v in by_ing.items()}),
+                     MappingProxyType(_rule_sides(rules, bits)))

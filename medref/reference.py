@@ -595,7 +595,8 @@ CACHE_KEEP = 8
 
 def _cache_prune(directory: Path, keep: Path) -> None:
     """Drop all but the :data:`CACHE_KEEP` most recently used data sets (``keep`` always
-    stays), and the files of older cache formats (a newer version's files are left alone)."""
+    stays), and the files of older cache formats (not JSON, or JSON of an older format number;
+    a newer version's files are left alone)."""
     import re
     suffix = f"-v{_CACHE_FORMAT}.json"
     try:
@@ -606,7 +607,7 @@ def _cache_prune(directory: Path, keep: Path) -> None:
                     ours.append((f.stat().st_mtime, f))
                 continue
             older = re.fullmatch(r"data-[0-9a-f]+-v(\d+)\.json", f.name)
-            if f.name.endswith(".marshal") or (older and int(older[1]) < _CACHE_FORMAT):
+            if not f.name.endswith(".json") or (older and int(older[1]) < _CACHE_FORMAT):
                 f.unlink(missing_ok=True)  # left by an older version: never read again
         ours.sort(reverse=True)
         for _, f in ours[CACHE_KEEP - 1:]:

@@ -97,12 +97,12 @@ def test_a_cache_hit_counts_as_use(cache: Path) -> None:
 
 
 def test_files_of_older_cache_formats_are_removed_and_newer_ones_kept(cache: Path) -> None:
-    old_marshal = cache / "data-8710753abdb3e340f91e5613c48752dc-cpython-311-1.marshal"
-    old_marshal.write_bytes(b"\0")
+    old_binary = cache / "data-8710753abdb3e340f91e5613c48752dc-cpython-311-1.bin"
+    old_binary.write_bytes(b"\0")
     old_json = _fake(cache, 1, "-v0.json")
     newer = _fake(cache, 2, "-v99.json")
     unrelated = cache / "notes.txt"
     unrelated.write_text("mine")
     _load()
-    assert not old_marshal.exists() and not old_json.exists()
+    assert not old_binary.exists() and not old_json.exists()
     assert newer.exists() and unrelated.exists()

@@ -271,3 +271,27 @@ def test_item_daily_max_is_the_validators_daily_max(line: str, ctx: Context) -> 
     assert item.daily_max == pytest.approx(expected[0])
     assert item.daily_total is not None
     assert item.percent_of_max == round(100 * item.daily_total / expected[0], 1)
+
+
+# -- interaction rules over bit masks -------------------------------------------------------
+
+_KB = REF.knowledge
+_NAMED = sorted({i for r in _KB.rules
+                 for i in r.sel_a | r.sel_b | r.sel_members | r.sel_requires})
+_OTHERS = sorted(set(_KB.bits) - set(_NAMED))[:20]
+
+
+@SETTINGS
+@given(st.sets(st.sampled_from(_NAMED + _OTHERS), max_size=10))
+def test_rules_over_masks_fire_as_over_sets_and_every_firing_rule_is_a_candidate(
+        ingredients: set[str]) -> None:
+    """``mask_hits`` equals ``rule_hits`` (the set form), and ``candidates`` (the prefilter
+    the interaction check evaluates) never leaves out a rule that fires."""
+    from medref.checks.interactions import candidates, mask_hits, rule_hits
+    present, cand = candidates(_KB, ingredients)
+    assert present == sum(_KB.bits[i] for i in ingredients)
+    for n, rule in enumerate(_KB.rules):
+        hits = rule_hits(rule, frozenset(ingredients))
+        assert mask_hits(rule, present) == sum(_KB.bits[i] for i in hits), rule.id
+        if hits:
+            assert cand >> n & 1, f"{rule.id} fires on {sorted(ingredients)}: no candidate"

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from medref.checks.base import Emit, Out, RegimenCheck, RegimenView
 from medref.codes import Code
@@ -64,14 +64,7 @@ class InteractionRules(RegimenCheck):
         groups = regimen.groups
         if len(groups) < 2:
             return
-        bits, rule_bits = kb.bits, kb.rule_bits
-        present = once = twice = 0
-        for ing in groups:
-            present |= bits[ing]
-            r = rule_bits.get(ing)
-            if r:
-                twice |= once & r
-                once |= r
+        present, twice = candidates(kb, groups)
         if not twice:
             return
         rules = kb.rules
@@ -120,6 +113,23 @@ class InteractionRules(RegimenCheck):
             lines = tuple(sorted({n for i in items for n in groups[i]}))
         out.add(Emit(found.code, found.severity, items, lines, found.message, found.source,
                      found.rule))
+
+
+def candidates(kb: Knowledge, ingredients: Iterable[str]) -> tuple[int, int]:
+    """The ingredients as a bit mask (:attr:`Knowledge.bits`), and a bit mask of the rules
+    that may fire on them: those naming two of them, a pair rule only with both of its sides
+    present (:attr:`Knowledge.rule_sides`). Every rule that fires is a candidate."""
+    sides = kb.rule_sides
+    present = once = twice = side_a = side_b = 0
+    for ing in ingredients:
+        bit, r, ra, rb = sides[ing]
+        present |= bit
+        if r:
+            twice |= once & r
+            once |= r
+            side_a |= ra
+            side_b |= rb
+    return present, twice & side_a & side_b
 
 
 def _modified(fired: list[tuple[InteractionRule, int]], present: int, ctx: Context

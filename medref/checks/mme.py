@@ -3,8 +3,17 @@ regimen total against the policy's thresholds (MR305, MR306)."""
 
 from __future__ import annotations
 
+import operator
+
 from medref import dosing
-from medref.checks.base import LineCheck, Out, RegimenCheck, RegimenView, assumed_strength
+from medref.checks.base import (
+    Emit,
+    LineCheck,
+    Out,
+    RegimenCheck,
+    RegimenView,
+    assumed_strength,
+)
 from medref.codes import Code
 from medref.context import Context
 from medref.dosing import ResolvedLine
@@ -54,29 +63,29 @@ class TotalMme(RegimenCheck):
 
     def run(self, regimen: RegimenView, ctx: Context, kb: Knowledge, out: Out) -> None:
         """Sum the opioid lines' MME/day and compare with the thresholds."""
-        parts = [(i, ln) for i, ln in enumerate(regimen.lines) if ln.mme is not None]
-        if not parts:
+        lines = regimen.lines
+        at = tuple([i for i, ln in enumerate(lines) if ln.mme is not None])
+        if not at:
             return
-        total = sum(ln.mme or 0.0 for _, ln in parts)
+        opioids = tuple([lines[i] for i in at])
+        total = sum([ln.mme or 0.0 for ln in opioids])
         if total < kb.policy.mme_warning.value:
             return
         # the finding depends only on the opioid lines (their order included): remembered
         # by the lines' identity, the lines themselves kept with it (no id is reused while
         # the memo holds them)
-        key = tuple([id(ln) for _, ln in parts])
+        key = tuple(map(id, opioids))
         hit = out.memo.get(key)
-        if isinstance(hit, tuple) and all(a is b for a, (_, b) in zip(hit[0], parts,
-                                                                       strict=True)):
-            for code, severity, ids, message, src in hit[1:]:
-                out.emit(code, severity, ids, [i for i, _ in parts], message, src)
+        if (isinstance(hit, tuple) and len(hit[0]) == len(opioids)
+                and all(map(operator.is_, hit[0], opioids))):
+            for e in hit[1:]:  # the same findings, at this regimen's lines (ascending)
+                out.add(Emit(e.code, e.severity, e.items, at, e.message, e.source))
             return
         before = len(out.emits)
-        self._emit(parts, total, kb, out)
+        self._emit(list(zip(at, opioids, strict=True)), total, kb, out)
         if len(out.memo) >= MEMO_SIZE:
             out.memo.clear()
-        out.memo[key] = (tuple(ln for _, ln in parts),
-                         *[(e.code, e.severity, e.items, e.message, e.source)
-                           for e in out.emits[before:]])
+        out.memo[key] = (opioids, *out.emits[before:])
 
     @staticmethod
     def _emit(parts: list[tuple[int, ResolvedLine]], total: float, kb: Knowledge,
