@@ -522,7 +522,7 @@ class Engine:
                         extra.update(n.lines)
         if wants or wanted:
             at_lines = tuple(sorted(extra.union(where))) if extra else tuple(where)
-            # one set of every need (sets merge by their stored hashes: no tuple is rehashed)
+            # one set of every need (the lines' cached sets merge by their stored hashes)
             findings.append(self._report_needs(frozenset(wants).union(*wanted), at_lines))
         findings.sort()
         mmes = [ln.mme for ln in lines if ln.mme is not None]

@@ -539,7 +539,7 @@ class Knowledge(NamedTuple):
     """The ingredient id of each bit position."""
     rule_bits: Mapping[str, int]
     """For each ingredient, a bit mask of the indexes of the rules that name it."""
-    rule_sides: Mapping[str, tuple[int, int, int, int]] = MappingProxyType({})
+    rule_sides: Mapping[str, tuple[int, int, int, int]]
     """For every ingredient: its bit, then bit masks of the rules that name it, that name it
     on side ``a`` and on side ``b`` (a group rule counts as both sides). A pair rule can fire
     only when rules of both sides and two ingredients are present: a regimen's candidate
