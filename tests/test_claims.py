@@ -333,6 +333,22 @@ def test_an_rxnorm_style_description_keeps_every_ingredient() -> None:
     assert _ingredients(rows[0]) == {"acetaminophen": 325.0, "hydrocodone": 7.5}
 
 
+@pytest.mark.parametrize(("drug", "product"), [
+    ("HYDROCODONE-ACETAMINOPHEN 10-325 MG TAB", "hydrocodone-acetaminophen"),
+    ("OXYCODONE-ACETAMINOPHEN 5-325 MG TAB", "oxycodone-acetaminophen"),
+    ("Acetaminophen 325 MG / Hydrocodone Bitartrate 7.5 MG Oral Tablet",
+     "hydrocodone-acetaminophen"),
+    ("PERCOCET 10-325 MG TAB", "percocet"),
+    ("Acetaminophen 325 MG / Oxycodone Hydrochloride 5 MG Oral Tablet [Percocet]", "percocet"),
+])
+def test_a_generic_description_is_its_generic_product_and_a_brand_its_brand(
+        drug: str, product: str) -> None:
+    """A regression: a generic hydrocodone/APAP claim was shown as Norco (the first product
+    on file with those ingredients and amounts)."""
+    rows = _read(f"m1,2026-01-01,,{drug},30,30\n")
+    assert isinstance(rows[0], Claim) and rows[0].line.product == product
+
+
 def test_parquet_claims_equal_the_csv(tmp_path: Path) -> None:
     """The same claims as typed Parquet columns (dates, an NDC stored as a number, which
     loses its leading zeros; whole-number floats) give the same members' results as the

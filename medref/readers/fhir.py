@@ -15,6 +15,7 @@ and ``dosage.text`` is read and compared with the coded fields (MR013 when they 
 from __future__ import annotations
 
 import datetime as _dt
+import itertools
 import math
 import re
 from collections.abc import Mapping
@@ -23,7 +24,7 @@ from typing import Any, Final, NamedTuple
 from pydantic import ValidationError
 
 from medref.context import context_from_raw
-from medref.knowledge import fmt
+from medref.knowledge import Product, fmt
 from medref.readers import fhir_model as fm
 from medref.readers.lines import Lexicon, line_from_parsed, read_sig
 from medref.regimen import (
@@ -444,6 +445,12 @@ _FORMS: Final = (("transdermal system", "patch"), ("transdermal patch", "patch")
                  ("cream", "cream"), ("spray", "spray"), ("suppository", "suppository"))
 
 
+def _generic(product: Product) -> bool:
+    """A generic product line: its id is its ingredients' ids joined by hyphens
+    (``hydrocodone-acetaminophen``), not a brand (``norco``)."""
+    return product.id in {"-".join(p) for p in itertools.permutations(product.ingredients)}
+
+
 def parse_rxnorm_name(name: str) -> MedName | None:
     """Read an RxNorm clinical or branded drug name
     (``acetaminophen 325 MG / oxycodone hydrochloride 10 MG Oral Tablet [Percocet]``,
@@ -782,7 +789,8 @@ class _Reader:
     def _match_product(self, ids: list[tuple[str | None, Part]], brand: str | None
                        ) -> tuple[Any, Any] | None:
         """The product and strength whose ingredients and amounts are these parts' (the
-        brand's product first); None when no product on file has them."""
+        brand's product first; with no brand, the generic product before the brands, so a
+        generic name is not shown as a brand); None when no product on file has them."""
         if any(i is None for i, _ in ids):
             return None
         want = {i: pt.amount for i, pt in ids if i is not None}
@@ -791,7 +799,8 @@ class _Reader:
         bid = self.lex.resolve(normalize(brand)) if brand else None
         if bid is not None and bid in kb.products:
             cands.append(kb.products[bid])
-        cands += [pr for pid, pr in kb.products.items() if pid != bid]
+        others = [pr for pid, pr in kb.products.items() if pid != bid]
+        cands += others if bid is not None else sorted(others, key=lambda pr: not _generic(pr))
         for prod in cands:
             if set(prod.ingredients) != set(want) or any(pt.per_ml for _, pt in ids):
                 continue
