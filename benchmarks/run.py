@@ -196,6 +196,10 @@ def main() -> None:
     big = 5 * n
     print(f"machine: {platform.platform()}, {os.cpu_count()} cores, Python "
           f"{platform.python_version()}")
+    # which medref: this interpreter's console script, pure Python or the compiled build
+    # (README "Compiled build"); its --version says "(compiled)" for the latter
+    shown = subprocess.run([MEDREF, "--version"], capture_output=True, text=True, check=False)
+    print(f"medref under test: {MEDREF}: {shown.stdout.strip() or shown.stderr.strip()}")
     # a real install byte-compiles the package; an editable checkout under
     # PYTHONDONTWRITEBYTECODE would time the compiler instead, so compile first
     import medref

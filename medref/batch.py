@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, TextIO
+from typing import Any, NamedTuple, TextIO
 
 from medref.api import RecordResult, assess_record, check_many, check_record, engine_for
 from medref.context import Context, context_from_raw, merge
@@ -49,9 +49,9 @@ def context_from(raw: Mapping[str, Any] | None, default: Context | None = None) 
     return merge(context_from_raw(raw), default)
 
 
-@dataclass(frozen=True, slots=True)
-class ChunkOut:
-    """A processed chunk: JSONL bytes and tallies for the summary."""
+class ChunkOut(NamedTuple):
+    """A processed chunk: JSONL bytes and tallies for the summary (a named tuple: it travels
+    between processes, and a frozen dataclass compiled by mypyc cannot be rebuilt there)."""
 
     text: bytes
     records: int
@@ -177,8 +177,9 @@ def process_and_write(kind: str, payload: Any, start_line: int, seq: int) -> Chu
 def write_all(fd: int, data: bytes) -> None:
     """os.write until every byte is written."""
     view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view):]
+    done, size = 0, len(view)
+    while done < size:  # not ``while view``: compiled by mypyc, a memoryview is always true
+        done += os.write(fd, view[done:])
 
 
 def process_chunk(kind: str, payload: Any, start_line: int) -> ChunkOut:

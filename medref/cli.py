@@ -13,7 +13,7 @@ from typing import Any, NoReturn, TypeVar
 
 import click
 
-from medref._version import __version__
+from medref._version import __version__, build
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -98,7 +98,8 @@ def _version_text(data_dir: str | None = None) -> str:
     except Exception as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         data = f"data unavailable: {first}"
-    return f"medref {__version__}, {data}"
+    built = " (compiled)" if build() == "compiled" else ""
+    return f"medref {__version__}{built}, {data}"
 
 
 def _remember_data(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
@@ -559,6 +560,11 @@ def spark_cmd(input_path: str, output: str, master: str | None, fail_on: str,
                                                              "false")
     if master is not None:
         builder = builder.master(master).config("spark.ui.enabled", "false")
+    here = master.startswith("local") if master else "PYSPARK_GATEWAY_PORT" not in os.environ
+    if here and not os.environ.get("PYSPARK_PYTHON"):
+        # local mode (not under spark-submit): the workers run this interpreter, and so this
+        # medref (compiled or not), rather than whichever python3 is first on PATH
+        builder = builder.config("spark.pyspark.python", sys.executable)
     session = builder.getOrCreate()
     session.sparkContext.setLogLevel("ERROR")
     data = str(ref.info.path) if data_dir else None

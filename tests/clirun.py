@@ -12,9 +12,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 MEDREF = [sys.executable, "-m", "medref"]
 
+INSTALLED = os.environ.get("MEDREF_TEST_BUILD") == "compiled"
+"""The suite tests the installed, compiled medref rather than this checkout (``.ci/run``'s
+second stage sets ``MEDREF_TEST_BUILD=compiled`` and ``PYTHONSAFEPATH=1``; conftest.py checks
+that the medref imported is the compiled one). Subprocesses then get no checkout on their path."""
+
 
 def with_root(env: Mapping[str, str]) -> dict[str, str]:
     """``env`` with the repository first on PYTHONPATH."""
     out = dict(env)
+    if INSTALLED:
+        return out
     out["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), out.get("PYTHONPATH", "")) if p)
     return out

@@ -24,3 +24,28 @@ settings.load_profile("medref")
 # tests never read a cache another run left behind and never write to the user's.
 if "MEDREF_CACHE_DIR" not in os.environ:
     os.environ["MEDREF_CACHE_DIR"] = tempfile.mkdtemp(prefix="medref-test-cache-")
+
+# Which medref this run tests: the checkout (pure Python), or with MEDREF_TEST_BUILD=compiled the
+# installed mypyc build (.ci/run's second stage). A compiled run that imports the checkout, or an
+# uncompiled install, would pass without testing what it claims to: it stops at once.
+_WANT = os.environ.get("MEDREF_TEST_BUILD", "checkout")
+
+
+def pytest_report_header() -> str:
+    import medref
+    from medref._version import build
+    return f"medref under test: {os.path.dirname(medref.__file__ or '')} ({build()})"
+
+
+def pytest_configure() -> None:
+    if _WANT != "compiled":
+        return
+    import pytest
+
+    import medref
+    from medref._version import build
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    where = os.path.abspath(medref.__file__ or "")
+    if where.startswith(root + os.sep) or build() != "compiled":
+        raise pytest.UsageError(f"MEDREF_TEST_BUILD=compiled, but medref is {build()} from "
+                                f"{where} (install the compiled build; set PYTHONSAFEPATH=1)")

@@ -57,8 +57,6 @@ from click.testing import CliRunner
 from clirun import MEDREF, with_root
 from conftest import HANG_SECONDS
 
-import medref._batch_cli
-import medref.readers.files
 from medref.cli import cli
 
 CATALOGUE = Path(__file__).parent / "catalogue" / "cases.json"
@@ -412,8 +410,9 @@ def _simulate_permission_denied(monkeypatch: pytest.MonkeyPatch, target: Path) -
             raise PermissionError(13, "Permission denied", str(file))
         return real_open(file, *args, **kwargs)
 
-    monkeypatch.setattr(medref.readers.files, "open", fake_open, raising=False)
-    monkeypatch.setattr(medref._batch_cli, "open", fake_open, raising=False)
+    # builtins, not the reading modules' globals: compiled (mypyc), a module looks ``open`` up
+    # in builtins, so a module-level patch would not reach it
+    monkeypatch.setattr(builtins, "open", fake_open)
 
 
 def _describe(out: Outcome) -> str:

@@ -293,3 +293,16 @@ def test_line_numbers_past_999_are_not_wrapped(tmp_path: Any) -> None:
     table = out.output.split("\nFindings")[0].splitlines()
     assert [ln.split()[:2] for ln in table[-3:]] == [
         ["999", "zzqx998"], ["1000", "zzqx999"], ["1001", "zzqx1000"]], table[-6:]
+
+
+def test_version_names_a_compiled_build_and_only_that() -> None:
+    """``--version`` says "(compiled)" exactly when the engine is a compiled module, and the
+    suite's own build setting agrees with what is imported."""
+    import os
+
+    import medref.engine
+    from medref._version import build
+    compiled = not (medref.engine.__file__ or "").endswith(".py")
+    assert build() == ("compiled" if compiled else "python")
+    assert ("(compiled)" in run("--version").stdout) is compiled
+    assert compiled is (os.environ.get("MEDREF_TEST_BUILD") == "compiled")

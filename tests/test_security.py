@@ -26,7 +26,8 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from clirun import MEDREF, with_root
+from clirun import INSTALLED, MEDREF, with_root
+from clirun import ROOT as CHECKOUT
 from conftest import HANG_SECONDS
 
 import medref
@@ -202,7 +203,7 @@ def test_installed_cli_works_offline_in_subprocesses(tmp_path: Path) -> None:
     (site / "sitecustomize.py").write_text(textwrap.dedent(SITECUSTOMIZE), encoding="utf-8")
     mark = tmp_path / "network-attempts.txt"
     env = {k: v for k, v in os.environ.items() if not k.startswith("MEDREF_")}
-    env["PYTHONPATH"] = os.pathsep.join([str(site), str(ROOT)])
+    env["PYTHONPATH"] = os.pathsep.join([str(site), *([] if INSTALLED else [str(ROOT)])])
     env["MEDREF_TEST_NET_MARK"] = str(mark)
     probe = subprocess.run([sys.executable, "-c", "import socket; socket.socket()"], env=env,
                            capture_output=True, text=True, timeout=HANG_SECONDS)
@@ -424,7 +425,7 @@ def test_batch_subprocess_creates_only_its_output(tmp_path: Path) -> None:
 @pytest.fixture(scope="module")
 def big_jsonl(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("big") / "big.jsonl"
-    script = ROOT / "benchmarks" / "make_regimens.py"
+    script = CHECKOUT / "benchmarks" / "make_regimens.py"
     with path.open("w", encoding="utf-8") as fh:
         subprocess.run([sys.executable, str(script), "--records", "200000", "--seed", "1"],
                        stdout=fh, check=True, timeout=HANG_SECONDS)

@@ -83,6 +83,7 @@ def test_a_dataframe_of_regimens_with_context_columns() -> None:
     import medref
     from medref import spark as ms
     session = (SparkSession.builder.master("local[2]").appName("medref-test")
+               .config("spark.pyspark.python", sys.executable)
                .config("spark.ui.enabled", "false")
                .config("spark.ui.showConsoleProgress", "false").getOrCreate())
     try:

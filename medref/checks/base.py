@@ -17,6 +17,8 @@ import enum
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import ClassVar, NamedTuple
 
+from mypy_extensions import mypyc_attr
+
 from medref.codes import Code
 from medref.context import Context
 from medref.dosing import DoseFacts, ResolvedLine
@@ -120,6 +122,9 @@ class RegimenView(NamedTuple):
     groups: Mapping[str, Sequence[int]]
 
 
+# The check bases are the extension point (docs/ARCHITECTURE.md): where medref is compiled with
+# mypyc, a check written in plain Python must still be able to subclass them.
+@mypyc_attr(allow_interpreted_subclasses=True)
 class Check:
     """Base of every check: a name, a scope, the codes it emits and the fields it reads."""
 
@@ -129,6 +134,7 @@ class Check:
     reads: ClassVar[frozenset[str]] = frozenset()
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)
 class LineCheck(Check):
     """A check of one line (its findings are on that line, index 0)."""
 
@@ -143,6 +149,7 @@ class LineCheck(Check):
         raise NotImplementedError
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)
 class IngredientCheck(Check):
     """A check of every line that carries one ingredient."""
 
@@ -164,6 +171,7 @@ class IngredientCheck(Check):
         raise NotImplementedError
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)
 class RegimenCheck(Check):
     """A check of the whole regimen (lines are absolute; not cached)."""
 

@@ -266,7 +266,8 @@ def _element_lines(text: str) -> list[int]:
 
 # -- JSONL -----------------------------------------------------------------------------------
 
-_BAD_BYTES = re.compile("[\udc80-\udcff]")
+# lone surrogates, written with chr(): mypyc takes no surrogate code points in string literals
+_BAD_BYTES = re.compile("[" + chr(0xDC80) + "-" + chr(0xDCFF) + "]")
 
 
 def record_from_text(text: str, n: int) -> Record | None:
