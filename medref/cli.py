@@ -563,8 +563,10 @@ def spark_cmd(input_path: str, output: str, master: str | None, fail_on: str,
     here = master.startswith("local") if master else "PYSPARK_GATEWAY_PORT" not in os.environ
     if here and not os.environ.get("PYSPARK_PYTHON"):
         # local mode (not under spark-submit): the workers run this interpreter, and so this
-        # medref (compiled or not), rather than whichever python3 is first on PATH
-        builder = builder.config("spark.pyspark.python", sys.executable)
+        # medref (compiled or not), rather than whichever python3 is first on PATH (PySpark
+        # reads the variable when the context starts; the spark.pyspark.python setting is
+        # spark-submit's and does not reach workers started from here)
+        os.environ["PYSPARK_PYTHON"] = sys.executable
     session = builder.getOrCreate()
     session.sparkContext.setLogLevel("ERROR")
     data = str(ref.info.path) if data_dir else None

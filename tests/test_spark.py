@@ -83,7 +83,6 @@ def test_a_dataframe_of_regimens_with_context_columns() -> None:
     import medref
     from medref import spark as ms
     session = (SparkSession.builder.master("local[2]").appName("medref-test")
-               .config("spark.pyspark.python", sys.executable)
                .config("spark.ui.enabled", "false")
                .config("spark.ui.showConsoleProgress", "false").getOrCreate())
     try:
@@ -139,3 +138,28 @@ def test_a_csv_through_spark_equals_batch(tmp_path: Path) -> None:
         got = [{f: r[f] for f in FIELDS} for r in rows if r["line"] == summary[k]["line"]]
         assert got == [{f: x[f] for f in FIELDS} for x in batch[k]["findings"]]
     assert any(f["code"] == "MR601" for f in batch[0]["findings"])
+
+
+def test_local_workers_run_the_commands_interpreter(tmp_path: Path) -> None:
+    """medref spark in local mode starts its Python workers with the interpreter running the
+    command, not the first python3 on PATH (here a decoy that cannot run a worker): from a venv
+    that is not activated, the workers could otherwise not import medref, or ran another
+    build."""
+    import os
+    decoys = tmp_path / "bin"
+    decoys.mkdir()
+    for name in ("python3", "python"):
+        decoy = decoys / name
+        decoy.write_text("#!/bin/sh\necho 'decoy python3 ran' >&2\nexit 3\n", encoding="utf-8")
+        decoy.chmod(0o755)
+    src = tmp_path / "r.jsonl"
+    src.write_text(json.dumps({"id": "a", "items": ["ibuprofen 400 mg tid"]}) + "\n",
+                   encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if k != "PYSPARK_PYTHON"}
+    env["PATH"] = os.pathsep.join([str(decoys), env.get("PATH", "")])
+    s = subprocess.run([sys.executable, "-m", "medref", "spark", str(src), "-o",
+                        str(tmp_path / "out"), "--master", "local[1]"], env=env,
+                       capture_output=True, text=True, timeout=HANG)
+    assert s.returncode == 1, s.stderr[-3000:]  # ibuprofen's bone-healing warning
+    summary = pq.read_table(tmp_path / "out" / "summary").to_pylist()
+    assert [r["id"] for r in summary] == ["a"] and summary[0]["error"] is None
