@@ -7,6 +7,7 @@ PySpark; the skip says so loudly.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -145,7 +146,6 @@ def test_local_workers_run_the_commands_interpreter(tmp_path: Path) -> None:
     command, not the first python3 on PATH (here a decoy that cannot run a worker): from a venv
     that is not activated, the workers could otherwise not import medref, or ran another
     build."""
-    import os
     decoys = tmp_path / "bin"
     decoys.mkdir()
     for name in ("python3", "python"):
