@@ -81,7 +81,7 @@ class Worker:
     """Records checked since the last full garbage collection (see :func:`_settle`)."""
 
 
-REGIMEN_MEMO = 1_024
+REGIMEN_MEMO = 512
 """Regimens a batch process remembers per generation (two generations; a regimen that recurs
 is written from memory, byte for byte what checking it again would give)."""
 

@@ -62,8 +62,12 @@ NEED_LABELS = {"age": "age (--age)", "crcl": "creatinine clearance (--crcl or --
                                   "--not-opioid-tolerant)"}
 
 CACHE_SIZE = 2_000
-"""Distinct items an engine remembers (the memo is cleared when full); ingredient groups (lines
-sharing an ingredient) are remembered 4 x as many per generation (two generations)."""
+"""Distinct items an engine remembers (the memo is cleared when full). The other memos are
+sized from it, each in two generations: line outcomes (an item under one context key) as many
+per generation over all items, ingredient groups (lines sharing an ingredient) half as many,
+finding bodies as many, MR602 bodies a quarter. Together they bound the memory of a long run
+whatever its input (a batch of 1,000,000 records stays within ~1.2x the peak of 10,000;
+larger memos bought no speed: README "Performance")."""
 _OUTCOMES_PER_SLOT = 64
 _AT_N = 64
 _AT = tuple((i,) for i in range(_AT_N))
@@ -125,43 +129,32 @@ class _Outcome:
     """A line's check outcome under one context key: its line checks' findings (``own``) and
     each ingredient's checks for when the line is that ingredient's only line (``solo``).
 
-    ``at`` keeps, per position in a regimen, the findings and needs placed at that line for
-    the usual case (each of its ingredients on no other line): built once, then a regimen
-    takes them as they are.
+    For the usual case (each of its ingredients on no other line) ``bodies`` holds every
+    finding of both, and ``needed`` the context values their rules needed (what, purpose): a
+    regimen places them at the line's position. (Keeping them placed per position was no
+    faster compiled and held most of a long batch's memory.)
     """
 
-    __slots__ = ("at", "own", "solo")
+    __slots__ = ("bodies", "needed", "own", "solo")
 
     def __init__(self, own: Found, solo: dict[str, Found]) -> None:
         self.own = own
         self.solo = solo
-        self.at: dict[int, tuple[list[Placed], frozenset[tuple[str, str]]]] = {}
-
-    def placed(self, i: int) -> tuple[list[Placed], frozenset[tuple[str, str]]]:
-        """The findings at line ``i`` when every ingredient is on this line only, and the
-        context values its rules needed (what, purpose)."""
-        hit = self.at.get(i)
-        if hit is not None:
-            return hit
-        at: tuple[int, ...] = _AT[i] if i < _AT_N else (i,)
-        (own, own_needs), solo = self.own, self.solo
-        placed: list[Placed] = [(b.key, at, b) for b, _ in own]
-        wants = [(what, purpose) for what, purpose, _ in own_needs]
+        bodies = [b for b, _ in own[0]]
+        wants = [(what, purpose) for what, purpose, _ in own[1]]
         for found, found_needs in solo.values():
-            placed += [(b.key, at, b) for b, _ in found]
+            bodies += [b for b, _ in found]
             wants += [(what, purpose) for what, purpose, _ in found_needs]
-        needed = frozenset(wants)
-        if i < _AT_N:
-            self.at[i] = (placed, needed)
-        return placed, needed
+        self.bodies: tuple[FindingBody, ...] = tuple(bodies)
+        self.needed: frozenset[tuple[str, str]] = frozenset(wants)
 
 
 class _Slot:
     """One distinct item: the line resolved, and its check outcomes by context key (and, by
     identity, for the empty context and for the last context it was checked with)."""
 
-    __slots__ = ("cache_key", "empty", "ingredients", "key", "last", "last_ctx", "outcomes",
-                 "resolved")
+    __slots__ = ("cache_key", "empty", "ingredients", "key", "last", "last_ctx", "older",
+                 "outcomes", "resolved")
 
     def __init__(self, cache_key: Hashable, resolved: ResolvedLine) -> None:
         self.cache_key = cache_key
@@ -169,6 +162,7 @@ class _Slot:
         self.ingredients = resolved.ingredient_ids
         self.key: KeyFn | None = None
         self.outcomes: dict[Hashable, _Outcome] = {}
+        self.older: dict[Hashable, _Outcome] | None = None  # the previous generation
         self.empty: _Outcome | None = None
         self.last_ctx: Context | None = None
         self.last: _Outcome | None = None
@@ -248,12 +242,14 @@ class Engine:
         self._owned = {id(c): frozenset(code.code for code in c.codes) for c in self.checks}
         self._cache_size = cache_size
         self._slots: dict[Hashable, _Slot] = {}
-        self._groups: Generations[Hashable, _Group] = Generations(4 * cache_size)
+        self._groups: Generations[Hashable, _Group] = Generations(max(1, cache_size // 2))
         self._bodies: Generations[tuple[object, ...], FindingBody] = Generations(
-            8 * CACHE_SIZE)
+            max(1, cache_size))
+        self._budget = cache_size
+        self._stored = 0  # line outcomes kept, over every slot
         self._views: dict[tuple[Context, frozenset[str]], Context] = {}
         self._need_bodies: Generations[frozenset[tuple[str, str]], FindingBody] = Generations(
-            CACHE_SIZE)
+            max(1, cache_size // 4))
         self._memos: dict[int, dict[Hashable, object]] = {id(c): {} for c in self.checks}
         self._ing_keys: dict[str, KeyFn | None] = {}
         self._ing_relevant: dict[str, tuple[IngredientCheck, ...]] = {}
@@ -308,6 +304,7 @@ class Engine:
         if self._cache_size and key is not None:
             if len(self._slots) >= self._cache_size:
                 self._slots.clear()
+                self._stored = 0
             self._slots[key] = slot
         return slot
 
@@ -395,19 +392,38 @@ class Engine:
         k = slot.key(ctx) if slot.key is not None else None
         hit = slot.outcomes.get(k)
         if hit is None:
-            own = self._run_line(slot.resolved, ctx)
-            solo = {ing: self._run_group(self._solo_group(slot.resolved, ing), ctx)
-                    for ing in slot.ingredients}
-            hit = _Outcome(own, solo)
+            older = slot.older
+            hit = older.pop(k, None) if older is not None else None
+            if hit is None:
+                own = self._run_line(slot.resolved, ctx)
+                solo = {ing: self._run_group(self._solo_group(slot.resolved, ing), ctx)
+                        for ing in slot.ingredients}
+                hit = _Outcome(own, solo)
             if self._cache_size:
-                if len(slot.outcomes) >= _OUTCOMES_PER_SLOT:
-                    slot.outcomes.clear()
-                slot.outcomes[k] = hit
+                self._keep(slot, k, hit)
         if ctx is EMPTY:
             slot.empty = hit
         else:
             slot.last_ctx, slot.last = ctx, hit
         return hit
+
+    def _keep(self, slot: _Slot, k: Hashable, hit: _Outcome) -> None:
+        """Remember a line outcome. The budget counts every slot's outcomes together, so no
+        mix of items and contexts grows memory past it: when it is spent, each slot's
+        outcomes become its previous generation (an outcome used again moves back; the rest
+        go at the next turn), at most two budgets in all."""
+        if self._stored >= self._budget:
+            for s in self._slots.values():
+                if s.outcomes:
+                    s.older, s.outcomes = s.outcomes, {}
+                else:
+                    s.older = None
+            self._stored = 0
+        elif len(slot.outcomes) >= _OUTCOMES_PER_SLOT:
+            self._stored -= len(slot.outcomes)
+            slot.outcomes.clear()
+        slot.outcomes[k] = hit
+        self._stored += 1
 
     def _group_outcome(self, ing: str, slots: list[_Slot], ctx: Context) -> Found:
         gkey = (ing, tuple([s.cache_key for s in slots]))
@@ -488,12 +504,11 @@ class Engine:
                     wants += mine
                     where.append(i)
                 continue
-            hit = o.at.get(i)
-            placed, placed_wants = hit if hit is not None else o.placed(i)
-            if placed:
-                findings += placed
-            if placed_wants:
-                wanted.append(placed_wants)
+            if o.bodies:
+                at = _AT[i] if i < _AT_N else (i,)
+                findings += [(b.key, at, b) for b in o.bodies]
+            if o.needed:
+                wanted.append(o.needed)
                 where.append(i)
         if multi:
             for ing, idx in groups.items():

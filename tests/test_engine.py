@@ -102,6 +102,40 @@ def test_cached_results_equal_fresh_results(recs: list[tuple[list[object], Conte
         assert _findings(warm, items, ctx) == _findings(cold, items, ctx)
 
 
+def _kept(engine: Engine) -> int:
+    """Line outcomes an engine holds, over every item and both generations."""
+    return sum(len(s.outcomes) + len(s.older or ()) for s in engine._slots.values())
+
+
+@settings(max_examples=100)
+@given(st.lists(st.tuples(st.lists(st.sampled_from(LINES), min_size=1, max_size=8), CONTEXTS),
+                min_size=1, max_size=12))
+def test_small_memos_turn_over_and_still_give_fresh_results(
+        recs: list[tuple[list[object], Context]]) -> None:
+    """With memos far smaller than the work (three items), every memo turns over again and
+    again: the results still equal an engine without caches, and the line outcomes kept never
+    exceed two budgets (what bounds a long batch's memory)."""
+    small = Engine(REF, cache_size=3)
+    cold = Engine(REF, cache_size=0)
+    for items, ctx in recs:
+        assert _findings(small, items, ctx) == _findings(cold, items, ctx)
+        assert _kept(small) <= 2 * 3
+
+
+def test_line_outcomes_stay_within_two_budgets_over_many_contexts() -> None:
+    """One engine, 16 items under 19 x 6 contexts (far more outcomes than its budget of 16):
+    what it keeps stays within two budgets, and what it answers equals a fresh engine."""
+    items: list[object] = [line for line in LINES if isinstance(line, str)][:16]
+    engine, cold = Engine(REF, cache_size=16), Engine(REF, cache_size=0)
+    most = 0
+    for age in [None, 0, 3, 4, 5, 8, 9, 13, 14, 18, 19, 50, 51, 64, 65, 75, 76, 95, 120]:
+        for weeks in (None, 3, 12, 25.9, 26, 60):
+            ctx = Context(age=age, weeks_since_surgery=weeks)
+            assert _findings(engine, items, ctx) == _findings(cold, items, ctx), ctx
+            most = max(most, _kept(engine))
+    assert 16 < most <= 2 * 16  # it did turn over, and never held more
+
+
 def test_cached_results_across_every_age_band_and_window_boundary() -> None:
     """Ages and weeks on both sides of every upper-intake band, age limit and the NSAID
     window, one after another on one engine, give what a cache-less engine gives."""

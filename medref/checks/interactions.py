@@ -17,7 +17,7 @@ MR303 = Code("MR303", "interaction", ("info", "warning", "error"),
 MR304 = Code("MR304", "administration", ("info", "warning"),
              "An administration-timing rule (rule in interactions.json).")
 
-MEMO_SIZE = 4_096
+MEMO_SIZE = 1_024
 """Findings remembered per problem and drug set, in two generations: when the current one is
 full it replaces the previous one (memory stays flat; findings still in use are kept)."""
 _PREVIOUS = ("previous generation",)

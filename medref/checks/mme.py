@@ -51,7 +51,7 @@ class LineMme(LineCheck):
                      "line); the opioid total is incomplete")
 
 
-MEMO_SIZE = 4_096
+MEMO_SIZE = 1_024
 """Opioid line sets whose MME finding is remembered (cleared when full)."""
 
 
