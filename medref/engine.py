@@ -9,12 +9,13 @@ check for its scope and, per subject, a context key (:mod:`medref.checks.base`),
   usual case), per context key;
 - per ingredient on several lines: that ingredient's checks over those lines, per context key.
 
-A line's outcome also keeps, per position in a regimen, its findings placed at that line (a
-regimen then extends its list with them), and is found for the empty context and for the
-last context object by identity before any key is computed. Regimen checks (interactions,
+A line's outcome also keeps its findings for the usual case as one tuple (a regimen places
+them at the line's position), and is found for the empty context and for the last context
+object by identity before any key is computed. Regimen checks (interactions,
 duplicates, the MME total) run every time (the interaction rules keep their findings per
-problem and drug set in their own memo). Caches are bounded (the group and finding memos in
-two generations: what is still used survives a turnover) and belong to the engine instance
+problem and drug set in their own memo). Caches are bounded (line outcomes under one budget over
+all items, and the group and finding memos, in two generations: what is still used survives
+a turnover; see :data:`CACHE_SIZE`) and belong to the engine instance
 (none is module state); a cached result is reused only for a context whose declared key is
 equal, and checks are given a context holding only the fields they declare, so a cache
 cannot serve a stale answer.
@@ -66,8 +67,8 @@ CACHE_SIZE = 2_000
 sized from it, each in two generations: line outcomes (an item under one context key) as many
 per generation over all items, ingredient groups (lines sharing an ingredient) half as many,
 finding bodies as many, MR602 bodies a quarter. Together they bound the memory of a long run
-whatever its input (a batch of 1,000,000 records stays within ~1.2x the peak of 10,000;
-larger memos bought no speed: README "Performance")."""
+whatever its input: a batch of 1,000,000 generated records peaks at 1.15x the memory of 10,000,
+and the 4x-8x larger memos before were no faster (README "Performance")."""
 _OUTCOMES_PER_SLOT = 64
 _AT_N = 64
 _AT = tuple((i,) for i in range(_AT_N))
