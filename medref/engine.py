@@ -64,8 +64,8 @@ NEED_LABELS = {"age": "age (--age)", "crcl": "creatinine clearance (--crcl or --
 
 CACHE_SIZE = 2_000
 """Distinct items an engine remembers (the memo is cleared when full). The other memos are
-sized from it, each in two generations: line outcomes (an item under one context key) as many
-per generation over all items, ingredient groups (lines sharing an ingredient) half as many,
+sized from it, each in two generations: line outcomes (an item under one context key, over
+all items) as many per generation, ingredient groups (lines sharing an ingredient) half as many,
 finding bodies as many, MR602 bodies a quarter. Together they bound the memory of a long run
 whatever its input: a batch of 1,000,000 generated records peaks at 1.15x the memory of 10,000,
 and the 4x-8x larger memos before were no faster (README "Performance")."""
@@ -151,19 +151,17 @@ class _Outcome:
 
 
 class _Slot:
-    """One distinct item: the line resolved, and its check outcomes by context key (and, by
-    identity, for the empty context and for the last context it was checked with)."""
+    """One distinct item: the line resolved, and its check outcomes by identity for the empty
+    context and for the last context it was checked with (by context key: the engine's
+    ``_outcomes``)."""
 
-    __slots__ = ("cache_key", "empty", "ingredients", "key", "last", "last_ctx", "older",
-                 "outcomes", "resolved")
+    __slots__ = ("cache_key", "empty", "ingredients", "key", "last", "last_ctx", "resolved")
 
     def __init__(self, cache_key: Hashable, resolved: ResolvedLine) -> None:
         self.cache_key = cache_key
         self.resolved = resolved
         self.ingredients = resolved.ingredient_ids
         self.key: KeyFn | None = None
-        self.outcomes: dict[Hashable, _Outcome] = {}
-        self.older: dict[Hashable, _Outcome] | None = None  # the previous generation
         self.empty: _Outcome | None = None
         self.last_ctx: Context | None = None
         self.last: _Outcome | None = None
@@ -246,8 +244,8 @@ class Engine:
         self._groups: Generations[Hashable, _Group] = Generations(max(1, cache_size // 2))
         self._bodies: Generations[tuple[object, ...], FindingBody] = Generations(
             max(1, cache_size))
-        self._budget = cache_size
-        self._stored = 0  # line outcomes kept, over every slot
+        self._outcomes: Generations[tuple[_Slot, Hashable], _Outcome] = Generations(
+            max(1, cache_size))
         self._views: dict[tuple[Context, frozenset[str]], Context] = {}
         self._need_bodies: Generations[frozenset[tuple[str, str]], FindingBody] = Generations(
             max(1, cache_size // 4))
@@ -305,7 +303,6 @@ class Engine:
         if self._cache_size and key is not None:
             if len(self._slots) >= self._cache_size:
                 self._slots.clear()
-                self._stored = 0
             self._slots[key] = slot
         return slot
 
@@ -391,40 +388,19 @@ class Engine:
 
     def _line_outcome(self, slot: _Slot, ctx: Context) -> _Outcome:
         k = slot.key(ctx) if slot.key is not None else None
-        hit = slot.outcomes.get(k)
+        hit = self._outcomes.get((slot, k))
         if hit is None:
-            older = slot.older
-            hit = older.pop(k, None) if older is not None else None
-            if hit is None:
-                own = self._run_line(slot.resolved, ctx)
-                solo = {ing: self._run_group(self._solo_group(slot.resolved, ing), ctx)
-                        for ing in slot.ingredients}
-                hit = _Outcome(own, solo)
+            own = self._run_line(slot.resolved, ctx)
+            solo = {ing: self._run_group(self._solo_group(slot.resolved, ing), ctx)
+                    for ing in slot.ingredients}
+            hit = _Outcome(own, solo)
             if self._cache_size:
-                self._keep(slot, k, hit)
+                self._outcomes.put((slot, k), hit)
         if ctx is EMPTY:
             slot.empty = hit
         else:
             slot.last_ctx, slot.last = ctx, hit
         return hit
-
-    def _keep(self, slot: _Slot, k: Hashable, hit: _Outcome) -> None:
-        """Remember a line outcome. The budget counts every slot's outcomes together, so no
-        mix of items and contexts grows memory past it: when it is spent, each slot's
-        outcomes become its previous generation (an outcome used again moves back; the rest
-        go at the next turn), at most two budgets in all."""
-        if self._stored >= self._budget:
-            for s in self._slots.values():
-                if s.outcomes:
-                    s.older, s.outcomes = s.outcomes, {}
-                else:
-                    s.older = None
-            self._stored = 0
-        elif len(slot.outcomes) >= _OUTCOMES_PER_SLOT:
-            self._stored -= len(slot.outcomes)
-            slot.outcomes.clear()
-        slot.outcomes[k] = hit
-        self._stored += 1
 
     def _group_outcome(self, ing: str, slots: list[_Slot], ctx: Context) -> Found:
         gkey = (ing, tuple([s.cache_key for s in slots]))

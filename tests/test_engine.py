@@ -104,7 +104,7 @@ def test_cached_results_equal_fresh_results(recs: list[tuple[list[object], Conte
 
 def _kept(engine: Engine) -> int:
     """Line outcomes an engine holds, over every item and both generations."""
-    return sum(len(s.outcomes) + len(s.older or ()) for s in engine._slots.values())
+    return len(engine._outcomes.cur) + len(engine._outcomes.prev)
 
 
 @settings(max_examples=100)
