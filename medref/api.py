@@ -135,13 +135,35 @@ def assess_record(engine: Engine, rec: Record, options: Context | None
     """Check one readable record: the assessment and the context sources, or a one-line
     reason it failed."""
     try:
-        ctx = merge(rec.context, options)
-        return (engine.assess(rec.items, ctx, item_lines=rec.item_lines),
-                sources(rec.context, options))
+        ctx, srcs = merged(rec.context, options)
+        return engine.assess(rec.items, ctx, item_lines=rec.item_lines), dict(srcs)
     except MedrefError as exc:
         return str(exc).splitlines()[0]
     except RecursionError:
         return "record nested too deeply"
+
+
+_MERGED: dict[tuple[int, int], tuple[Context | None, Context | None, Context,
+                                      dict[str, str | None]]] = {}
+_MERGED_MAX = 256
+
+
+def merged(own: Context | None, options: Context | None
+           ) -> tuple[Context, dict[str, str | None]]:
+    """:func:`~medref.context.merge` and :func:`~medref.context.sources` of a record's own
+    context and the caller's options, remembered for the last few pairs of objects (a batch
+    passes the same few objects again and again: no context, or one read from the same text,
+    see :func:`medref.readers.records.record_from_obj`). The sources dict is shared: copy it
+    before handing it on."""
+    key = (id(own), id(options))
+    hit = _MERGED.get(key)
+    if hit is not None and hit[0] is own and hit[1] is options:  # the objects, alive in it
+        return hit[2], hit[3]
+    ctx, srcs = merge(own, options), sources(own, options)
+    if len(_MERGED) >= _MERGED_MAX:
+        _MERGED.clear()
+    _MERGED[key] = (own, options, ctx, srcs)
+    return ctx, srcs
 
 
 def check_record(rec: Record, reference: Reference | None = None,

@@ -355,8 +355,12 @@ class Ingredient(NamedTuple):
                     or u.when.max_age >= 19] or uls
         if not band:
             return None
-        best = min(band, key=lambda u: self.convert(u.amount, u.unit or target, target))
-        return self.convert(best.amount, best.unit or target, target), best
+        found: tuple[float, Limit] | None = None
+        for u in band:  # the lowest (the first of equals)
+            amount = self.convert(u.amount, u.unit or target, target)
+            if found is None or amount < found[0]:
+                found = (amount, u)
+        return found
 
     def daily_max(self, route: str | None, ctx: Context, unit: str | None = None,
                   formulation: str | None = None) -> tuple[float, Limit] | None:
@@ -402,6 +406,15 @@ class Component(NamedTuple):
     salt: str | None = None
 
 
+def _largest(comps: list[Component]) -> Component:
+    """The component with the largest amount (the first of equals, as ``max``)."""
+    best = comps[0]
+    for c in comps[1:]:
+        if c.amount > best.amount:
+            best = c
+    return best
+
+
 class Strength(NamedTuple):
     """A marketed strength of a product."""
 
@@ -437,15 +450,14 @@ class Product(NamedTuple):
     @property
     def marketed(self) -> tuple[Strength, ...]:
         """The strengths still marketed (not legacy)."""
-        return tuple(s for s in self.strengths if not s.legacy)
+        return tuple([s for s in self.strengths if not s.legacy])
 
     def strongest(self) -> Strength:
         """The marketed strength with the most of every ingredient (component-wise largest;
         what a line naming no strength is checked at)."""
         best = self.marketed
-        comps = tuple(
-            max((s.components[i] for s in best), key=lambda c: c.amount)
-            for i in range(len(self.ingredients)))
+        comps = tuple([_largest([s.components[i] for s in best])
+                       for i in range(len(self.ingredients))])
         label = "/".join(fmt(c.written) for c in comps)
         match = [s for s in best if s.components == comps]
         return match[0] if match else Strength(label, comps)

@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from medref import Context, check, check_many
-from medref.api import engine_for
+from medref.api import check_record, engine_for
 from medref.batch import Record, read_jsonl
 from medref.cli import cli
 
@@ -339,3 +339,58 @@ def test_jsonl_lines_are_read_as_json_loads_reads_them(text: str, tail: str) -> 
         except ValueError as exc:
             return type(exc).__name__, str(exc)
     assert outcome(_loads, text + tail) == outcome(json.loads, text + tail)
+
+
+# -- contexts read once per distinct text ------------------------------------------------------
+
+_CONTEXT_VALUES = st.one_of(
+    st.none(), st.booleans(), st.integers(-5, 300), st.floats(-1.0, 300.0),
+    st.sampled_from(["", "70", "70.5", "yes", "no", "true", "-0", "abc", " 80 "]))
+
+
+@settings(max_examples=300, deadline=None)
+@example(raws=[{"weight": 0.0}, {"weight": -0.0}, {"age": 1}, {"age": True}])
+@given(raws=st.lists(st.dictionaries(
+    st.sampled_from(["age", "crcl", "weight", "egfr", "hepatic_impairment",
+                     "opioid_tolerant", "weeks_since_surgery", "bogus"]),
+    _CONTEXT_VALUES, max_size=3), min_size=1, max_size=12))
+def test_a_remembered_context_is_the_one_reading_it_again_gives(
+        raws: list[dict[str, object]]) -> None:
+    """Read twice in a row (the second from memory), every raw context gives what the plain
+    reader gives: the same context or the same error; 1 and True, 0.0 and -0.0 kept apart."""
+    from medref.context import context_from_raw
+    from medref.readers.records import record_from_obj
+    for raw in raws + raws:
+        rec = record_from_obj({"id": "r", "items": ["ibuprofen 400 mg tid"],
+                               "context": raw}, 1)
+        try:
+            want = context_from_raw(raw)
+        except ValueError as exc:
+            assert rec.error == str(exc)
+            continue
+        assert rec.error is None
+        assert rec.context == want
+        if want is not None:
+            assert json.dumps(rec.context.to_dict()) == json.dumps(want.to_dict())
+            assert {k: type(v) for k, v in rec.context.to_dict().items()} == {
+                k: type(v) for k, v in want.to_dict().items()}
+
+
+def test_records_with_the_same_context_text_share_one_context() -> None:
+    from medref.readers.records import record_from_obj
+    recs = [record_from_obj({"id": str(i), "items": ["ibuprofen 400 mg tid"],
+                             "context": {"age": 70}}, i) for i in range(3)]
+    assert recs[0].context is recs[1].context is recs[2].context
+    assert recs[0].context.age == 70
+    other = record_from_obj({"id": "x", "items": ["a"], "context": {"age": True}}, 4)
+    assert other.error is not None and "age" in other.error  # not the memory of age 70 ... or 1
+
+
+def test_a_results_context_sources_are_its_own() -> None:
+    """The merged context's sources are remembered; each result still gets its own dict."""
+    recs = [Record(str(i), ["ibuprofen 400 mg tid"], None, i + 1) for i in range(2)]
+    first, second = (check_record(r, context={"age": 70}) for r in recs)
+    assert first.result is not None and second.result is not None
+    d1 = first.result.summary.context_sources
+    d2 = second.result.summary.context_sources
+    assert d1 == d2 and d1 is not d2

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 
-from medref.context import context_from_raw
+from medref.context import Context, context_from_raw
 from medref.readers.fhir_detect import is_fhir
 from medref.regimen import Record
 from medref.text import clean_text
@@ -54,7 +54,33 @@ def record_from_obj(obj: object, line: int) -> Record:
     if raw is not None and not isinstance(raw, Mapping):
         return Record(rid, [], line=line, error="field 'context': must be an object")
     try:
-        ctx = context_from_raw(raw)
+        ctx = _context(raw)
     except ValueError as exc:
         return Record(rid, [], line=line, error=str(exc))
     return Record(rid, items, ctx, line)
+
+
+_CONTEXTS: dict[tuple[object, ...], Context | None] = {}
+_CONTEXTS_MAX = 1_024
+_PLAIN = (str, int, bool)
+
+
+def _context(raw: Mapping[str, object] | None) -> Context | None:
+    """:func:`~medref.context.context_from_raw`, remembered for the last contexts read from
+    text, strings, whole numbers and booleans (a file repeats a few contexts: ``{"age": 70}``),
+    so records with the same context share one object (a context is immutable)."""
+    if not raw:
+        return None
+    key: list[object] = []
+    for k, v in raw.items():
+        if v is not None and v.__class__ not in _PLAIN:
+            return context_from_raw(raw)  # a float or anything else: read every time
+        key += (k, v.__class__, v)  # the class too: 1 and True are equal keys
+    tkey = tuple(key)
+    if tkey in _CONTEXTS:
+        return _CONTEXTS[tkey]
+    ctx = context_from_raw(raw)  # raises for an invalid value: not remembered
+    if len(_CONTEXTS) >= _CONTEXTS_MAX:
+        _CONTEXTS.clear()
+    _CONTEXTS[tkey] = ctx
+    return ctx
