@@ -135,7 +135,7 @@ def assess_record(engine: Engine, rec: Record, options: Context | None
     """Check one readable record: the assessment and the context sources, or a one-line
     reason it failed."""
     try:
-        ctx, srcs = merged(rec.context, options)
+        ctx, srcs = _merged(rec.context, options)
         return engine.assess(rec.items, ctx, item_lines=rec.item_lines), dict(srcs)
     except MedrefError as exc:
         return str(exc).splitlines()[0]
@@ -148,7 +148,7 @@ _MERGED: dict[tuple[int, int], tuple[Context | None, Context | None, Context,
 _MERGED_MAX = 256
 
 
-def merged(own: Context | None, options: Context | None
+def _merged(own: Context | None, options: Context | None
            ) -> tuple[Context, dict[str, str | None]]:
     """:func:`~medref.context.merge` and :func:`~medref.context.sources` of a record's own
     context and the caller's options, remembered for the last few pairs of objects (a batch

@@ -76,10 +76,15 @@ def test_spark_results_equal_batch_record_by_record(tmp_path: Path) -> None:
     assert errors > 0  # the generator's malformed records: error rows, never dropped
 
 
-def test_a_dataframe_of_regimens_with_context_columns() -> None:
+def test_a_dataframe_of_regimens_with_context_columns(monkeypatch: pytest.MonkeyPatch) -> None:
     """check_regimens on a DataFrame (id, lines array, context columns): the findings of
     medref.check with that context; an empty regimen is an error row, not dropped."""
     from pyspark.sql import SparkSession
+
+    # a session made in-process starts its workers on $PYSPARK_PYTHON, else on the first
+    # python3 on PATH (which need not be this interpreter, with medref and pyarrow)
+    if not os.environ.get("PYSPARK_PYTHON"):
+        monkeypatch.setenv("PYSPARK_PYTHON", sys.executable)
 
     import medref
     from medref import spark as ms

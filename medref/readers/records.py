@@ -66,9 +66,10 @@ _PLAIN = (str, int, bool)
 
 
 def _context(raw: Mapping[str, object] | None) -> Context | None:
-    """:func:`~medref.context.context_from_raw`, remembered for the last contexts read from
-    text, strings, whole numbers and booleans (a file repeats a few contexts: ``{"age": 70}``),
-    so records with the same context share one object (a context is immutable)."""
+    """:func:`~medref.context.context_from_raw`, remembered (up to 1,024, then forgotten at
+    once) for raw contexts of strings, whole numbers, booleans and nulls: a file repeats a few
+    contexts (``{"age": 70}``), and records with the same one share one object (a context is
+    immutable)."""
     if not raw:
         return None
     key: list[object] = []
