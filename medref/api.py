@@ -132,11 +132,12 @@ class RecordResult(NamedTuple):
 
 def assess_record(engine: Engine, rec: Record, options: Context | None
                   ) -> tuple[Assessment, dict[str, str | None]] | str:
-    """Check one readable record: the assessment and the context sources, or a one-line
-    reason it failed."""
+    """Check one readable record: the assessment and the context sources (shared between
+    records: read them, or copy them as :func:`medref.result.build_result` does), or a
+    one-line reason it failed."""
     try:
         ctx, srcs = _merged(rec.context, options)
-        return engine.assess(rec.items, ctx, item_lines=rec.item_lines), dict(srcs)
+        return engine.assess(rec.items, ctx, item_lines=rec.item_lines), srcs
     except MedrefError as exc:
         return str(exc).splitlines()[0]
     except RecursionError:

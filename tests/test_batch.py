@@ -387,9 +387,11 @@ def test_records_with_the_same_context_text_share_one_context() -> None:
 
 
 def test_a_results_context_sources_are_its_own() -> None:
-    """The merged context's sources are remembered; each result still gets its own dict."""
+    """The merged context's sources are remembered (and shared); each result still gets its
+    own dict."""
     recs = [Record(str(i), ["ibuprofen 400 mg tid"], None, i + 1) for i in range(2)]
-    first, second = (check_record(r, context={"age": 70}) for r in recs)
+    options = Context(age=70)  # one object: the second record is merged from memory
+    first, second = (check_record(r, context=options) for r in recs)
     assert first.result is not None and second.result is not None
     d1 = first.result.summary.context_sources
     d2 = second.result.summary.context_sources
