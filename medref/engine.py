@@ -246,7 +246,7 @@ class Engine:
             max(1, cache_size))
         self._outcomes: Generations[tuple[_Slot, Hashable], _Outcome] = Generations(
             max(1, cache_size))
-        self._views: dict[tuple[Context, frozenset[str]], Context] = {}
+        self._views: dict[tuple[int, frozenset[str]], tuple[Context, Context]] = {}
         self._need_bodies: Generations[frozenset[tuple[str, str]], FindingBody] = Generations(
             max(1, cache_size // 4))
         self._memos: dict[int, dict[Hashable, object]] = {id(c): {} for c in self.checks}
@@ -327,13 +327,17 @@ class Engine:
             return EMPTY
         if reads.issuperset(CONTEXT_KEYS):
             return ctx
-        hit = self._views.get((ctx, reads))
-        if hit is None:
-            hit = replace(ctx, **{k: None for k in CONTEXT_KEYS if k not in reads})
-            if len(self._views) >= 256:
-                self._views.clear()
-            self._views[(ctx, reads)] = hit
-        return hit
+        # keyed by the object (held in the entry, so its id is not reused): hashing a
+        # context hashes every field, in Python, for each check of each record
+        key = (id(ctx), reads)
+        hit = self._views.get(key)
+        if hit is not None and hit[0] is ctx:
+            return hit[1]
+        view = replace(ctx, **{k: None for k in CONTEXT_KEYS if k not in reads})
+        if len(self._views) >= 256:
+            self._views.clear()
+        self._views[key] = (ctx, view)
+        return view
 
     def _body(self, check: Check, e: Emit) -> FindingBody:
         k = (e.code, e.severity, e.items, e.message, e.source, e.rule)
@@ -514,8 +518,11 @@ class Engine:
                         extra.update(n.lines)
         if wants or wanted:
             at_lines = tuple(sorted(extra.union(where))) if extra else tuple(where)
-            # one set of every need (the lines' cached sets merge by their stored hashes)
-            findings.append(self._report_needs(frozenset(wants).union(*wanted), at_lines))
+            # one set of every need (the lines' cached sets merge by their stored hashes; one
+            # line's set alone is used as it is, its hash already known)
+            need_set = (wanted[0] if not wants and len(wanted) == 1
+                        else frozenset(wants).union(*wanted))
+            findings.append(self._report_needs(need_set, at_lines))
         findings.sort()
         mmes = [ln.mme for ln in lines if ln.mme is not None]
         mme = round(sum(mmes), 4) if mmes else None

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from medref import Context, check, check_many
 from medref.api import check_record, engine_for
-from medref.batch import Record, read_jsonl
+from medref.batch import Record, context_from, read_jsonl
 from medref.cli import cli
 
 LINES = [
@@ -151,6 +151,31 @@ def test_record_json_equals_dict_dump() -> None:
         assert json.loads(res.to_json()) == res.to_dict()
         assert res.to_json() == json.dumps(res.to_dict(), ensure_ascii=False,
                                            separators=(",", ":"))
+
+
+def test_writer_parts_equal_the_dict_dumps() -> None:
+    """JsonWriter's summary and findings arrays, written alone, are the compact dumps of the
+    result's summary and findings (the summary counts what it does not write)."""
+    from medref.api import assess_record
+    from medref.reference import load_reference
+    from medref.render.json import JsonWriter
+    ref = load_reference()
+    writer = JsonWriter(ref)
+    for items, raw in ((LINES, None), (LINES[:3], {"age": 80}), (["tylenol 500 mg q6h"], None),
+                       ([], None)):
+        rec = Record("r", items, context_from(raw) if raw else None, 1, None)
+        got = assess_record(engine_for(ref), rec, None)
+        assert not isinstance(got, str)
+        a, srcs = got
+        res = check_record(rec, ref)
+        assert res.result is not None
+        d = res.to_dict()
+        assert writer.summary(a, srcs) == _compact(d["summary"])
+        assert writer.findings(a.findings) == _compact(d["findings"])
+
+
+def _compact(obj: object) -> bytes:
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 # -- the fast batch path: raw bytes in, JSON bytes out, memoised checks ----------------------

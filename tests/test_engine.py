@@ -252,3 +252,45 @@ def test_interaction_memo_keeps_age_modifiers_apart() -> None:
     assert got[0] == got[2] == (False, got[0][1])
     assert got[1] == got[4] == (True, "error")
     assert got[3][0] is False
+
+
+def test_one_engine_shared_by_threads_gives_each_thread_its_own_answers() -> None:
+    """A library user may share the engine (``medref.check`` does) between threads: with
+    switches forced as often as the interpreter allows, every regimen checked concurrently, its
+    memos both fresh and turning over, gets exactly what an engine without caches gives."""
+    import random
+    import sys
+    import threading
+
+    strs = [line for line in LINES if isinstance(line, str)]
+    rng = random.Random(7)
+    work = [(rng.sample(strs, rng.randint(1, min(6, len(strs)))),
+             rng.choice([Context(), Context(age=80, crcl=20.0), Context(weeks_since_surgery=3),
+                         Context(age=40, hepatic_impairment=True)]))
+            for _ in range(60)]
+    cold = Engine(REF, cache_size=0)
+    expected = [_findings(cold, list(items), ctx) for items, ctx in work]
+    for size in (3, 2_000):
+        shared = Engine(REF, cache_size=size)
+        wrong: list[int] = []
+
+        def run(seed: int, engine: Engine = shared, bad: list[int] = wrong) -> None:
+            order = list(range(len(work)))
+            random.Random(seed).shuffle(order)
+            for _ in range(3):
+                for i in order:
+                    items, ctx = work[i]
+                    if _findings(engine, list(items), ctx) != expected[i]:
+                        bad.append(i)
+
+        before = sys.getswitchinterval()
+        sys.setswitchinterval(1e-6)
+        try:
+            threads = [threading.Thread(target=run, args=(s,)) for s in range(4)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+        finally:
+            sys.setswitchinterval(before)
+        assert wrong == [], (size, sorted(set(wrong)))

@@ -91,7 +91,12 @@ class InteractionRules(RegimenCheck):
         """One finding per clinical problem: every rule about it that fired, its pairs and
         sources, at the highest of their severities (the alert policy), with the modifiers
         that apply (a mitigating drug present, a risk factor that raises the severity)."""
-        key = (problem, tuple([(r.id, h) for r, h in fired]), mods)
+        # one rule and no modifier (the usual case): a flat key, cheaper to build and hash
+        # (a key of the other shape holds tuples where this one holds a str and an int, so
+        # the two never compare equal)
+        key: tuple[object, ...] = ((problem, fired[0][0].id, fired[0][1])
+                                   if len(fired) == 1 and not mods else
+                                   (problem, tuple([(r.id, h) for r, h in fired]), mods))
         memo = out.memo
         found = memo.get(key)
         if not isinstance(found, Emit):

@@ -49,6 +49,17 @@ def _body_parts(body: FindingBody) -> tuple[bytes, bytes]:
     return parts
 
 
+def _count(placed: list[Placed]) -> tuple[list[int], dict[str, int]]:
+    """The findings counted by severity rank and by category (as :meth:`JsonWriter._add_findings`
+    counts them while writing)."""
+    sev = [0, 0, 0]
+    cats: dict[str, int] = {}
+    for _, _, body in placed:
+        sev[body.rank] += 1
+        cats[body.category] = cats.get(body.category, 0) + 1
+    return sev, cats
+
+
 class JsonWriter:
     """Serializes assessments for one reference, with its own bounded memo of summary tails.
 
@@ -61,7 +72,7 @@ class JsonWriter:
         self.reference = reference
         self._table = dumps(reference.knowledge.policy.mme_factor_table_version)
         self._data = dumps(reference.info.to_dict())
-        self._tails: dict[tuple[Context, tuple[object, ...]], bytes] = {}
+        self._tails: dict[int, tuple[Context, tuple[str | None, ...], bytes]] = {}
         self._lines: dict[tuple[int, ...], bytes] = {}
         self._statuses: dict[tuple[str, ...], str] = {}
         self._last: tuple[object, tuple[str | None, ...], bytes] = (None, (), b"")
@@ -105,7 +116,7 @@ class JsonWriter:
                        ) -> tuple[bytes, list[int], dict[str, int]]:
         """The summary's JSON, with the findings counted by severity rank and by category
         (``counted``: those counts, when the caller has them)."""
-        sev, cats = counted if counted is not None else self._add_findings(a.findings, [])
+        sev, cats = counted if counted is not None else _count(a.findings)
         statuses = tuple([ln.status for ln in a.lines])
         st = self._statuses.get(statuses)
         if st is None:
@@ -132,15 +143,17 @@ class JsonWriter:
         srcs = tuple(sources.values())
         if ctx is self._last[0] and srcs == self._last[1]:
             return self._last[2]
-        key = (ctx, srcs)
-        hit = self._tails.get(key)
+        # keyed by the context object (held in the entry, so its id is not reused): hashing
+        # a context hashes every field, in Python
+        got = self._tails.get(id(ctx))
+        hit = got[2] if got is not None and got[0] is ctx and got[1] == srcs else None
         if hit is None:
             hit = (f'"mme_factor_table":{self._table},"context":{dumps(ctx.to_dict())},'
                    f'"data":{self._data},"context_sources":{dumps(dict(sources))},'
                    f'"alert_policy":"{ALERT_POLICY}"}}').encode()
             if len(self._tails) >= 1024:
                 self._tails.clear()
-            self._tails[key] = hit
+            self._tails[id(ctx)] = (ctx, srcs, hit)
         self._last = (ctx, srcs, hit)
         return hit
 
