@@ -247,6 +247,7 @@ class Engine:
         self._outcomes: Generations[tuple[_Slot, Hashable], _Outcome] = Generations(
             max(1, cache_size))
         self._views: dict[tuple[int, frozenset[str]], tuple[Context, Context]] = {}
+        self._views_eq: dict[tuple[Context, frozenset[str]], Context] = {}
         self._need_bodies: Generations[frozenset[tuple[str, str]], FindingBody] = Generations(
             max(1, cache_size // 4))
         self._memos: dict[int, dict[Hashable, object]] = {id(c): {} for c in self.checks}
@@ -327,13 +328,19 @@ class Engine:
             return EMPTY
         if reads.issuperset(CONTEXT_KEYS):
             return ctx
-        # keyed by the object (held in the entry, so its id is not reused): hashing a
-        # context hashes every field, in Python, for each check of each record
+        # first by the object (held in the entry, so its id is not reused): a batch passes
+        # the same few objects again and again, and hashing a context hashes every field,
+        # in Python; then by value (a caller's new but equal context)
         key = (id(ctx), reads)
         hit = self._views.get(key)
         if hit is not None and hit[0] is ctx:
             return hit[1]
-        view = replace(ctx, **{k: None for k in CONTEXT_KEYS if k not in reads})
+        view = self._views_eq.get((ctx, reads))
+        if view is None:
+            view = replace(ctx, **{k: None for k in CONTEXT_KEYS if k not in reads})
+            if len(self._views_eq) >= 256:
+                self._views_eq.clear()
+            self._views_eq[(ctx, reads)] = view
         if len(self._views) >= 256:
             self._views.clear()
         self._views[key] = (ctx, view)
