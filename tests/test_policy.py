@@ -125,6 +125,33 @@ def test_a_child_without_weight_says_what_was_not_checked() -> None:
     assert "weight (--weight)" in f.message and "acetaminophen per-kg maximum" in f.message
 
 
+@pytest.mark.parametrize("nsaid", ["naproxen 500 mg bid", "ibuprofen 400 mg tid"])
+def test_an_age_that_would_raise_an_interaction_is_asked_for(nsaid: str) -> None:
+    """Warfarin with a systemic NSAID is an error from age 66 (policy rule 3), a warning
+    below it; without an age, MR602 asks for it for that rule (and not once it is given)."""
+    lines = ["warfarin 5 mg daily", nsaid]
+    ask = "warfarin interaction severity with " + nsaid.split()[0]
+    for ctx, severity, asked in ((None, "warning", True), ({"age": 70}, "error", False),
+                                 ({"age": 50}, "warning", False),
+                                 ({"weeks_since_surgery": 20}, "warning", True)):
+        r = medref.check(lines, ctx)
+        bleed = [f for f in of(r, "MR303") if "Warfarin with a systemic NSAID" in f.message]
+        assert [f.severity for f in bleed] == [severity], ctx
+        needs = of(r, "MR602")
+        said = [f for f in needs if ask in f.message]
+        assert bool(said) is asked, (ctx, [f.message for f in needs])
+        if asked:
+            (f,) = said
+            assert "age (--age): " in f.message and "(age 66 or over raises it)" in f.message
+            assert "warfarin" in f.items and f.lines == (0, 1)
+
+
+def test_an_interaction_without_an_age_rule_asks_for_no_age() -> None:
+    r = medref.check(["enoxaparin 40 mg sc daily", "naproxen 500 mg bid"])
+    assert of(r, "MR303")
+    assert not any("interaction severity" in f.message for f in of(r, "MR602"))
+
+
 # -- the policy as properties ----------------------------------------------------------------
 
 def test_summary_reports_the_policy_version() -> None:

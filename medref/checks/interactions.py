@@ -83,6 +83,10 @@ class InteractionRules(RegimenCheck):
         for problem, hit in fired.items():
             mods = _modified(hit, present, ctx) if hit[0][0].modifiers or len(hit) > 1 else ()
             self._report(problem, hit, regimen.groups, kb, out, mods)
+            if ctx.age is None:
+                for rule, hits in hit:
+                    if rule.modifiers:
+                        _need_age(rule, hits, regimen.groups, kb, out)
 
     @staticmethod
     def _report(problem: str, fired: list[tuple[InteractionRule, int]],
@@ -151,6 +155,26 @@ def _modified(fired: list[tuple[InteractionRule, int]], present: int, ctx: Conte
                 if match:
                     out.append((m, match))
     return tuple(dict.fromkeys(out))
+
+
+def _need_age(rule: InteractionRule, hits: int, groups: Mapping[str, Sequence[int]],
+              kb: Knowledge, out: Out) -> None:
+    """A rule that fired and whose severity an age would raise (a risk-factor modifier with
+    ``min_age``), in a regimen checked without an age: the age is a need (MR602), as for any
+    rule that needed a context value not given (the alert policy, rule 3)."""
+    for m in rule.modifiers:
+        if m.min_age is None or m.effect != "raises":
+            continue
+        ids = _ids(kb, hits)
+        lead = _ids(kb, hits & rule.mask_a) if rule.kind == "pair" else ids
+        if not lead:
+            lead = ids
+        others = [i for i in ids if i not in lead]
+        with_ = f" with {', '.join(others)}" if others else ""
+        lines = sorted({n for i in ids for n in groups[i]})
+        for a in lead:
+            out.need("age", f"{a} interaction severity{with_} (age {m.min_age} or over raises "
+                     "it)", lines)
 
 
 def _apply(found: Emit, mods: tuple[tuple[Modifier, int], ...], kb: Knowledge) -> Emit:
