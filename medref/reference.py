@@ -532,7 +532,11 @@ def _load(base: Path, *, custom: bool, validate: bool | None) -> Reference:
 # or written, or does not have the expected shape, is ignored: it only saves time.
 # $MEDREF_CACHE_DIR picks the directory; an empty value turns the cache off.
 
-_CACHE_FORMAT = 1
+_CACHE_FORMAT = 2
+"""The cache's format number, in its file names: raise it whenever what is cached would come
+out differently from the same bytes, i.e. when :func:`build_index` or
+:func:`medref.text.normalize` changes (2: ``w/`` before a word gets a space); files of an
+older number are never read and are removed."""
 
 
 def _cache_dir() -> Path | None:

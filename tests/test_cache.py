@@ -66,8 +66,12 @@ def test_an_unwritable_cache_dir_is_not_an_error(tmp_path: Path,
     refmod._cache.clear()
 
 
-def _fake(cache: Path, n: int, suffix: str = "-v1.json", age: float = 0.0) -> Path:
-    f = cache / f"data-{n:032x}{suffix}"
+OURS = f"-v{refmod._CACHE_FORMAT}.json"
+"""The current cache format's file name ending."""
+
+
+def _fake(cache: Path, n: int, suffix: str | None = None, age: float = 0.0) -> Path:
+    f = cache / f"data-{n:032x}{suffix if suffix is not None else OURS}"
     f.write_text("[]")
     t = 1_000_000_000.0 + n * 60 - age
     os.utime(f, (t, t))
@@ -77,7 +81,7 @@ def _fake(cache: Path, n: int, suffix: str = "-v1.json", age: float = 0.0) -> Pa
 def test_the_cache_keeps_the_most_recently_used_data_sets(cache: Path) -> None:
     fakes = [_fake(cache, n) for n in range(1, 11)]  # ten other data sets, oldest first
     _load()  # a miss: writes this data set, then prunes
-    kept = set(cache.glob("data-*-v1.json"))
+    kept = set(cache.glob(f"data-*{OURS}"))
     assert len(kept) == refmod.CACHE_KEEP
     assert set(fakes[-(refmod.CACHE_KEEP - 1):]) < kept  # the newest others stay
     assert not any(f in kept for f in fakes[:-(refmod.CACHE_KEEP - 1)])
@@ -85,13 +89,13 @@ def test_the_cache_keeps_the_most_recently_used_data_sets(cache: Path) -> None:
 
 def test_a_cache_hit_counts_as_use(cache: Path) -> None:
     _load()
-    (mine,) = cache.glob("data-*-v1.json")
+    (mine,) = cache.glob(f"data-*{OURS}")
     os.utime(mine, (1_000_000_000.0, 1_000_000_000.0))  # older than every other file
     fakes = [_fake(cache, n, age=-10**6) for n in range(1, 11)]
     _load()  # a hit: refreshes its file's time
     assert mine.stat().st_mtime > 1_000_000_000.0
-    (cache / f"data-{0:032x}-v1.json").write_text("[]")  # as if just written: kept
-    refmod._cache_prune(cache, cache / f"data-{0:032x}-v1.json")
+    (cache / f"data-{0:032x}{OURS}").write_text("[]")  # as if just written: kept
+    refmod._cache_prune(cache, cache / f"data-{0:032x}{OURS}")
     assert mine.exists()  # most recently used of the others: kept
     assert sum(f.exists() for f in fakes) == refmod.CACHE_KEEP - 2
 
@@ -100,9 +104,10 @@ def test_files_of_older_cache_formats_are_removed_and_newer_ones_kept(cache: Pat
     old_binary = cache / "data-8710753abdb3e340f91e5613c48752dc-cpython-311-1.bin"
     old_binary.write_bytes(b"\0")
     old_json = _fake(cache, 1, "-v0.json")
+    before_w = _fake(cache, 3, "-v1.json")  # its index read "w/codeine" unlike this version
     newer = _fake(cache, 2, "-v99.json")
     unrelated = cache / "notes.txt"
     unrelated.write_text("mine")
     _load()
-    assert not old_binary.exists() and not old_json.exists()
+    assert not old_binary.exists() and not old_json.exists() and not before_w.exists()
     assert newer.exists() and unrelated.exists()

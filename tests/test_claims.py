@@ -218,6 +218,14 @@ def test_descriptions_are_read(drug: str) -> None:
     assert rows[0].line.readable and rows[0].line.ingredients, rows[0].line
 
 
+def test_a_w_slash_description_counts_both_ingredients() -> None:
+    """CDC's and the claims' spelling ``TYLENOL W/CODEINE #3``: 120 tablets over 30 days are
+    1,200 mg acetaminophen and 120 mg codeine a day (the label's 300/30), nothing unread."""
+    (claim,) = _read("m1,2026-01-01,,TYLENOL W/CODEINE #3,120,30\n")
+    assert _ingredients(claim) == {"acetaminophen": 1200, "codeine": 120}
+    assert isinstance(claim, Claim) and claim.line.unparsed == ()
+
+
 # -- NDCs (CDC's 2018 product file) ----------------------------------------------------------
 
 def _ingredients(claim: Claim | ClaimError) -> dict[str, float]:

@@ -62,6 +62,37 @@ def test_tylenol_number_3() -> None:
     assert r.items[0].unparsed == () and r.items[0].status == "checked"
 
 
+@pytest.mark.parametrize("spelled", ["Tylenol w/codeine #3", "TYLENOL W/CODEINE #3",
+                                     "Tylenol w/ Codeine #3", "Tylenol with codeine #3"])
+def test_with_written_w_slash_keeps_the_second_ingredient(spelled: str) -> None:
+    """``w/codeine`` (as CDC's product file and claims descriptions write it) is read as
+    ``w/ codeine``: the codeine is counted, never dropped as words not understood."""
+    r = medref.check([f"{spelled} 2 tabs po q4h prn"])
+    item = r.items[0]
+    assert item.status == "checked" and item.unparsed == ()
+    assert item.product == "tylenol-with-codeine" and item.strength == "#3 (300/30)"
+    parts = {g.id: g for g in item.ingredients}
+    assert parts["codeine"].mme_per_day == pytest.approx(54)
+    assert not codes(r, "MR007")
+
+
+@pytest.mark.parametrize(("plain", "slashed"), [
+    ("oxycodone w/ APAP 5/325 1 tab q6h", "oxycodone w/APAP 5/325 1 tab q6h"),
+    ("APAP w/ codeine 300/30 1 tab q6h", "APAP w/codeine 300/30 1 tab q6h")])
+def test_a_w_slash_alias_reads_with_or_without_the_space(plain: str, slashed: str) -> None:
+    a, b = medref.check([plain]), medref.check([slashed])
+    assert a.items[0].status == b.items[0].status == "checked"
+    assert a.items[0].product == b.items[0].product is not None
+    assert [f.code for f in a.findings] == [f.code for f in b.findings]
+
+
+def test_w_slash_o_is_left_alone() -> None:
+    from medref.text import normalize
+    assert normalize("Ibuprofen 400 mg w/o food") == "ibuprofen 400 mg w/o food"
+    assert normalize("Tylenol W/Codeine #3") == "tylenol w/ codeine #3"
+    assert normalize("x w/ yz") == normalize("x w/yz") == "x w/ yz"
+
+
 def test_caplets_are_counted() -> None:
     r = medref.check(["Tylenol 650 mg 2 caplets po q6h"])
     assert r.items[0].daily_total == 5200

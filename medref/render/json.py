@@ -152,7 +152,7 @@ class JsonWriter:
             hit = (f'"mme_factor_table":{self._table},"context":{dumps(ctx.to_dict())},'
                    f'"data":{self._data},"context_sources":{dumps(dict(sources))},'
                    f'"alert_policy":"{ALERT_POLICY}"}}').encode()
-            if len(self._tails) >= 1024:
+            if len(self._tails) >= 256:
                 self._tails.clear()
             self._tails[id(ctx)] = (ctx, srcs, hit)
         self._last = (ctx, srcs, hit)
