@@ -155,7 +155,7 @@ class _Slot:
     context and for the last context it was checked with (by context key: the engine's
     ``_outcomes``)."""
 
-    __slots__ = ("cache_key", "empty", "ingredients", "key", "last", "last_ctx", "resolved")
+    __slots__ = ("cache_key", "empty", "ingredients", "key", "last", "resolved")
 
     def __init__(self, cache_key: Hashable, resolved: ResolvedLine) -> None:
         self.cache_key = cache_key
@@ -163,8 +163,9 @@ class _Slot:
         self.ingredients = resolved.ingredient_ids
         self.key: KeyFn | None = None
         self.empty: _Outcome | None = None
-        self.last_ctx: Context | None = None
-        self.last: _Outcome | None = None
+        # (context, outcome) as one tuple: written and read in one step, so a thread never
+        # pairs one context with another's outcome
+        self.last: tuple[Context, _Outcome] | None = None
 
 
 K = TypeVar("K")
@@ -410,7 +411,7 @@ class Engine:
         if ctx is EMPTY:
             slot.empty = hit
         else:
-            slot.last_ctx, slot.last = ctx, hit
+            slot.last = (ctx, hit)
         return hit
 
     def _group_outcome(self, ing: str, slots: list[_Slot], ctx: Context) -> Found:
@@ -475,7 +476,8 @@ class Engine:
             if empty:
                 o = slot.empty
             else:
-                o = slot.last if ctx is slot.last_ctx else None
+                last = slot.last
+                o = last[1] if last is not None and last[0] is ctx else None
             if o is None:
                 o = self._line_outcome(slot, ctx)
             if multi and not multi.isdisjoint(slot.ingredients):

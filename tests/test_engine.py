@@ -256,20 +256,33 @@ def test_interaction_memo_keeps_age_modifiers_apart() -> None:
 
 def test_one_engine_shared_by_threads_gives_each_thread_its_own_answers() -> None:
     """A library user may share the engine (``medref.check`` does) between threads: with
-    switches forced as often as the interpreter allows, every regimen checked concurrently, its
-    memos both fresh and turning over, gets exactly what an engine without caches gives."""
+    switches forced as often as the interpreter allows, every regimen checked concurrently
+    (its line outcomes, groups and finding bodies both fresh and turning over in a small
+    engine) gets exactly what a new engine gives it alone. The contexts are new objects each
+    time (found by value) or shared ones (found by identity); an age-raised interaction is
+    among the regimens, with and without an age."""
     import random
     import sys
     import threading
 
     strs = [line for line in LINES if isinstance(line, str)]
+    strs += ["warfarin 5 mg daily", "naproxen 500 mg bid", "prednisone 10 mg daily"]
+    shared_ctx = [Context(), Context(age=80, crcl=20.0), Context(weeks_since_surgery=3)]
     rng = random.Random(7)
-    work = [(rng.sample(strs, rng.randint(1, min(6, len(strs)))),
-             rng.choice([Context(), Context(age=80, crcl=20.0), Context(weeks_since_surgery=3),
-                         Context(age=40, hepatic_impairment=True)]))
-            for _ in range(60)]
-    cold = Engine(REF, cache_size=0)
-    expected = [_findings(cold, list(items), ctx) for items, ctx in work]
+    work: list[tuple[list[object], int]] = []
+    for n in range(60):
+        items: list[object] = list(rng.sample(strs, rng.randint(1, 6)))
+        if n % 5 == 0:
+            items += ["warfarin 5 mg daily", "ibuprofen 400 mg tid"]
+        work.append((items, rng.randrange(5)))
+
+    def ctx_of(k: int) -> Context:
+        if k < len(shared_ctx):
+            return shared_ctx[k]
+        return Context(age=70) if k == 3 else Context(age=40, hepatic_impairment=True)
+
+    expected = [_findings(Engine(REF, cache_size=0), list(items), ctx_of(k))
+                for items, k in work]
     for size in (3, 2_000):
         shared = Engine(REF, cache_size=size)
         wrong: list[int] = []
@@ -279,8 +292,8 @@ def test_one_engine_shared_by_threads_gives_each_thread_its_own_answers() -> Non
             random.Random(seed).shuffle(order)
             for _ in range(3):
                 for i in order:
-                    items, ctx = work[i]
-                    if _findings(engine, list(items), ctx) != expected[i]:
+                    items, k = work[i]
+                    if _findings(engine, list(items), ctx_of(k)) != expected[i]:
                         bad.append(i)
 
         before = sys.getswitchinterval()
@@ -294,3 +307,4 @@ def test_one_engine_shared_by_threads_gives_each_thread_its_own_answers() -> Non
         finally:
             sys.setswitchinterval(before)
         assert wrong == [], (size, sorted(set(wrong)))
+    assert any("interaction severity" in b[4] for e in expected for b in e)

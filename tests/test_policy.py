@@ -146,6 +146,19 @@ def test_an_age_that_would_raise_an_interaction_is_asked_for(nsaid: str) -> None
             assert "warfarin" in f.items and f.lines == (0, 1)
 
 
+@pytest.mark.parametrize("lines", [
+    ["warfarin 5 mg daily", "naproxen 500 mg bid", "prednisone 10 mg daily"],
+    ["warfarin 5 mg daily", "ketorolac 10 mg q6h", "aspirin 81 mg daily"]])
+def test_no_age_is_asked_for_when_the_interaction_is_already_an_error(lines: list[str]
+                                                                       ) -> None:
+    """A corticosteroid risk factor, or another rule of the same bleeding problem, already
+    makes the finding an error: an age could not raise it, so MR602 does not ask for one."""
+    r = medref.check(lines)
+    bleed = [f for f in of(r, "MR303") if "warfarin" in f.items]
+    assert [f.severity for f in bleed] == ["error"]
+    assert not any("interaction severity" in f.message for f in of(r, "MR602"))
+
+
 def test_an_interaction_without_an_age_rule_asks_for_no_age() -> None:
     r = medref.check(["enoxaparin 40 mg sc daily", "naproxen 500 mg bid"])
     assert of(r, "MR303")

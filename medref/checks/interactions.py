@@ -82,19 +82,20 @@ class InteractionRules(RegimenCheck):
                     hit.append((rule, hits))
         for problem, hit in fired.items():
             mods = _modified(hit, present, ctx) if hit[0][0].modifiers or len(hit) > 1 else ()
-            self._report(problem, hit, regimen.groups, kb, out, mods)
+            severity = self._report(problem, hit, regimen.groups, kb, out, mods)
             if ctx.age is None:
                 for rule, hits in hit:
                     if rule.modifiers:
-                        _need_age(rule, hits, regimen.groups, kb, out)
+                        _need_age(rule, hits, severity, regimen.groups, kb, out)
 
     @staticmethod
     def _report(problem: str, fired: list[tuple[InteractionRule, int]],
                 groups: Mapping[str, Sequence[int]], kb: Knowledge, out: Out,
-                mods: tuple[tuple[Modifier, int], ...] = ()) -> None:
+                mods: tuple[tuple[Modifier, int], ...] = ()) -> str:
         """One finding per clinical problem: every rule about it that fired, its pairs and
         sources, at the highest of their severities (the alert policy), with the modifiers
-        that apply (a mitigating drug present, a risk factor that raises the severity)."""
+        that apply (a mitigating drug present, a risk factor that raises the severity).
+        Returns the finding's severity."""
         # one rule and no modifier (the usual case): a flat key, cheaper to build and hash
         # (a key of the other shape holds tuples where this one holds a str and an int, so
         # the two never compare equal)
@@ -122,6 +123,7 @@ class InteractionRules(RegimenCheck):
             lines = tuple(sorted({n for i in items for n in groups[i]}))
         out.add(Emit(found.code, found.severity, items, lines, found.message, found.source,
                      found.rule))
+        return found.severity
 
 
 def candidates(kb: Knowledge, ingredients: Iterable[str]) -> tuple[int, int]:
@@ -157,18 +159,20 @@ def _modified(fired: list[tuple[InteractionRule, int]], present: int, ctx: Conte
     return tuple(dict.fromkeys(out))
 
 
-def _need_age(rule: InteractionRule, hits: int, groups: Mapping[str, Sequence[int]],
-              kb: Knowledge, out: Out) -> None:
-    """A rule that fired and whose severity an age would raise (a risk-factor modifier with
-    ``min_age``), in a regimen checked without an age: the age is a need (MR602), as for any
-    rule that needed a context value not given (the alert policy, rule 3)."""
+def _need_age(rule: InteractionRule, hits: int, severity: str,
+              groups: Mapping[str, Sequence[int]], kb: Knowledge, out: Out) -> None:
+    """A rule that fired, in a regimen checked without an age, whose risk-factor modifier
+    with ``min_age`` would raise its problem's finding above ``severity`` (what it has
+    without the age): the age is a need (MR602), as for any rule that needed a context value
+    not given (the alert policy, rule 3). Nothing is asked when the finding is already at
+    least that severe (another rule or risk factor raised it)."""
     for m in rule.modifiers:
-        if m.min_age is None or m.effect != "raises":
+        if (m.min_age is None or m.effect != "raises" or m.severity is None
+                or _RANK[m.severity] <= _RANK[severity]):
             continue
         ids = _ids(kb, hits)
-        lead = _ids(kb, hits & rule.mask_a) if rule.kind == "pair" else ids
-        if not lead:
-            lead = ids
+        lead = _ids(kb, hits & rule.mask_a) if rule.kind == "pair" else ()
+        lead = lead or ids[:1]  # a group rule: one need, naming every other member
         others = [i for i in ids if i not in lead]
         with_ = f" with {', '.join(others)}" if others else ""
         lines = sorted({n for i in ids for n in groups[i]})
