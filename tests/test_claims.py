@@ -262,6 +262,18 @@ def test_an_ndc_alone_is_read_by_its_product() -> None:
     assert _ingredients(rows[1]) == {"alprazolam": 0.5}
 
 
+@pytest.mark.parametrize(("ndc", "apap", "codeine"), [("00045051360", 1200, 120),
+                                                     ("00045051560", 1200, 240)])
+def test_an_ndc_whose_name_names_its_strength_uses_it(ndc: str, apap: float,
+                                                      codeine: float) -> None:
+    """CDC gives Tylenol w/ Codeine #3 and #4 (00045051360, 00045051560) their codeine only
+    (30, 60 mg); the name itself says 300/30 and 300/60, so 120 tablets over 30 days are
+    read exactly, not at the strongest strength with that much codeine (500/30 before)."""
+    (claim,) = _read(f"m1,2026-01-01,{ndc},,120,30\n")
+    assert _ingredients(claim) == {"acetaminophen": apap, "codeine": codeine}
+    assert isinstance(claim, Claim) and not claim.line.strength_assumed
+
+
 def test_an_ndc_claim_is_screened_as_its_description() -> None:
     """The same fills by NDC and by description give the same findings (the drug text
     aside)."""

@@ -4,10 +4,11 @@ hydrocodone/acetaminophen, the acetaminophen strength is not in the file).
 
 :func:`ndc_description` writes the RxNorm-style name of the product (``Acetaminophen 325 MG /
 hydrocodone Bitartrate 10 MG Oral Tablet``). A combination's other amounts come from the
-product strengths on file whose controlled ingredient has that strength: one such strength is
-used as it is; several, the strongest is used and the line says the strength was assumed
-(the alert policy then holds its findings at a warning); none, only the controlled amount is
-written and the reader reports the rest of the name it could not use.
+product strengths on file whose controlled ingredient has that strength: the one the product's
+marketed name names, when it names one (``TYLENOL W/CODEINE #3``: 300/30); otherwise one
+such strength is used as it is; several, the strongest is used and the line says the
+strength was assumed (the alert policy then holds its findings at a warning); none, only the
+controlled amount is written and the reader reports the rest of the name it could not use.
 """
 
 from __future__ import annotations
@@ -78,6 +79,25 @@ def _candidates(kb: Knowledge, ids: list[str], controlled: str, strength: float,
     return out
 
 
+def _amounts_of(st: Strength) -> tuple[tuple[str, float], ...]:
+    return tuple(sorted((c.ingredient, c.written) for c in st.components))
+
+
+def _named_strength(reference: Reference, name: str) -> tuple[tuple[str, float], ...] | None:
+    """The amounts of the strength a product's marketed name itself names (``TYLENOL
+    W/CODEINE #3``: the 300/30 of Tylenol with Codeine #3), or None when the name names none."""
+    info = reference.name_info(normalize(name))
+    if info is None or info.product is None or info.strength is None:
+        return None
+    product = reference.knowledge.products.get(info.product)
+    if product is None:
+        return None
+    for st in product.strengths:
+        if st.label == info.strength:
+            return _amounts_of(st)
+    return None
+
+
 def ndc_description(reference: Reference, p: NdcProduct) -> NdcName:
     """The name an NDC's product is read by (see the module text)."""
     form = _FORMS.get(p.form, p.form)
@@ -96,6 +116,10 @@ def ndc_description(reference: Reference, p: NdcProduct) -> NdcName:
         known = [i for i in ids if i is not None]
         formulation = {"SA": "IR", "LA": "ER"}.get(p.acting)
         found = _candidates(reference.knowledge, known, controlled, p.strength, formulation)
+        named = _named_strength(reference, p.name)
+        if named is not None:  # "TYLENOL W/CODEINE #3" names its strength: 300/30, exactly
+            exact = [x for x in found if _amounts_of(x[1]) == named]
+            found = exact or found
         if found:
             # several strengths with this controlled amount: the strongest (worst case)
             def amounts(x: tuple[Product, Strength]) -> tuple[float, ...]:
