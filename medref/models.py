@@ -573,7 +573,12 @@ class Strength(Provenance):
 
 
 class NamedStrength(_Strict):
-    """A product name that implies a strength: ``Tylenol #3`` is the 300/30 strength."""
+    """A product name that implies a strength: ``Tylenol #3`` is the 300/30 strength.
+
+    A name ending in `` #N`` numbers the strength: it is also read as ``<name> no. N``, and
+    the number after any other name of the product (``APAP/codeine #3`` makes ``acetaminophen
+    with codeine #3`` and ``... no. 3`` that strength too), as a strength label starting with
+    ``#N`` does (``#3 (300/30)``)."""
 
     name: Text
     strength: Text

@@ -15,6 +15,7 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -387,21 +388,38 @@ def build_index(raw: Mapping[str, Any]) -> tuple[dict[str, str], dict[str, NameI
             k = normalize(name)
             index[k] = pid
             names.setdefault(k, NameInfo(pid, pid, None, None, None))
+        # numbered strengths: a label "#3 (300/30)", or a named strength "<name> #3"
+        numbered: dict[str, str] = {}
         for ns in pr.get("named_strengths", ()):
             k = normalize(ns["name"])
             index[k] = pid
             names[k] = NameInfo(pid, pid, None, None, ns["strength"])
-        for st in pr["strengths"]:  # "#3 (300/30)": "<any name> #3", "... no. 3"
+            m = _NUMBERED.fullmatch(k)
+            if m is not None:
+                numbered.setdefault(m.group(2), ns["strength"])
+                spelled = normalize(f"{m.group(1)} no. {m.group(2)}")  # "Tylenol no. 2"
+                if spelled not in index:
+                    index[spelled] = pid
+                    names[spelled] = NameInfo(pid, pid, None, None, ns["strength"])
+        for st in pr["strengths"]:
             num = st["label"].split(" ")[0]
-            if not num.startswith("#") or not num[1:].isdigit():
-                continue
+            if num.startswith("#") and num[1:].isdigit():
+                numbered[num[1:]] = st["label"]
+        # "<any name> #3", "... no. 3" (not after a name with a number of its own: T3)
+        for n, label in numbered.items():
             for name in (pr["name"], *pr.get("aliases", ())):
-                for spelled in (f"{name} {num}", f"{name} no. {num[1:]}"):
+                if name[-1:].isdigit():
+                    continue
+                for spelled in (f"{name} #{n}", f"{name} no. {n}"):
                     k = normalize(spelled)
                     if k not in index:
                         index[k] = pid
-                        names[k] = NameInfo(pid, pid, None, None, st["label"])
+                        names[k] = NameInfo(pid, pid, None, None, label)
     return index, names
+
+
+_NUMBERED = re.compile(r"(.*\S) #(\d+)")
+"""A named strength of a numbered product line: ``Tylenol #3``, ``APAP/codeine #3``."""
 
 
 # -- loading -------------------------------------------------------------------------------
@@ -532,11 +550,12 @@ def _load(base: Path, *, custom: bool, validate: bool | None) -> Reference:
 # or written, or does not have the expected shape, is ignored: it only saves time.
 # $MEDREF_CACHE_DIR picks the directory; an empty value turns the cache off.
 
-_CACHE_FORMAT = 2
+_CACHE_FORMAT = 3
 """The cache's format number, in its file names: raise it whenever what is cached would come
 out differently from the same bytes, i.e. when :func:`build_index` or
-:func:`medref.text.normalize` changes (2: ``w/`` before a word gets a space); files of an
-older number are never read and are removed."""
+:func:`medref.text.normalize` changes (2: ``w/`` before a word gets a space; 3: ``w/`` is
+written ``with``, and a numbered named strength is also indexed as ``no. N`` and after the
+product's other names); files of an older number are never read and are removed."""
 
 
 def _cache_dir() -> Path | None:

@@ -12,7 +12,7 @@ _SPACES = dict.fromkeys(map(ord, "\t\n\r\v\f\x1c\x1d\x1e\x1f\x85\u2028\u2029"), 
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
 _DECIMAL_COMMA = re.compile(r"(?<=\d),(?=\d(?![\d,]))")
 _COLON = re.compile(r"(?<!\d):|:(?!\d)")
-_WITH = re.compile(r"(?<![a-z0-9])w/(?!(?:o|out|in)\b)(?=[a-z]{2})")
+_WITH = re.compile(r"(?<![a-z0-9])w/(?!(?:o|out|in)\b) ?(?=[a-z]{2})")
 
 
 def normalize(text: str) -> str:
@@ -22,9 +22,10 @@ def normalize(text: str) -> str:
     (``1,000``) is kept as a thousands separator, a comma before one last digit is a
     decimal comma (``1,5 g`` is 1.5 g, never 5 g; ``1,00`` stays ambiguous and is reported
     by the sig reader), other commas become spaces, and so does a
-    colon that is not part of a time (``5 mg tablet: take 1``, but ``8:00``). ``w/`` ("with")
-    before a word gets a space after it (``Tylenol w/codeine #3`` reads as ``Tylenol w/ codeine
-    #3``; ``w/o``, ``w/out`` and ``w/in`` are left alone). The name index is built with this
+    colon that is not part of a time (``5 mg tablet: take 1``, but ``8:00``). ``w/`` before a
+    word, with or without a space, is written ``with`` (``Tylenol w/codeine #3`` and ``Tylenol
+    w/ Codeine #2`` read as ``tylenol with codeine #3`` and ``#2``, ``w/ food`` as ``with
+    food``; ``w/o``, ``w/out`` and ``w/in`` are left alone). The name index is built with this
     function and cached: a change here must raise ``medref.reference._CACHE_FORMAT``.
     """
     if text.isascii():  # NFKC and the dash table change nothing in ASCII
@@ -41,7 +42,7 @@ def normalize(text: str) -> str:
         s = _COLON.sub(" ", s)
     s = s.replace(",", " ").replace(";", " ")
     if "w/" in s:  # "w/codeine" and "w/ codeine" alike (not "w/o", "w/out", "w/in")
-        s = _WITH.sub("w/ ", s)
+        s = _WITH.sub("with ", s)
     return " ".join(s.split())
 
 

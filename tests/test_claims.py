@@ -262,13 +262,16 @@ def test_an_ndc_alone_is_read_by_its_product() -> None:
     assert _ingredients(rows[1]) == {"alprazolam": 0.5}
 
 
-@pytest.mark.parametrize(("ndc", "apap", "codeine"), [("00045051360", 1200, 120),
+@pytest.mark.parametrize(("ndc", "apap", "codeine"), [("00045051160", 1200, 60),
+                                                     ("00045051360", 1200, 120),
                                                      ("00045051560", 1200, 240)])
 def test_an_ndc_whose_name_names_its_strength_uses_it(ndc: str, apap: float,
                                                       codeine: float) -> None:
-    """CDC gives Tylenol w/ Codeine #3 and #4 (00045051360, 00045051560) their codeine only
-    (30, 60 mg); the name itself says 300/30 and 300/60, so 120 tablets over 30 days are
-    read exactly, not at the strongest strength with that much codeine (500/30 before)."""
+    """CDC gives Tylenol w/ Codeine #2, #3 and #4 (00045051160, 00045051360, 00045051560)
+    their codeine only (15, 30, 60 mg); the name itself says 300/15, 300/30 and 300/60, so
+    120 tablets over 30 days are read exactly, not at the strongest strength with that much
+    codeine (500/15 and 500/30 before; #2's name was not read as its strength until ``w/``
+    was folded to ``with``)."""
     (claim,) = _read(f"m1,2026-01-01,{ndc},,120,30\n")
     assert _ingredients(claim) == {"acetaminophen": apap, "codeine": codeine}
     assert isinstance(claim, Claim) and not claim.line.strength_assumed

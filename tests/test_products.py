@@ -89,8 +89,48 @@ def test_a_w_slash_alias_reads_with_or_without_the_space(plain: str, slashed: st
 def test_w_slash_o_is_left_alone() -> None:
     from medref.text import normalize
     assert normalize("Ibuprofen 400 mg w/o food") == "ibuprofen 400 mg w/o food"
-    assert normalize("Tylenol W/Codeine #3") == "tylenol w/ codeine #3"
-    assert normalize("x w/ yz") == normalize("x w/yz") == "x w/ yz"
+    assert normalize("x w/out food w/in 1 h") == "x w/out food w/in 1 h"
+    assert normalize("Tylenol W/Codeine #3") == "tylenol with codeine #3"
+    assert normalize("x w/ yz") == normalize("x w/yz") == "x with yz"
+    assert normalize("bw/day") == "bw/day"  # "w/" inside a word is not "with"
+
+
+@pytest.mark.parametrize(("spelled", "product", "strength"), [
+    # the Tylenol with Codeine numbers, however the name and number are written
+    ("Tylenol w/ Codeine #2", "tylenol-with-codeine", "#2 (300/15)"),
+    ("Tylenol w/codeine #2", "tylenol-with-codeine", "#2 (300/15)"),
+    ("Tylenol No. 2", "tylenol-with-codeine", "#2 (300/15)"),
+    ("Tylenol w/ codeine No. 3", "tylenol-with-codeine", "#3 (300/30)"),
+    ("Tylenol w/ codeine 300/30", "tylenol-with-codeine", "#3 (300/30)"),
+    ("T3", "tylenol-with-codeine", "#3 (300/30)"),
+    ("T4", "tylenol-with-codeine", "#4 (300/60)"),
+    # the generic line, numbered as Tylenol with Codeine is (its data note)
+    ("APAP/codeine #2", "acetaminophen-codeine", "300/15"),
+    ("APAP/codeine #3", "acetaminophen-codeine", "300/30"),
+    ("APAP w/ codeine #3", "acetaminophen-codeine", "300/30"),
+    ("acetaminophen with codeine #3", "acetaminophen-codeine", "300/30"),
+    ("acetaminophen-codeine no. 4", "acetaminophen-codeine", "300/60"),
+    ("ACETAMINOPHEN-CODEINE #3 TAB", "acetaminophen-codeine", "300/30")])
+def test_a_numbered_codeine_product_reads_its_strength(spelled: str, product: str,
+                                                       strength: str) -> None:
+    """Before, ``Tylenol w/ Codeine #2`` was plain acetaminophen (the codeine dropped as
+    words not understood), ``Tylenol No. 2`` a second dose, and ``APAP/codeine #3`` and
+    ``T3`` the strongest strength assumed (300/60 or 500/60)."""
+    r = medref.check([f"{spelled} 1 tab po q6h"])
+    item = r.items[0]
+    assert (item.product, item.strength, item.status) == (product, strength, "checked")
+    assert item.unparsed == ()
+    assert not codes(r, "MR007") and not codes(r, "MR010") and not codes(r, "MR001")
+    codeine = {g.id: g for g in item.ingredients}["codeine"]
+    assert codeine.daily_total == 4 * float(strength.rstrip(")").split("/")[1])
+
+
+def test_w_slash_before_an_administration_word_reads_as_with() -> None:
+    plain = medref.check(["ibuprofen 400 mg po tid with meals", "Tylenol #3 1 tab q6h with food"])
+    slashed = medref.check(["ibuprofen 400 mg po tid w/ meals", "Tylenol #3 1 tab q6h w/food"])
+    assert not codes(slashed, "MR007")
+    assert [(f.code, f.lines) for f in slashed.findings] == [
+        (f.code, f.lines) for f in plain.findings]
 
 
 def test_caplets_are_counted() -> None:
