@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator, Mapping
+from itertools import permutations
 from types import MappingProxyType
 from typing import NamedTuple, TypeVar
 
@@ -556,6 +557,11 @@ class Knowledge(NamedTuple):
     on side ``a`` and on side ``b`` (a group rule counts as both sides). A pair rule can fire
     only when rules of both sides and two ingredients are present: a regimen's candidate
     rules, before each is evaluated."""
+    generic_products: Mapping[frozenset[str], str]
+    """The generic line of each combination that has one, by its set of ingredients: the
+    product whose id is its ingredients' ids joined by ``-`` in any order
+    (``hydrocodone-acetaminophen``). A name that writes a combination by its ingredients'
+    names resolves to it (:func:`medref.reference.combination_of`)."""
 
     def cite(self, ids: tuple[str, ...], verified: bool = True) -> str:
         """Short citation text for source ids, marking unverified facts."""
@@ -887,4 +893,15 @@ def compile_knowledge(raw: Mapping[str, object]) -> Knowledge:
                      MappingProxyType({k: tuple(v) for k, v in by_ing.items()}),
                      MappingProxyType(bits), bit_ids,
                      MappingProxyType({k: sum(1 << n for n in v) for k, v in by_ing.items()}),
-                     MappingProxyType(_rule_sides(rules, bits)))
+                     MappingProxyType(_rule_sides(rules, bits)),
+                     MappingProxyType(_generic_products(products)))
+
+
+def _generic_products(products: Mapping[str, object]) -> dict[frozenset[str], str]:
+    """:attr:`Knowledge.generic_products` of the raw products."""
+    out: dict[frozenset[str], str] = {}
+    for pid, v in products.items():
+        ids = _strs(_obj(v).get("ingredients", ()))
+        if len(ids) > 1 and pid in {"-".join(p) for p in permutations(ids)}:
+            out[frozenset(ids)] = pid
+    return out

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from medref.errors import DataError, UnknownSubstanceError
 from medref.knowledge import ENTRY_FILES
 from medref.suggest import Suggester
-from medref.text import normalize
+from medref.text import SALT_WORDS, normalize
 
 if TYPE_CHECKING:
     from medref.knowledge import Ingredient, Knowledge
@@ -182,8 +182,18 @@ class Reference:
 
     # -- lookups -------------------------------------------------------------------------
     def resolve(self, name: str) -> str | None:
-        """Canonical id for a normalized name, or None."""
-        return self._index.get(name)
+        """Canonical id for a normalized name, or None.
+
+        A name not in the index that writes a combination by its ingredients' names (each a
+        name, alias or salt of an ingredient, joined by ``-``, ``/``, ``+``, ``&``, ``and``
+        or ``with``: ``hydrocodone bitartrate-acetaminophen``, ``oxycodone hcl/apap``,
+        ``acetaminophen-codeine phosphate #3``) is the generic product of exactly those
+        ingredients, when there is one (see :func:`combination_of`)."""
+        hit = self._index.get(name)
+        if hit is None and _COMBO_HINT.search(name) is not None:
+            info = combination_of(self, name)
+            return info.id if info is not None else None
+        return hit
 
     def names(self) -> Mapping[str, str]:
         """The name index: every normalized id, name and alias -> canonical id (of an
@@ -282,14 +292,17 @@ class Reference:
         """What a normalized name says beyond its id: the product it names, a salt (and how
         much ingredient one unit holds), or the strength it implies; None for a plain
         ingredient name."""
-        return self._names.get(name)
+        hit = self._names.get(name)
+        if hit is None and name not in self._index and _COMBO_HINT.search(name) is not None:
+            return combination_of(self, name)
+        return hit
 
     def get(self, name: str, default: dict[str, Any] | None = None) -> dict[str, Any] | None:
         """The entry (plain dict) for an id, alias or name (any case, spaces ignored), else
         ``default``. A single-ingredient product's name (``Motrin``) gives its ingredient's
         entry; a combination product's (``Percocet``) gives ``default``: see :meth:`product`.
         """
-        eid = self._index.get(normalize(name))
+        eid = self.resolve(normalize(name))
         if eid is None:
             return default
         entry = self.entries.get(eid)
@@ -305,7 +318,7 @@ class Reference:
     def product(self, name: str) -> dict[str, Any] | None:
         """The marketed product (plain dict, fields of :class:`medref.models.Product`) a name,
         alias or product id names (``Percocet``, ``Tylenol #3``), else None."""
-        pid = self._index.get(normalize(name))
+        pid = self.resolve(normalize(name))
         return self.products.get(pid) if pid is not None else None
 
     def lookup(self, name: str) -> dict[str, Any]:
@@ -416,6 +429,64 @@ def build_index(raw: Mapping[str, Any]) -> tuple[dict[str, str], dict[str, NameI
                         index[k] = pid
                         names[k] = NameInfo(pid, pid, None, None, label)
     return index, names
+
+
+_COMBO_HINT = re.compile(r"[-/+&]| and | with ")
+_COMBO_SEP = re.compile(r" ?[-/+&] ?| and | with ")
+_COMBO_NUMBER = re.compile(r"(.*\S) (#\d+|no\. ?\d+)")
+
+
+def combination_of(reference: Reference, name: str) -> NameInfo | None:
+    """The generic combination product a normalized name writes by its ingredients' names
+    (``hydrocodone bitartrate-acetaminophen``: hydrocodone-acetaminophen), with the strength
+    a trailing number names (``acetaminophen-codeine phosphate #3``: 300/30), or None.
+
+    Each part must name an ingredient (by a name, alias or salt; a brand does not count), no
+    ingredient twice, and the product must be the *generic* line of exactly those
+    ingredients: the one whose id is their ids joined by ``-`` (``hydrocodone-acetaminophen``;
+    a brand such as Norco is never chosen, and a set with no generic line, such as aspirin
+    with codeine, is not resolved). A number the product does not have is not read (the
+    shorter name without it is)."""
+    m = _COMBO_NUMBER.fullmatch(name)
+    base, number = (m.group(1), m.group(2)) if m is not None else (name, None)
+    if any(c.isdigit() for c in base):
+        return None
+    ids = _ingredient_parts(reference, base, ())
+    if ids is None:
+        return None
+    pid = reference.knowledge.generic_products.get(frozenset(ids))
+    if pid is None:
+        return None
+    if number is None:
+        return NameInfo(pid, pid, None, None, None)
+    digits = number.lstrip("#no. ")
+    numbered = reference._names.get(normalize(f"{reference.products[pid]['name']} #{digits}"))
+    if numbered is None or numbered.product != pid or numbered.strength is None:
+        return None
+    return NameInfo(pid, pid, None, None, numbered.strength)
+
+
+def _ingredient_parts(reference: Reference, text: str, ids: tuple[str, ...]
+                      ) -> tuple[str, ...] | None:
+    """``text`` as two to four ingredients' names joined by separators, after ``ids``
+    (each split is tried, so a name with a hyphen of its own, ``n-acetyl-p-aminophenol``,
+    stays whole), or None."""
+    for m in (None, *_COMBO_SEP.finditer(text)):
+        part = text if m is None else text[:m.start()]
+        eid = reference._index.get(part)
+        if eid is None and part.rpartition(" ")[2] in SALT_WORDS:  # "oxycodone hcl"
+            eid = reference._index.get(part.rpartition(" ")[0])
+        if eid is None or eid not in reference.knowledge.ingredients or eid in ids:
+            continue
+        if m is None:
+            if len(ids) >= 1:
+                return (*ids, eid)
+            continue
+        if len(ids) < 3:
+            got = _ingredient_parts(reference, text[m.end():], (*ids, eid))
+            if got is not None:
+                return got
+    return None
 
 
 _NUMBERED = re.compile(r"(.*\S) #(\d+)")

@@ -12,6 +12,16 @@ _SPACES = dict.fromkeys(map(ord, "\t\n\r\v\f\x1c\x1d\x1e\x1f\x85\u2028\u2029"), 
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
 _DECIMAL_COMMA = re.compile(r"(?<=\d),(?=\d(?![\d,]))")
 _COLON = re.compile(r"(?<!\d):|:(?!\d)")
+
+SALT_WORDS = frozenset({
+    "hydrochloride", "hcl", "sulfate", "bitartrate", "tartrate", "citrate", "phosphate",
+    "maleate", "mesylate", "besylate", "succinate", "fumarate", "acetate", "bromide",
+    "hydrobromide", "napsylate", "besilate", "trihydrate", "monohydrate", "dihydrate"})
+"""Salt words after an ingredient name that does not name a converted salt: RxNorm names the
+salt the label states the strength of (``oxycodone hydrochloride 10 MG``), and medref's
+amounts for these ingredients are of the same labeled salt. A combination written by its
+ingredients' names may name them so too (``oxycodone hcl-acetaminophen``)."""
+
 _WITH = re.compile(r"(?<![a-z0-9])w/(?!(?:o|out|in)\b) ?(?=[a-z]{2})")
 
 

@@ -277,6 +277,21 @@ def test_an_ndc_whose_name_names_its_strength_uses_it(ndc: str, apap: float,
     assert isinstance(claim, Claim) and not claim.line.strength_assumed
 
 
+@pytest.mark.parametrize(("drug", "expected"), [
+    ("HYDROCODONE BITARTRATE-ACETAMINOPHEN 10-325 MG TAB",
+     {"hydrocodone": 40.0, "acetaminophen": 1300.0}),
+    ("OXYCODONE HCL-ACETAMINOPHEN 5-325 MG TAB", {"oxycodone": 20.0, "acetaminophen": 1300.0}),
+    ("ACETAMINOPHEN-CODEINE PHOSPHATE #3 TAB", {"acetaminophen": 1200.0, "codeine": 120.0})])
+def test_a_description_naming_the_salt_keeps_every_ingredient(
+        drug: str, expected: dict[str, float]) -> None:
+    """CDC's product names, as claims descriptions carry them, write the first ingredient's
+    salt (``HYDROCODONE BITARTRATE-ACETAMINOPHEN``); before, the acetaminophen was dropped as
+    words not understood."""
+    (claim,) = _read(f"m1,2026-01-01,,{drug},120,30\n")
+    assert _ingredients(claim) == expected
+    assert isinstance(claim, Claim) and claim.line.unparsed == ()
+
+
 def test_an_ndc_claim_is_screened_as_its_description() -> None:
     """The same fills by NDC and by description give the same findings (the drug text
     aside)."""

@@ -49,7 +49,7 @@ from medref.sig import (
     scan_rest,
     split_name,
 )
-from medref.text import clean_text, normalize
+from medref.text import SALT_WORDS, clean_text, normalize
 
 RXNORM: Final = "rxnorm"
 """Coding systems ending with this are RxNorm (``http://www.nlm.nih.gov/research/umls/rxnorm``)."""
@@ -76,14 +76,6 @@ ROUTE_SNOMED: Final = {
     "37839007": "sl", "54485002": "ophthalmic", "447694001": "inhaled",
 }
 """SNOMED CT route codes (FHIR's route value set) for the routes medref knows."""
-
-SALT_WORDS: Final = frozenset({
-    "hydrochloride", "hcl", "sulfate", "bitartrate", "tartrate", "citrate", "phosphate",
-    "maleate", "mesylate", "besylate", "succinate", "fumarate", "acetate", "bromide",
-    "hydrobromide", "napsylate", "besilate", "trihydrate", "monohydrate", "dihydrate"})
-"""Salt words after an ingredient name that does not name a converted salt: RxNorm names the
-salt the label states the strength of (``oxycodone hydrochloride 10 MG``), and medref's
-amounts for these ingredients are of the same labeled salt."""
 
 _UCUM: Final = {
     "mg": "mg", "ug": "mcg", "g": "g", "ml": "mL", "ml/h": "mL", "[iu]": "IU", "iu": "IU",
