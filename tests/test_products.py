@@ -417,7 +417,12 @@ def test_every_spelling_of_a_generic_combination_resolves_to_it(data: st.DataObj
     order = data.draw(st.permutations(ids))
     parts = [data.draw(st.sampled_from(_spellings(i))) for i in order]
     sep = data.draw(st.sampled_from(_SEPARATORS))
+    if sep.startswith(" w/") and not all(p[:2].isalpha() for p in parts[1:]):
+        sep = " with "  # "w/" is "with" only before two letters (not w/o, w/ n-acetyl...)
     name = normalize(sep.join(parts))
     if any(c.isdigit() for c in name):  # a name with a number (vitamin d3) is not tried
+        return
+    if name in REF.names():  # a name on file says what it names: Tylenol with Codeine
+        assert REF.names()[name] in REF.products
         return
     assert REF.resolve(name) == generic[frozenset(ids)], name
