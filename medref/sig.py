@@ -302,10 +302,19 @@ def _record_cap(p: ParsedLine, m: re.Match[str]) -> bool:
     g = m.groupdict()
     what = g.get("what")
     unit = UNIT_ALIASES.get(what or "")
-    if unit is None or p.cap_text is not None:
-        return False
     top = g["range"].replace("-", " ").split()[-1] if g.get("range") else g["n"]
     value = float(_NUM_WORDS.get(top, top))
+    if unit is None and what is None and g.get("per") and p.count_unit in COUNT_UNITS:
+        # "max 8/day" on a line counting tablets: tablets, where that is the only reading
+        # (one tablet a dose, so tablets and doses agree; or more than the frequency's
+        # doses a day, so as doses it would cap nothing). "1-2 tabs q4h max 4/day" could be
+        # 4 tablets or 4 doses (8 tablets): left unread (MR007), the frequency's worst case
+        per_dose = p.count_max if p.count_max is not None else p.count
+        doses = p.frequency.per_day_max if p.frequency is not None else None
+        if (per_dose is not None and per_dose <= 1) or (doses is not None and value > doses):
+            unit = p.count_unit
+    if unit is None or p.cap_text is not None:
+        return False
     per_day = bool(g.get("per")) or m.group(0).lstrip("(").startswith("mdd")
     if unit in COUNT_UNITS or unit == "patch":
         p.cap_units, p.cap_unit = value, unit
@@ -778,7 +787,7 @@ _RULES: list[tuple[str, _Handler]] = [
      r"before breakfast|after breakfast|with breakfast|with dinner|with lunch|"
      r"to affected area|to the affected area|thin film|of|and|then|each|per dose|"
      r"dose|sig|rx|upright|chelate|hcl|sodium|sulfate|tromethamine|dr|ec|"
-     r"with or after food|after food|before food|"
+     r"with or after food|after food|before food|scheduled|"
      r"at the fusion site|at surgical site|over 15 minutes|in divided doses|divided)\b",
      _ignore),
 ]
@@ -852,8 +861,8 @@ _FIRST: tuple[tuple[str | None, tuple[str, ...] | None], ...] = (
       're', 'ri', 'sp', 'sw', 'ta', 'th', 'to', 'un', 'us', 'vi')),
     ('abcdefghioprstuw',
      ('af', 'an', 'ap', 'at', 'be', 'ch', 'di', 'do', 'dr', 'ea', 'ec', 'fa', 'gi', 'hc', 'in',
-      'of', 'on', 'ov', 'pe', 'pl', 'rx', 'si', 'so', 'su', 'sw', 'ta', 'th', 'to', 'tr', 'up',
-      'us', 'wi')),
+      'of', 'on', 'ov', 'pe', 'pl', 'rx', 'sc', 'si', 'so', 'su', 'sw', 'ta', 'th', 'to', 'tr',
+      'up', 'us', 'wi')),
 )
 _PATTERNS = tuple(_end_boundary(rx) for rx, _ in _RULES)
 _HANDLERS = tuple(h for _, h in _RULES)

@@ -195,6 +195,30 @@ def test_written_cap_and_worst_case_both_reported() -> None:
     assert r.items[0].daily_total == 4000 and r.items[0].written_max is not None
 
 
+@pytest.mark.parametrize(("line", "written", "daily"), [
+    # more than the frequency's 6 doses a day: as doses it would cap nothing, so tablets
+    ("tramadol 50 mg 1-2 tabs q4-6h prn max 8/day", True, 400),
+    # one tablet a dose: tablets and doses agree
+    ("Percocet 5/325 1 tab q4h prn max 4/day", True, 1300),
+    # 4 tablets or 4 doses (8 tablets)? not read: the frequency's worst case, and MR007
+    ("Percocet 5/325 1-2 tabs q4h prn max 4/day", False, 3900),
+    # no count of tablets on the line: not read
+    ("tramadol 50 mg q6h prn max 8/day", False, 200)])
+def test_a_cap_without_a_unit_counts_tablets_only_where_nothing_else_fits(
+        line: str, written: bool, daily: float) -> None:
+    r = medref.check([line])
+    item = r.items[0]
+    assert (item.written_max is not None) == written
+    assert (item.unparsed == ()) == written and bool(codes(r, "MR007")) != written
+    assert item.daily_total == daily
+
+
+def test_scheduled_is_read() -> None:
+    r = medref.check(["acetaminophen 1000 mg po q8h scheduled"])
+    assert r.items[0].unparsed == () and r.items[0].status == "checked"
+    assert not r.items[0].prn
+
+
 def test_a_written_cap_above_the_label_is_a_finding() -> None:
     r = medref.check(["acetaminophen 500 mg 2 tabs q4h prn, max 12 tabs a day"])
     (f,) = codes(r, "MR012")
