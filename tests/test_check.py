@@ -867,3 +867,36 @@ def test_memoised_messages_do_not_carry_another_regimens_positions() -> None:
     bad = run(["ibuprofen 400 mg tid", ""])
     (f,) = of(bad, "MR001")
     assert f.lines == (1,) and "line 1" not in f.message
+
+
+@pytest.mark.parametrize(("line", "age", "code", "severity"), [
+    # each at its labeled maximum: nothing; above it: the label's finding (data/sources.json)
+    ("oxazepam 30 mg qid", None, None, None),
+    ("oxazepam 30 mg 5 times a day", None, "MR102", "error"),       # > 120 mg/day
+    ("oxazepam 30 mg qid", 70, "MR107", "warning"),                 # older: 60 mg/day
+    ("Halcion 0.25 mg 2 tabs hs", None, None, None),                # 0.5 mg once daily
+    ("triazolam 0.5 mg 2 tabs hs", None, "MR102", "error"),
+    ("triazolam 0.5 mg hs", 70, "MR107", "warning"),                # geriatric: 0.25 mg
+    ("Librium 50 mg q4h", None, "MR106", "info"),                   # 300 withdrawal, 100 anxiety
+    ("chlordiazepoxide 100 mg q6h", None, "MR102", "error"),        # 400 > 300 mg/day
+    ("Tranxene 30 mg tid", None, "MR106", "info"),                  # 90, anxiety 60
+    ("clorazepate 30 mg qid", None, "MR102", "error"),
+    ("estazolam 2 mg hs", None, None, None),
+    ("estazolam 2 mg 2 tabs hs", None, "MR102", "error"),
+    ("flurazepam 30 mg hs", 70, "MR107", "warning"),                # elderly: 15 mg
+    ("Doral 15 mg 2 tabs hs", None, "MR102", "error"),              # > 15 mg
+    ("Onfi 20 mg bid", None, None, None),                           # 40 mg/day
+    ("chlorzoxazone 750 mg qid", None, None, None),                 # 3,000 mg/day
+    ("Lorzone 750 mg 5 times a day", None, "MR102", "error"),
+    ("Parafon Forte DSC 500 mg 2 tabs tid", None, "MR101", "error"),  # 1,000 > 750 a dose
+])
+def test_benzodiazepines_and_chlorzoxazone_are_checked_against_their_labels(
+        line: str, age: int | None, code: str | None, severity: str | None) -> None:
+    r = check([line], context=Context(age=age))
+    item = r.items[0]
+    assert item.status == "checked" and item.unparsed == ()
+    limits = [f for f in r.findings if f.code.startswith(("MR10", "MR11"))]
+    if code is None:
+        assert limits == [], limits
+    else:
+        assert [(f.code, f.severity) for f in limits if f.code == code] == [(code, severity)]

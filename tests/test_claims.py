@@ -65,6 +65,21 @@ def test_overlap_is_found_on_exactly_the_overlapping_days() -> None:
                     ("2026-02-09", "2026-03-01")]
 
 
+@pytest.mark.parametrize("benzo", ["00003015950",  # OXAZEPAM 30 MG CAPSULE (CDC 2018)
+                                   "CHLORDIAZEPOXIDE HCL 25 MG CAP",
+                                   "TRIAZOLAM 0.25 MG TAB", "CLORAZEPATE DIPOTASSIUM 7.5 MG TAB"])
+def test_a_benzodiazepine_once_unknown_counts_in_the_overlap(benzo: str) -> None:
+    """Oxazepam, chlordiazepoxide, triazolam and clorazepate were unknown names (MR002), so
+    their fills with an opioid made no MR701: the same member as above, with one of them."""
+    ndc, drug = (benzo, "") if benzo.isdigit() else ("", benzo)
+    out = _screen("".join(
+        f"m1,{day},,PERCOCET 10-325 MG TAB,120,30\nm1,{fill},{ndc},{drug},30,30\n"
+        for day, fill in (("2026-01-01", "2026-01-10"), ("2026-01-31", "2026-02-09"))))
+    assert "MR002" not in [f["code"] for f in out["findings"]]
+    (cob,) = [f for f in out["findings"] if f["code"] == "MR701"]
+    assert cob["days"] == [["2026-01-10", "2026-03-01"]] and "51 days" in cob["message"]
+
+
 def test_short_overlap_is_not_cob() -> None:
     """29 days of overlap (Jan 2-30) is below the measure's 30 cumulative days."""
     out = _screen("""m1,2026-01-01,,PERCOCET 10-325 MG TAB,120,30
