@@ -626,7 +626,9 @@ _CACHE_FORMAT = 3
 out differently from the same bytes, i.e. when :func:`build_index` or
 :func:`medref.text.normalize` changes (2: ``w/`` before a word gets a space; 3: ``w/`` is
 written ``with``, and a numbered named strength is also indexed as ``no. N`` and after the
-product's other names); files of an older number are never read and are removed."""
+product's other names). Files of an older number are never read and are removed. The file
+names also carry :func:`_code_key`, a digest of this medref's version and of those two
+modules' source, so changed code is never served an older index even without the bump."""
 
 
 def _cache_dir() -> Path | None:
@@ -637,11 +639,31 @@ def _cache_dir() -> Path | None:
     return Path(root) / "medref"
 
 
+_code_key_memo: list[str] = []
+
+
+def _code_key() -> str:
+    """What the cached index depends on besides the data's bytes: this medref's version, the
+    format number, and the source of the code that folds and indexes names (``text.py`` and
+    this module, where installed as source; the compiled build installs them too). A change
+    to either gives a new key, so a forgotten :data:`_CACHE_FORMAT` bump cannot serve an index
+    built by older code (computed once per process: two small files hashed)."""
+    if not _code_key_memo:
+        from medref._version import __version__
+        h = hashlib.sha256(f"{__version__}|{_CACHE_FORMAT}".encode())
+        here = Path(__file__).resolve().parent
+        for name in ("text.py", "reference.py"):
+            with contextlib.suppress(OSError):
+                h.update(name.encode() + (here / name).read_bytes())
+        _code_key_memo.append(h.hexdigest()[:12])
+    return _code_key_memo[0]
+
+
 def _cache_path(combined: str) -> Path | None:
     d = _cache_dir()
     if d is None:
         return None
-    return d / f"data-{combined[:32]}-v{_CACHE_FORMAT}.json"
+    return d / f"data-{combined[:32]}-{_code_key()}-v{_CACHE_FORMAT}.json"
 
 
 def _cache_read(combined: str) -> tuple[dict[str, Any], tuple[dict[str, str],
@@ -657,8 +679,9 @@ def _cache_read(combined: str) -> tuple[dict[str, Any], tuple[dict[str, str],
         os.utime(path)
     try:
         key, raw, index, names = json.loads(data)
-        if (key != combined or not isinstance(raw, dict) or set(raw) != set(DATA_FILES)
-                or not isinstance(index, dict) or not isinstance(names, dict)):
+        if (key != f"{combined}-{_code_key()}" or not isinstance(raw, dict)
+                or set(raw) != set(DATA_FILES) or not isinstance(index, dict)
+                or not isinstance(names, dict)):
             return None
         return raw, (index, {k: NameInfo(*v) for k, v in names.items()})
     except (ValueError, TypeError):  # a damaged or foreign cache file is ignored (rewritten)
@@ -672,7 +695,8 @@ def _cache_write(combined: str, raw: dict[str, Any],
         return
     try:
         index, names = built
-        blob = json.dumps([combined, raw, index, {k: list(v) for k, v in names.items()}],
+        blob = json.dumps([f"{combined}-{_code_key()}", raw, index,
+                           {k: list(v) for k, v in names.items()}],
                           separators=(",", ":"), ensure_ascii=False).encode()
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
@@ -700,7 +724,7 @@ def _cache_prune(directory: Path, keep: Path) -> None:
                 if f != keep:
                     ours.append((f.stat().st_mtime, f))
                 continue
-            older = re.fullmatch(r"data-[0-9a-f]+-v(\d+)\.json", f.name)
+            older = re.fullmatch(r"data-[0-9a-f]+(?:-[0-9a-f]+)?-v(\d+)\.json", f.name)
             if not f.name.endswith(".json") or (older and int(older[1]) < _CACHE_FORMAT):
                 f.unlink(missing_ok=True)  # left by an older version: never read again
         ours.sort(reverse=True)

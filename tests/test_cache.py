@@ -111,3 +111,22 @@ def test_files_of_older_cache_formats_are_removed_and_newer_ones_kept(cache: Pat
     _load()
     assert not old_binary.exists() and not old_json.exists() and not before_w.exists()
     assert newer.exists() and unrelated.exists()
+
+
+def test_an_index_built_by_other_code_is_never_read(cache: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """The file name and the key inside it carry the code's digest (its version and the
+    source of the folding and the index): an index that other code built, here one that
+    reads "ibuprofen" as naproxen, is served to the code that wrote it, never to other code."""
+    _load()
+    (path,) = cache.glob(f"data-*{OURS}")
+    assert refmod._code_key() in path.name
+    text = path.read_text()
+    poisoned = text.replace('"ibuprofen":"ibuprofen"', '"ibuprofen":"naproxen"')
+    assert poisoned != text
+    path.write_text(poisoned)
+    assert _load().resolve("ibuprofen") == "naproxen"  # the same code reads its own file
+    monkeypatch.setattr(refmod, "_code_key_memo", ["0" * 12])  # as if the code changed
+    assert _load().resolve("ibuprofen") == "ibuprofen"
+    assert (cache / path.name.replace(path.name.split("-")[2], "0" * 12)).exists()
+    assert path.exists()  # the other code's file is left for it (pruned as data sets are)
