@@ -432,6 +432,7 @@ def build_index(raw: Mapping[str, Any]) -> tuple[dict[str, str], dict[str, NameI
 
 
 _COMBO_HINT = re.compile(r"[-/+&]| and | with ")
+_DIGIT = re.compile(r"\d")
 _COMBO_SEP = re.compile(r" ?[-/+&] ?| and | with ")
 _COMBO_NUMBER = re.compile(r"(.*\S) (#\d+|no\. ?\d+)")
 
@@ -441,15 +442,18 @@ def combination_of(reference: Reference, name: str) -> NameInfo | None:
     (``hydrocodone bitartrate-acetaminophen``: hydrocodone-acetaminophen), with the strength
     a trailing number names (``acetaminophen-codeine phosphate #3``: 300/30), or None.
 
-    Each part must name an ingredient (by a name, alias or salt; a brand does not count), no
+    Each part must name an ingredient (by its name, one of its aliases, ``Tylenol`` is
+    acetaminophen's, or a salt; a product's name such as Percocet does not count), no
     ingredient twice, and the product must be the *generic* line of exactly those
     ingredients: the one whose id is their ids joined by ``-`` (``hydrocodone-acetaminophen``;
     a brand such as Norco is never chosen, and a set with no generic line, such as aspirin
     with codeine, is not resolved). A number the product does not have is not read (the
-    shorter name without it is)."""
-    m = _COMBO_NUMBER.fullmatch(name)
+    shorter name without it is). A sig line is read as such a combination only when it
+    states one of the product's strengths (:func:`medref.readers.lines.read_sig`): without
+    one, ``tylenol and tramadol`` may be two drugs."""
+    m = _COMBO_NUMBER.fullmatch(name) if "#" in name or "no." in name else None
     base, number = (m.group(1), m.group(2)) if m is not None else (name, None)
-    if any(c.isdigit() for c in base):
+    if _DIGIT.search(base) is not None:  # most candidates: a prefix of a sig ("... 10/325 1")
         return None
     ids = _ingredient_parts(reference, base, ())
     if ids is None:

@@ -304,14 +304,18 @@ def _record_cap(p: ParsedLine, m: re.Match[str]) -> bool:
     unit = UNIT_ALIASES.get(what or "")
     top = g["range"].replace("-", " ").split()[-1] if g.get("range") else g["n"]
     value = float(_NUM_WORDS.get(top, top))
-    if unit is None and what is None and g.get("per") and p.count_unit in COUNT_UNITS:
-        # "max 8/day" on a line counting tablets: tablets, where that is the only reading
-        # (one tablet a dose, so tablets and doses agree; or more than the frequency's
-        # doses a day, so as doses it would cap nothing). "1-2 tabs q4h max 4/day" could be
-        # 4 tablets or 4 doses (8 tablets): left unread (MR007), the frequency's worst case
+    if (unit is None and what is None and g.get("per") and p.count_unit in COUNT_UNITS
+            and p.frequency is not None):
+        # "max 8/day" on a line counting tablets, with a frequency: tablets, where that is
+        # the only reading (one tablet a dose, so tablets and doses agree; or more than the
+        # frequency's doses a day, which as doses would contradict the frequency), and never
+        # more than the frequency's worst case of tablets (``max 1200/day`` is milligrams,
+        # not a count). "1-2 tabs q4h max 4/day" could be 4 tablets or 4 doses (8 tablets):
+        # left unread (MR007), the frequency's worst case stands
         per_dose = p.count_max if p.count_max is not None else p.count
-        doses = p.frequency.per_day_max if p.frequency is not None else None
-        if (per_dose is not None and per_dose <= 1) or (doses is not None and value > doses):
+        doses = p.frequency.per_day_max
+        if (per_dose is not None and value <= per_dose * doses
+                and (per_dose <= 1 or value > doses)):
             unit = p.count_unit
     if unit is None or p.cap_text is not None:
         return False

@@ -886,6 +886,7 @@ def test_memoised_messages_do_not_carry_another_regimens_positions() -> None:
     ("flurazepam 30 mg hs", 70, "MR107", "warning"),                # elderly: 15 mg
     ("Doral 15 mg 2 tabs hs", None, "MR102", "error"),              # > 15 mg
     ("Onfi 20 mg bid", None, None, None),                           # 40 mg/day
+    ("estazolam 1 mg bid", None, "MR103", "error"),                 # at bedtime: once
     ("chlorzoxazone 750 mg qid", None, None, None),                 # 3,000 mg/day
     ("Lorzone 750 mg 5 times a day", None, "MR102", "error"),
     ("Parafon Forte DSC 500 mg 2 tabs tid", None, "MR101", "error"),  # 1,000 > 750 a dose
@@ -900,3 +901,11 @@ def test_benzodiazepines_and_chlorzoxazone_are_checked_against_their_labels(
         assert limits == [], limits
     else:
         assert [(f.code, f.severity) for f in limits if f.code == code] == [(code, severity)]
+
+
+def test_clobazam_at_30_kg_or_less_is_held_to_20_mg() -> None:
+    at = {w: check(["Onfi 20 mg bid"], context=Context(weight=w)) for w in (25, 30, 31)}
+    assert [(f.code, f.severity) for f in at[25].findings if f.code == "MR107"] == [
+        ("MR107", "error")]
+    assert [f.code for f in at[30].findings if f.code == "MR107"] == ["MR107"]
+    assert not [f for f in at[31].findings if f.code.startswith("MR10")]

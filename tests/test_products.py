@@ -102,8 +102,7 @@ def test_w_slash_o_is_left_alone() -> None:
     ("Tylenol No. 2", "tylenol-with-codeine", "#2 (300/15)"),
     ("Tylenol w/ codeine No. 3", "tylenol-with-codeine", "#3 (300/30)"),
     ("Tylenol w/ codeine 300/30", "tylenol-with-codeine", "#3 (300/30)"),
-    ("T3", "tylenol-with-codeine", "#3 (300/30)"),
-    ("T4", "tylenol-with-codeine", "#4 (300/60)"),
+    ("T#3", "tylenol-with-codeine", "#3 (300/30)"),
     # the generic line, numbered as Tylenol with Codeine is (its data note)
     ("APAP/codeine #2", "acetaminophen-codeine", "300/15"),
     ("APAP/codeine #3", "acetaminophen-codeine", "300/30"),
@@ -114,8 +113,8 @@ def test_w_slash_o_is_left_alone() -> None:
 def test_a_numbered_codeine_product_reads_its_strength(spelled: str, product: str,
                                                        strength: str) -> None:
     """Before, ``Tylenol w/ Codeine #2`` was plain acetaminophen (the codeine dropped as
-    words not understood), ``Tylenol No. 2`` a second dose, and ``APAP/codeine #3`` and
-    ``T3`` the strongest strength assumed (300/60 or 500/60)."""
+    words not understood), ``Tylenol No. 2`` a second dose, and ``APAP/codeine #3`` the
+    strongest strength assumed (500/60)."""
     r = medref.check([f"{spelled} 1 tab po q6h"])
     item = r.items[0]
     assert (item.product, item.strength, item.status) == (product, strength, "checked")
@@ -123,6 +122,32 @@ def test_a_numbered_codeine_product_reads_its_strength(spelled: str, product: st
     assert not codes(r, "MR007") and not codes(r, "MR010") and not codes(r, "MR001")
     codeine = {g.id: g for g in item.ingredients}["codeine"]
     assert codeine.daily_total == 4 * float(strength.rstrip(")").split("/")[1])
+
+
+@pytest.mark.parametrize("line", ["T4 100 mcg daily", "T3 25 mcg daily", "T3 1 tab q6h"])
+def test_t3_and_t4_are_not_tylenol(line: str) -> None:
+    """``T3``/``T4`` are also liothyronine and levothyroxine: read as Tylenol with Codeine,
+    ``T4 100 mcg daily`` was a fully checked codeine line. They are unknown names (MR002)."""
+    r = medref.check([line])
+    assert r.items[0].status == "unknown" and codes(r, "MR002")
+
+
+@pytest.mark.parametrize(("line", "problem"), [
+    ("Percocet 100 mcg daily", "100 mcg is not a strength of Percocet"),
+    ("Percocet 7 mg q6h", "7 mg is not a strength of Percocet")])
+def test_an_amount_that_is_no_strength_of_a_combination_is_not_dropped(
+        line: str, problem: str) -> None:
+    """Before, the amount was dropped and the strongest strength assumed (10/325), and the
+    line counted as checked."""
+    r = medref.check([line])
+    assert r.items[0].status == "unparseable"
+    (f,) = codes(r, "MR001")
+    assert problem in f.message
+
+
+def test_an_amount_of_any_component_still_assumes_the_strongest() -> None:
+    r = medref.check(["Percocet 325 mg 1 tab q6h"])  # every Percocet has 325 mg: which?
+    assert r.items[0].strength == "10/325" and codes(r, "MR010") and not codes(r, "MR001")
 
 
 def test_w_slash_before_an_administration_word_reads_as_with() -> None:
@@ -202,10 +227,15 @@ def test_written_cap_and_worst_case_both_reported() -> None:
     ("Percocet 5/325 1 tab q4h prn max 4/day", True, 1300),
     # 4 tablets or 4 doses (8 tablets)? not read: the frequency's worst case, and MR007
     ("Percocet 5/325 1-2 tabs q4h prn max 4/day", False, 3900),
+    # more than the frequency's worst case of tablets: milligrams, not a count; not read
+    ("ibuprofen 200 mg 1 tab q4h prn max 1200/day", False, 1200),
+    ("acetaminophen 500 mg 1-2 tabs q6h prn max 4000/day", False, 4000),
+    # no frequency: not read
+    ("Tylenol 500 mg 1 tab prn max 4/day", False, None),
     # no count of tablets on the line: not read
     ("tramadol 50 mg q6h prn max 8/day", False, 200)])
 def test_a_cap_without_a_unit_counts_tablets_only_where_nothing_else_fits(
-        line: str, written: bool, daily: float) -> None:
+        line: str, written: bool, daily: float | None) -> None:
     r = medref.check([line])
     item = r.items[0]
     assert (item.written_max is not None) == written
@@ -394,12 +424,20 @@ def test_a_combination_written_by_its_ingredients_is_the_generic_line(
 @pytest.mark.parametrize(("spelled", "product", "unparsed"), [
     # no generic line on file for aspirin with codeine: aspirin, the rest reported (MR007)
     ("aspirin w/ codeine", "aspirin", ("with", "codeine")),
+    # two drugs on one line, no strength of the combination stated: not one tablet of
+    # tramadol/acetaminophen (it was, with 37.5/325 assumed, and passed with exit 0)
+    ("tylenol and tramadol q6h prn", "acetaminophen", ("tramadol",)),
+    ("tylenol and oxycodone alternating q3h prn", "acetaminophen", ("oxycodone", "alternating")),
+    ("hydrocodone bitartrate-acetaminophen 1 tab q6h", "hydrocodone",
+     ("bitartrate-acetaminophen",)),
+    ("oxycodone hcl/apap 10/999 1 tab", "oxycodone", ("/apap", "10/999")),
     # a brand is not an ingredient's name: never a combination
     ("percocet-codeine", None, ()),
     ("ibuprofen-famotidine", None, ())])
 def test_only_ingredients_with_a_generic_line_make_a_combination(
         spelled: str, product: str | None, unparsed: tuple[str, ...]) -> None:
-    item = medref.check([f"{spelled} 1 tab"]).items[0]
+    line = spelled if any(c.isdigit() for c in spelled) else f"{spelled} 1 tab"
+    item = medref.check([line]).items[0]
     assert (item.product, item.unparsed) == (product, unparsed)
 
 
@@ -422,8 +460,8 @@ _SEPARATORS = ["-", "/", " / ", "+", " + ", " & ", " and ", " with ", " w/", " w
 
 
 def _spellings(eid: str) -> list[str]:
-    """An ingredient's names as a combination may write them: its id, name, aliases that are
-    not a brand's, and a trailing salt word."""
+    """An ingredient's names as a combination may write them: its id, name and aliases (the
+    ingredient's own: Tylenol is one of acetaminophen's), and a trailing salt word."""
     from medref.text import normalize
     e = REF.entries[eid]
     names = [eid, e["name"].split(" (")[0], *e.get("aliases", ())]
@@ -447,6 +485,15 @@ def test_every_spelling_of_a_generic_combination_resolves_to_it(data: st.DataObj
     if any(c.isdigit() for c in name):  # a name with a number (vitamin d3) is not tried
         return
     if name in REF.names():  # a name on file says what it names: Tylenol with Codeine
-        assert REF.names()[name] in REF.products
+        named = REF.products.get(REF.names()[name])
+        assert named is not None and set(named["ingredients"]) == set(ids), name
         return
     assert REF.resolve(name) == generic[frozenset(ids)], name
+
+
+def test_a_structured_item_assembles_a_combination_only_with_its_strength() -> None:
+    base = {"name": "tylenol and tramadol", "dose": 1, "unit": "tablet", "frequency": "q6h"}
+    two = medref.check([base]).items[0]
+    assert two.product == "acetaminophen"
+    one = medref.check([{**base, "strength": "37.5/325"}]).items[0]
+    assert (one.product, one.strength) == ("tramadol-acetaminophen", "37.5/325")

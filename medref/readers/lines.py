@@ -145,6 +145,12 @@ def _resolve(p: ParsedLine, lex: Lexicon) -> dict[str, Any]:
         hits = [s for s in product.strengths if s.components[0].written == per]
         if len(hits) == 1:
             strength = hits[0]
+        elif per is not None and not any(c.written == per for st in product.strengths
+                                         for c in st.components):
+            # "Percocet 100 mcg": an amount that is no strength of the product is never
+            # dropped for an assumed strength
+            problems.append(f"{fmt(per)} {p.unit} is not a strength of {product.name} ("
+                            + ", ".join(s.label for s in product.marketed) + ")")
     if len(product.ingredients) == 1 and mass and strength is None:
         # "Amrix 15 mg": the amount is the dose (a count on the line multiplied it already)
         comp = product.strengths[0].components[0]
@@ -196,13 +202,28 @@ def read_sig(text: str, lex: Lexicon | Resolve) -> MedicationLine:
     combos = lex.combos if isinstance(lex, Lexicon) else None
     try:
         p = parse_line(text, resolve, combos)
+        if isinstance(lex, Lexicon) and _unconfirmed(p, lex):
+            p = parse_line(text, lex.reference.names().get, combos)
     except SigError as exc:
         return MedicationLine(text=text, error=str(exc), error_part=exc.part)
     return _line(p, text, lex if isinstance(lex, Lexicon) else None)
 
 
+def _unconfirmed(p: ParsedLine, lex: Lexicon) -> bool:
+    """True when the line's name is a combination assembled from its ingredients' names
+    (:func:`medref.reference.combination_of`: not a name on file) and the line does not state
+    one of its strengths (``10/325``, ``#3``): ``tylenol and tramadol q6h`` may be two drugs
+    on one line, so it is read as before, the first name and the rest not understood."""
+    if p.product is None or p.product not in lex.kb.products or p.name in lex.reference.names():
+        return False
+    info = lex.reference.name_info(p.name)
+    if info is not None and info.strength:
+        return False
+    return p.combo is None or lex.kb.products[p.product].match(p.combo) is None
+
+
 def read_structured(item: Mapping[str, object], lex: Lexicon | Resolve, where: str = "",
-                    line: int | None = None) -> MedicationLine:
+                    line: int | None = None, *, _assembled: bool = True) -> MedicationLine:
     """Read a structured item (``name``, ``dose``, ``unit``, ``frequency`` ...).
 
     Raises:
@@ -219,6 +240,8 @@ def read_structured(item: Mapping[str, object], lex: Lexicon | Resolve, where: s
             raise InputError("must be text (a sig line)", source=where, line=line, field="sig")
         return read_sig(sig, lex)
     resolve = lex.resolve if isinstance(lex, Lexicon) else lex
+    if isinstance(lex, Lexicon) and not _assembled:
+        resolve = lex.reference.names().get
     f = _Fields(item, where, line)
     text = f.render()
     name = f.name
@@ -266,6 +289,8 @@ def read_structured(item: Mapping[str, object], lex: Lexicon | Resolve, where: s
     elif f.duration_text:
         scan_rest(normalize(f.duration_text), p, resolve)
     finish(p)
+    if _assembled and isinstance(lex, Lexicon) and _unconfirmed(p, lex):
+        return read_structured(item, lex, where, line, _assembled=False)
     return _line(p, text, lex if isinstance(lex, Lexicon) else None, frozenset(given))
 
 
