@@ -497,3 +497,16 @@ def test_a_structured_item_assembles_a_combination_only_with_its_strength() -> N
     assert two.product == "acetaminophen"
     one = medref.check([{**base, "strength": "37.5/325"}]).items[0]
     assert (one.product, one.strength) == ("tramadol-acetaminophen", "37.5/325")
+
+
+@pytest.mark.parametrize(("line", "product"), [
+    ("HYDROCODONE BITARTRATE-ACETAMINOPHEN 10 MG 1 tab q6h", "hydrocodone-acetaminophen"),
+    ("ACETAMINOPHEN-CODEINE PHOSPHATE 30 MG 1 tab q6h", "acetaminophen-codeine")])
+def test_an_ingredients_amount_confirms_an_assembled_combination(line: str,
+                                                                 product: str) -> None:
+    """CDC's product name with the opioid's amount (as its file gives it): the combination,
+    at the strongest strength (assumed, MR010), every ingredient kept."""
+    r = medref.check([line])
+    item = r.items[0]
+    assert (item.product, item.status, item.unparsed) == (product, "checked", ())
+    assert "acetaminophen" in {g.id for g in item.ingredients} and codes(r, "MR010")

@@ -212,14 +212,22 @@ def read_sig(text: str, lex: Lexicon | Resolve) -> MedicationLine:
 def _unconfirmed(p: ParsedLine, lex: Lexicon) -> bool:
     """True when the line's name is a combination assembled from its ingredients' names
     (:func:`medref.reference.combination_of`: not a name on file) and the line does not state
-    one of its strengths (``10/325``, ``#3``): ``tylenol and tramadol q6h`` may be two drugs
-    on one line, so it is read as before, the first name and the rest not understood."""
+    one of its strengths (``10/325``, ``#3``, or an ingredient's amount in one: ``10 mg``):
+    ``tylenol and tramadol q6h`` may be two drugs on one line, so it is read as before, the
+    first name and the rest not understood."""
     if p.product is None or p.product not in lex.kb.products or p.name in lex.reference.names():
         return False
     info = lex.reference.name_info(p.name)
     if info is not None and info.strength:
         return False
-    return p.combo is None or lex.kb.products[p.product].match(p.combo) is None
+    product = lex.kb.products[p.product]
+    if p.combo is not None:
+        return product.match(p.combo) is None
+    per = p.per_unit if p.counted else p.dose
+    # "HYDROCODONE BITARTRATE-ACETAMINOPHEN 10 MG", "ACETAMINOPHEN-CODEINE PHOSPHATE 30 MG"
+    # (CDC's names with the opioid's amount): an ingredient's amount in one of its strengths
+    return per is None or not any(c.written == per and c.unit == p.unit
+                                  for st in product.strengths for c in st.components)
 
 
 def read_structured(item: Mapping[str, object], lex: Lexicon | Resolve, where: str = "",
