@@ -505,8 +505,22 @@ def test_a_structured_item_assembles_a_combination_only_with_its_strength() -> N
 def test_an_ingredients_amount_confirms_an_assembled_combination(line: str,
                                                                  product: str) -> None:
     """CDC's product name with the opioid's amount (as its file gives it): the combination,
-    at the strongest strength (assumed, MR010), every ingredient kept."""
+    every ingredient kept."""
     r = medref.check([line])
     item = r.items[0]
     assert (item.product, item.status, item.unparsed) == (product, "checked", ())
-    assert "acetaminophen" in {g.id for g in item.ingredients} and codes(r, "MR010")
+    assert "acetaminophen" in {g.id for g in item.ingredients}
+
+
+@pytest.mark.parametrize(("line", "strength"), [
+    # 30 mg codeine: 300/30 or 500/30, so 500/30 (it was 500/60, the product's strongest)
+    ("ACETAMINOPHEN-CODEINE PHOSPHATE 30 MG 1 tab q6h", "500/30"),
+    ("acetaminophen/codeine 15 mg 1 tab q6h", "500/15"),
+    # every Percocet has 325 mg acetaminophen: the strongest of them
+    ("Percocet 325 mg 1 tab q6h", "10/325")])
+def test_an_amount_some_strengths_have_assumes_the_strongest_of_those(line: str,
+                                                                      strength: str) -> None:
+    r = medref.check([line])
+    assert r.items[0].strength == strength and r.items[0].strength_assumed
+    (f,) = codes(r, "MR010")
+    assert f"({strength}) assumed" in f.message

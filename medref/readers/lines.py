@@ -143,10 +143,21 @@ def _resolve(p: ParsedLine, lex: Lexicon) -> dict[str, Any]:
     if strength is None and mass and len(product.ingredients) > 1:
         per = p.per_unit if p.counted else p.dose
         hits = [s for s in product.strengths if s.components[0].written == per]
+        if not hits:  # another ingredient's amount ("ACETAMINOPHEN-CODEINE ... 30 MG")
+            hits = [s for s in product.strengths
+                    if any(c.written == per and c.unit == p.unit for c in s.components[1:])]
         if len(hits) == 1:
             strength = hits[0]
-        elif per is not None and not any(c.written == per for st in product.strengths
-                                         for c in st.components):
+        elif hits:
+            # several strengths have that amount: the strongest of them (not of the product:
+            # 30 mg codeine is 500/30 at most, never 500/60), said to be assumed
+            pool = [s for s in hits if not s.legacy] or hits
+            strength = max(pool, key=lambda s: tuple(c.amount for c in s.components))
+            if len(pool) > 1:
+                out["strength_assumed"] = True
+                notes.append(f"strength not stated in full: the strongest {product.name} "
+                             f"with {fmt(per or 0)} {p.unit} ({strength.label}) assumed")
+        elif per is not None:
             # "Percocet 100 mcg": an amount that is no strength of the product is never
             # dropped for an assumed strength
             problems.append(f"{fmt(per)} {p.unit} is not a strength of {product.name} ("
