@@ -524,3 +524,30 @@ def test_an_amount_some_strengths_have_assumes_the_strongest_of_those(line: str,
     assert r.items[0].strength == strength and r.items[0].strength_assumed
     (f,) = codes(r, "MR010")
     assert f"({strength}) assumed" in f.message
+
+
+@pytest.mark.parametrize(("line", "elemental", "over_ul"), [
+    ("magnesium oxide 400 mg daily", 241.3, False),   # label: 400 mg holds 241.3 mg Mg
+    ("MgO 400 mg bid", 482.6, True),                  # above the 350 mg/day UL
+    ("magnesium oxide 400 mg po bid", 482.6, True)])
+def test_magnesium_oxide_is_read_as_its_elemental_magnesium(line: str, elemental: float,
+                                                            over_ul: bool) -> None:
+    """Before, magnesium oxide was read as magnesium glycinate with 'oxide' not understood,
+    and 400 mg taken as 400 mg of elemental magnesium (an UL warning for one tablet)."""
+    r = medref.check([line])
+    item = r.items[0]
+    assert (item.product, item.status, item.unparsed) == ("magnesium-oxide", "checked", ())
+    assert item.daily_total == pytest.approx(elemental)
+    assert bool(codes(r, "MR401")) == over_ul
+
+
+@pytest.mark.parametrize(("lines", "title"), [
+    (["magnesium glycinate 200 mg daily", "magnesium oxide 400 mg daily"],
+     "Two magnesium sources"),
+    (["calcium citrate 500 mg daily", "calcium carbonate 1250 mg bid"], "Two calcium sources")])
+def test_two_sources_of_one_mineral_are_a_finding(lines: list[str], title: str) -> None:
+    """The upper intake level counts every source of the element; each line is compared with
+    it alone, so two sources are named (MR302) for the pharmacist to add up."""
+    r = medref.check(lines)
+    (f,) = codes(r, "MR302")
+    assert f.severity == "warning" and f.message.startswith(title) and f.lines == (0, 1)
