@@ -554,3 +554,24 @@ def test_every_shared_medication_request_example_reads(name: str) -> None:
     result = medref.check_fhir(doc)
     assert len(result.items) == 1
     assert result.summary.fhir is not None
+
+
+@pytest.mark.parametrize(("name", "dosage", "sig", "product"), [
+    # two drugs written on one order: never one tramadol/acetaminophen tablet (it was, with
+    # an MR102 error resting on the assumed product, while the sig line read acetaminophen)
+    ("tylenol and tramadol", dose(2, "tablet", "{tablet}", every_h=4),
+     "tylenol and tramadol 2 tablets q4h", "acetaminophen"),
+    ("tylenol and tramadol", dose(50, "mg", every_h=6), "tylenol and tramadol 50 mg q6h",
+     "acetaminophen"),
+    ("HYDROCODONE BITARTRATE-ACETAMINOPHEN", dose(1, "tablet", "{tablet}", every_h=6),
+     "HYDROCODONE BITARTRATE-ACETAMINOPHEN 1 tablet q6h", "hydrocodone"),
+    # a stated amount of one of its strengths confirms the combination both ways
+    ("HYDROCODONE BITARTRATE-ACETAMINOPHEN 10 MG", dose(1, "tablet", "{tablet}", every_h=6),
+     "HYDROCODONE BITARTRATE-ACETAMINOPHEN 10 MG 1 tablet q6h", "hydrocodone-acetaminophen")])
+def test_an_assembled_combination_reads_alike_from_fhir_and_a_sig(
+        name: str, dosage: dict[str, Any], sig: str, product: str) -> None:
+    fhir = medref.check_fhir(bundle(mr("m1", text(name), dosage)))
+    line = medref.check([sig])
+    assert fhir.items[0].product == line.items[0].product == product
+    assert sorted((f.code, f.severity) for f in fhir.findings) == sorted(
+        (f.code, f.severity) for f in line.findings)

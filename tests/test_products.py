@@ -431,6 +431,10 @@ def test_a_combination_written_by_its_ingredients_is_the_generic_line(
     ("hydrocodone bitartrate-acetaminophen 1 tab q6h", "hydrocodone",
      ("bitartrate-acetaminophen",)),
     ("oxycodone hcl/apap 10/999 1 tab", "oxycodone", ("/apap", "10/999")),
+    # an amount does not confirm names joined by a word: 5 mg may be the oxycodone alone
+    ("tylenol and oxycodone 5 mg q6h prn", "acetaminophen", ("oxycodone",)),
+    ("tylenol & codeine 30 mg q4h prn", "acetaminophen", ("codeine",)),
+    ("ibuprofen and oxycodone 5 mg 1 tab q6h", "ibuprofen", ("oxycodone",)),
     # a brand is not an ingredient's name: never a combination
     ("percocet-codeine", None, ()),
     ("ibuprofen-famotidine", None, ())])
@@ -551,3 +555,20 @@ def test_two_sources_of_one_mineral_are_a_finding(lines: list[str], title: str) 
     r = medref.check(lines)
     (f,) = codes(r, "MR302")
     assert f.severity == "warning" and f.message.startswith(title) and f.lines == (0, 1)
+
+
+@pytest.mark.parametrize(("line", "strength"), [
+    ("Tylenol with Codeine 30-60 mg q4h prn", "#4 (300/60)"),  # was #3: the range's top
+    ("acetaminophen/codeine 30-60 mg q4h prn", "300/60"),
+    ("Percocet 5-10 mg q6h", "10/325")])
+def test_a_range_of_amounts_reads_the_strength_of_its_upper_end(line: str,
+                                                                strength: str) -> None:
+    assert medref.check([line]).items[0].strength == strength
+
+
+@pytest.mark.parametrize(("line", "elemental"), [
+    ("magnesium (as oxide) 500 mg daily", 500.0),   # Supplement Facts: elemental
+    ("calcium (as carbonate) 600 mg bid", 1200.0),  # was read as salt weight: 480
+    ("calcium carbonate 1250 mg bid", 1000.0)])
+def test_as_a_salt_on_a_facts_panel_states_the_element(line: str, elemental: float) -> None:
+    assert medref.check([line]).items[0].daily_total == pytest.approx(elemental)

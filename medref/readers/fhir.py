@@ -26,7 +26,12 @@ from pydantic import ValidationError
 from medref.context import context_from_raw
 from medref.knowledge import Product, fmt
 from medref.readers import fhir_model as fm
-from medref.readers.lines import Lexicon, line_from_parsed, read_sig
+from medref.readers.lines import (
+    Lexicon,
+    line_from_parsed,
+    read_sig,
+    unconfirmed_combination,
+)
 from medref.regimen import (
     ROLE_ACTIVE,
     ROLE_DRAFT,
@@ -643,9 +648,11 @@ class _Reader:
         return MedName(label, source="text")
 
     # the line -------------------------------------------------------------------------------
-    def line(self, name: MedName, dosage: fm.Dosage | None) -> MedicationLine:
+    def line(self, name: MedName, dosage: fm.Dosage | None, *, assembled: bool = True
+             ) -> MedicationLine:
         lex = self.lex
-        resolve = lex.resolve
+        resolve = lex.resolve if assembled else lex.reference.names().get
+        asked, notes, conflicts = name, len(self.notes), len(self.conflicts)
         combo: tuple[float, ...] | None = None
         generic: list[tuple[str | None, Part]] | None = None
         if name.combination and name.product is None and name.parts:
@@ -719,6 +726,11 @@ class _Reader:
             if combo is not None:
                 p.combo = combo
         finish(p)
+        if assembled and generic is None and unconfirmed_combination(p, lex):
+            # a combination assembled from ingredients' names that nothing confirms: read as
+            # a sig line reads it (the first name, the rest not understood)
+            del self.notes[notes:], self.conflicts[conflicts:]
+            return self.line(asked, dosage, assembled=False)
         text = self.render(name, p, dosage)
         p.text = text
         line = line_from_parsed(p, text, lex, frozenset(given))

@@ -9,6 +9,7 @@ through the grammar, so nothing given as data is ever turned into text and read 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -142,6 +143,9 @@ def _resolve(p: ParsedLine, lex: Lexicon) -> dict[str, Any]:
     mass = p.unit is not None and p.unit not in COUNT_UNITS and p.unit != "patch"
     if strength is None and mass and len(product.ingredients) > 1:
         per = p.per_unit if p.counted else p.dose
+        top = p.per_unit_max if p.counted else p.dose_max
+        if top is not None:
+            per = top  # "30-60 mg": the upper end (the worst case)
         hits = [s for s in product.strengths if s.components[0].written == per]
         if not hits:  # another ingredient's amount ("ACETAMINOPHEN-CODEINE ... 30 MG")
             hits = [s for s in product.strengths
@@ -213,19 +217,22 @@ def read_sig(text: str, lex: Lexicon | Resolve) -> MedicationLine:
     combos = lex.combos if isinstance(lex, Lexicon) else None
     try:
         p = parse_line(text, resolve, combos)
-        if isinstance(lex, Lexicon) and _unconfirmed(p, lex):
+        if isinstance(lex, Lexicon) and unconfirmed_combination(p, lex):
             p = parse_line(text, lex.reference.names().get, combos)
     except SigError as exc:
         return MedicationLine(text=text, error=str(exc), error_part=exc.part)
     return _line(p, text, lex if isinstance(lex, Lexicon) else None)
 
 
-def _unconfirmed(p: ParsedLine, lex: Lexicon) -> bool:
+def unconfirmed_combination(p: ParsedLine, lex: Lexicon) -> bool:
     """True when the line's name is a combination assembled from its ingredients' names
-    (:func:`medref.reference.combination_of`: not a name on file) and the line does not state
-    one of its strengths (``10/325``, ``#3``, or an ingredient's amount in one: ``10 mg``):
-    ``tylenol and tramadol q6h`` may be two drugs on one line, so it is read as before, the
-    first name and the rest not understood."""
+    (:func:`medref.reference.combination_of`: not a name on file) and the line does not
+    confirm it: one of its strengths (``10/325``, ``#3``) or, where the names are joined by a
+    hyphen or a slash as CDC's product names are (``HYDROCODONE BITARTRATE-ACETAMINOPHEN 10
+    MG``), an ingredient's amount in one of them (either end of a range). ``tylenol and
+    tramadol q6h`` or ``tylenol and oxycodone 5 mg`` may be two drugs on one line, so it is
+    read as before: the first name, the rest not understood. Every reader (sig lines,
+    structured items, FHIR) applies it."""
     if p.product is None or p.product not in lex.kb.products or p.name in lex.reference.names():
         return False
     info = lex.reference.name_info(p.name)
@@ -234,11 +241,15 @@ def _unconfirmed(p: ParsedLine, lex: Lexicon) -> bool:
     product = lex.kb.products[p.product]
     if p.combo is not None:
         return product.match(p.combo) is None
-    per = p.per_unit if p.counted else p.dose
-    # "HYDROCODONE BITARTRATE-ACETAMINOPHEN 10 MG", "ACETAMINOPHEN-CODEINE PHOSPHATE 30 MG"
-    # (CDC's names with the opioid's amount): an ingredient's amount in one of its strengths
-    return per is None or not any(c.written == per and c.unit == p.unit
-                                  for st in product.strengths for c in st.components)
+    if _WORD_JOIN.search(p.name) is not None:  # "and", "with", "&", "+": a strength only
+        return True
+    amounts = {x for x in (p.per_unit, p.per_unit_max) if x is not None} if p.counted else {
+        x for x in (p.dose, p.dose_max) if x is not None}
+    return not any(c.written in amounts and c.unit == p.unit
+                   for st in product.strengths for c in st.components)
+
+
+_WORD_JOIN = re.compile(r" and | with |[&+]")
 
 
 def read_structured(item: Mapping[str, object], lex: Lexicon | Resolve, where: str = "",
@@ -308,7 +319,7 @@ def read_structured(item: Mapping[str, object], lex: Lexicon | Resolve, where: s
     elif f.duration_text:
         scan_rest(normalize(f.duration_text), p, resolve)
     finish(p)
-    if _assembled and isinstance(lex, Lexicon) and _unconfirmed(p, lex):
+    if _assembled and isinstance(lex, Lexicon) and unconfirmed_combination(p, lex):
         return read_structured(item, lex, where, line, _assembled=False)
     return _line(p, text, lex if isinstance(lex, Lexicon) else None, frozenset(given))
 
