@@ -134,7 +134,8 @@ def test_t3_and_t4_are_not_tylenol(line: str) -> None:
 
 @pytest.mark.parametrize(("line", "problem"), [
     ("Percocet 100 mcg daily", "100 mcg is not a strength of Percocet"),
-    ("Percocet 7 mg q6h", "7 mg is not a strength of Percocet")])
+    ("Percocet 7 mg q6h", "7 mg is not a strength of Percocet"),
+    ("Percocet 10 mcg q6h", "10 mcg is not a strength of Percocet")])  # was 10/325
 def test_an_amount_that_is_no_strength_of_a_combination_is_not_dropped(
         line: str, problem: str) -> None:
     """Before, the amount was dropped and the strongest strength assumed (10/325), and the

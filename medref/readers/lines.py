@@ -146,7 +146,8 @@ def _resolve(p: ParsedLine, lex: Lexicon) -> dict[str, Any]:
         top = p.per_unit_max if p.counted else p.dose_max
         if top is not None:
             per = top  # "30-60 mg": the upper end (the worst case)
-        hits = [s for s in product.strengths if s.components[0].written == per]
+        hits = [s for s in product.strengths
+                if s.components[0].written == per and s.components[0].unit == p.unit]
         if not hits:  # another ingredient's amount ("ACETAMINOPHEN-CODEINE ... 30 MG")
             hits = [s for s in product.strengths
                     if any(c.written == per and c.unit == p.unit for c in s.components[1:])]
