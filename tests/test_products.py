@@ -573,3 +573,22 @@ def test_a_range_of_amounts_reads_the_strength_of_its_upper_end(line: str,
     ("calcium carbonate 1250 mg bid", 1000.0)])
 def test_as_a_salt_on_a_facts_panel_states_the_element(line: str, elemental: float) -> None:
     assert medref.check([line]).items[0].daily_total == pytest.approx(elemental)
+
+
+@pytest.mark.parametrize(("line", "product"), [
+    ("BUPRENORPHINE HYDROCHLORIDE 2 MG 1 tab daily", "buprenorphine"),
+    ("Demerol hydrochloride 50 mg q4h prn", "meperidine"),
+    ("oxycodone hydrochloride 5 mg q4h prn", "oxycodone"),
+    ("ACETAMINOPHEN-CODEINE PHOSPHATE 1 tab q6h", "acetaminophen-codeine")])
+def test_a_salt_word_after_a_drug_says_nothing_more(line: str, product: str) -> None:
+    """As the FHIR reader drops them after an RxNorm name: the drug's amounts are those of
+    its labeled salt (it was MR007, 'hydrochloride' not understood)."""
+    r = medref.check([line])
+    assert r.items[0].product == product and r.items[0].unparsed == ()
+    assert not codes(r, "MR007")
+
+
+def test_a_salt_word_after_a_mineral_is_still_reported() -> None:
+    """``magnesium citrate`` is not magnesium glycinate's amount: not silently dropped."""
+    r = medref.check(["magnesium citrate 500 mg daily"])
+    assert r.items[0].unparsed == ("citrate",) and codes(r, "MR007")

@@ -27,7 +27,7 @@ from medref.sig import (
     scan_rest,
     split_name,
 )
-from medref.text import clean_text, normalize
+from medref.text import SALT_WORDS, clean_text, normalize
 
 Resolve = Callable[[str], str | None]
 Suggest = Callable[[str], tuple[str, ...]]
@@ -220,9 +220,36 @@ def read_sig(text: str, lex: Lexicon | Resolve) -> MedicationLine:
         p = parse_line(text, resolve, combos)
         if isinstance(lex, Lexicon) and unconfirmed_combination(p, lex):
             p = parse_line(text, lex.reference.names().get, combos)
+        if isinstance(lex, Lexicon) and p.unparsed and p.unparsed[0] in SALT_WORDS:
+            p = _without_salt_word(p, text, lex, combos)
     except SigError as exc:
         return MedicationLine(text=text, error=str(exc), error_part=exc.part)
     return _line(p, text, lex if isinstance(lex, Lexicon) else None)
+
+
+def _without_salt_word(p: ParsedLine, text: str, lex: Lexicon,
+                       combos: frozenset[str] | None) -> ParsedLine:
+    """``BUPRENORPHINE HYDROCHLORIDE 2 MG``, ``ACETAMINOPHEN-CODEINE PHOSPHATE``: salt words
+    right after the name of a drug whose amounts are those of its labeled salt (a drug, not a
+    mineral; a salt medref converts, such as naproxen sodium, is a name of its own) or of a
+    combination product say nothing more; they are dropped, as the FHIR reader drops them
+    after an RxNorm name. After a mineral (``magnesium citrate``) they stay not understood."""
+    if p.product is None:
+        return p
+    ing = lex.kb.ingredients.get(p.product)
+    if ing is not None and (ing.amount_basis is not None or ing.kind != "drug"):
+        return p
+    name, pid, rest = split_name(normalize(text), lex.reference.names().get)
+    words = rest.split(" ") if rest else []
+    if pid != p.product or not words or words[0] not in SALT_WORDS:
+        return p
+    while words and words[0] in SALT_WORDS:
+        words.pop(0)
+    q = parse_line(" ".join([name, *words]), lex.resolve, combos)
+    if q.product != p.product:
+        return p
+    q.text = text
+    return q
 
 
 def unconfirmed_combination(p: ParsedLine, lex: Lexicon) -> bool:
