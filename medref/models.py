@@ -173,6 +173,28 @@ class TherapeuticClass(enum.StrEnum):
     VITAMIN_K_ANTAGONIST = "vitamin-k-antagonist"
     DOAC = "doac"
     HEPARIN = "heparin"
+    # everyday drugs of the older fusion patient (recognised for screening, with their rules)
+    ACE_INHIBITOR = "ace-inhibitor"
+    ARB = "arb"
+    DIURETIC = "diuretic"
+    THIAZIDE_DIURETIC = "thiazide-diuretic"
+    LOOP_DIURETIC = "loop-diuretic"
+    BETA_BLOCKER = "beta-blocker"
+    CALCIUM_CHANNEL_BLOCKER = "calcium-channel-blocker"
+    STATIN = "statin"
+    ANTIDIABETIC = "antidiabetic"
+    BIGUANIDE = "biguanide"
+    SGLT2_INHIBITOR = "sglt2-inhibitor"
+    THIAZOLIDINEDIONE = "thiazolidinedione"
+    SULFONYLUREA = "sulfonylurea"
+    THYROID_HORMONE = "thyroid-hormone"
+    ANTIPSYCHOTIC = "antipsychotic"
+    ALPHA1_BLOCKER = "alpha1-blocker"
+    ANTIMUSCARINIC = "antimuscarinic"
+    ANTICHOLINERGIC = "anticholinergic"
+    XANTHINE_OXIDASE_INHIBITOR = "xanthine-oxidase-inhibitor"
+    LEUKOTRIENE_ANTAGONIST = "leukotriene-antagonist"
+    IRON = "iron"
 
 
 @enum.unique

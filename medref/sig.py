@@ -389,7 +389,8 @@ def _route(m: re.Match[str], p: ParsedLine) -> str | None:
 
 def _form(m: re.Match[str], p: ParsedLine) -> str | None:
     word = m.group(0)
-    if word in ("er", "xr", "sr", "cr", "la", "extended release", "extended-release", "ext rel"):
+    if word in ("er", "xr", "xl", "sr", "cr", "la", "extended release", "extended-release",
+                "ext rel"):
         p.formulation = "ER"
     elif word in ("ir", "immediate release", "immediate-release"):
         p.formulation = "IR"
@@ -767,7 +768,7 @@ _RULES: list[tuple[str, _Handler]] = [
     # forms and release
     (r"(?:cream|gel|ointment|lotion|patch|patches|tablets?|tabs?|capsules?|caps?|solution|"
      r"liquid|suspension|syrup|injection|infusion|softgels?|chewables?|powder|"
-     r"extended[- ]release|immediate[- ]release|ext rel|er|xr|sr|cr|la|ir|otc)\b", _form),
+     r"extended[- ]release|immediate[- ]release|ext rel|er|xr|xl|sr|cr|la|ir|otc)\b", _form),
     # a dispensing note runs to the end of the line
     (r"(?:dispense|dispensed|quantity|qty|mitte|supply|script)\b.*$", _dispensing),
     # what it is for: "for blood pressure", "to reduce cholesterol" (read by scan_rest)
@@ -857,7 +858,7 @@ _FIRST: tuple[tuple[str | None, tuple[str, ...] | None], ...] = (
       'sq', 'su', 'td', 'to', 'tr')),
     ('cegilopstx',
      ('ca', 'ch', 'cr', 'er', 'ex', 'ge', 'im', 'in', 'ir', 'la', 'li', 'lo', 'oi', 'ot', 'pa',
-      'po', 'so', 'sr', 'su', 'sy', 'ta', 'xr')),
+      'po', 'so', 'sr', 'su', 'sy', 'ta', 'xl', 'xr')),
     ('dmqs', ('di', 'mi', 'qt', 'qu', 'sc', 'su')),
     ('ft', ('fo', 'to')),
     ('&5abdegilnorstuv',
@@ -1147,6 +1148,7 @@ def _finish(p: ParsedLine) -> None:
 
 
 _NAME_END = re.compile(r"\d|\.\d")
+_RELEASE_SUFFIX = re.compile(r"(?<=[a-z])-(xl|xr|er|sr|cr|la)(?= |$)")
 _UNIT_WORD = re.compile(r"(?:mg|mcg|ug|g|gm|grams?|iu|units?|ml|mls|%)(?![a-z])")
 _NEGATIVE = re.compile(r"(?:^|(?<=[^\d\s] )|(?<=^ ))-(?=\s*\.?\d)")
 
@@ -1167,6 +1169,13 @@ def split_name(norm: str, resolve: Callable[[str], str | None],
                     and _UNIT_WORD.match(words[k]) and resolve(" ".join(words[:k - 1]))):
                 continue  # "Tylenol 4 g": the 4 is the dose, not "Tylenol 4" (#4)
             return cand, pid, " ".join(words[k:])
+    # "Toprol-XL 50 mg": a release suffix joined by a hyphen to a known name reads as that
+    # name and the suffix (a formulation word); names on file with one (Ultram-ER) matched above
+    spaced = _RELEASE_SUFFIX.sub(r" \1", norm)
+    if spaced != norm:
+        got = split_name(spaced, resolve, max_words)
+        if got[1] is not None:
+            return got
     # unknown: take words up to the first that starts with a digit or is a known token
     name_words: list[str] = []
     for i, w in enumerate(words[:max_words * 2]):

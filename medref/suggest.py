@@ -20,14 +20,14 @@ from collections.abc import Iterable, Mapping
 _CUTOFF = 0.75
 """Scores at or above this are close matches; below it, "no close match" (tuned on the
 misspelling table in ``tests/test_suggest.py``: every misspelling found, no unrelated drug
-offered for an unknown one such as metformin)."""
+offered for an unknown one such as sitagliptin)."""
 _SHORTLIST = 12
 """Known names (by shared trigrams) scored per unknown name."""
 
 _OTHER_START = 0.85
 """A name that starts with another letter must score at least this (a homoglyph or a typo in
 the first letter: ``іbuprofen``, ``selebrex``); below it, a different first letter means a
-different drug (``lisinopril`` is not ``clinoril``, 0.78)."""
+different drug (``lisinopril``, before it was on file, was not ``clinoril``, 0.78)."""
 
 _LETTERS = str.maketrans({"y": "i", "c": "k", "z": "s"})
 _DOUBLES = re.compile(r"(.)\1+")

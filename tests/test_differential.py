@@ -48,6 +48,10 @@ SIGS = [
     "prednisone 40 mg po daily x 3 days then 20 mg po daily x 3 days",
     "oxycodone 5 mg tablet: take 1-2 tablets by mouth every 4 hours as needed for pain",
     "Lidoderm 5% patch 3 patches daily, 12 hours on and 12 hours off",
+    # everyday drugs: formulations by suffix, renal rules, Beers flags, interactions
+    "Toprol-XL 50 mg daily", "lisinopril 20 mg po daily", "HCTZ 25 mg daily",
+    "metformin ER 500 mg 2 tabs daily", "levothyroxine 100 mcg daily",
+    "Wellbutrin SR 150 mg bid", "diphenhydramine 50 mg qhs", "vitamin C 1000 mg tid",
     "acetaminophen 500 mg tablet: 1 mane 2 nocte", "romosozumab 210 mg sc every 4 weeks",
     "acetaminophen 1,5 g q6h", "Percocet 10/650 1 tab q6h",
 ]
@@ -57,6 +61,8 @@ STRUCTURED: list[dict[str, Any]] = [
      "prn_reason": "pain 2 tablets"},
     {"name": "Tylenol", "dose": 1, "unit": "g", "frequency": "q6h"},
     {"name": "metformin", "dose": 500, "unit": "mg", "frequency": "bid"},
+    {"name": "sitagliptin", "dose": 100, "unit": "mg", "frequency": "daily"},
+    {"name": "Toprol-XL", "dose": 50, "unit": "mg", "frequency": "daily"},
     {"name": "tramadol", "dose": 100, "unit": "mg", "frequency": "q4h", "duration": 3},
     {"name": "gabapentin", "dose": 300, "dose_max": 600, "unit": "mg", "frequency": "tid"},
     {"name": "ketorolac", "dose": 10, "unit": "mg", "frequency": "q6h", "route": "po",

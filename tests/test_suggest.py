@@ -28,11 +28,14 @@ MISSPELLINGS = {
     "omeprazol": "omeprazole", "pantoprazol": "pantoprazole",
     "calcium citrat": "calcium-citrate", "magnesium glycinat": "magnesium-glycinate",
     "advill": "ibuprofen", "moltrin": "ibuprofen", "aleeve": "naproxen",
+    "lisinipril": "lisinopril", "metformine": "metformin", "atorvastatine": "atorvastatin",
+    "levothyroxin": "levothyroxine", "amlodepine": "amlodipine", "trazadone": "trazodone",
+    "seroquil": "quetiapine", "hydroxizine": "hydroxyzine",
 }
 """Misspellings and brand-name typos with the drug their first suggestion must name."""
 
-NO_CLOSE_MATCH = ["xyzzy", "asdf", "metformin", "lisinopril", "atorvastatin",
-                  "levothyroxine", "amlodipine", "losartan", "atenolol", "zzz"]
+NO_CLOSE_MATCH = ["xyzzy", "asdf", "sitagliptin", "spironolactone", "finasteride",
+                  "sumatriptan", "latanoprost", "valsartan", "atenolol", "zzz"]
 """Names of drugs medref does not know (or no drug): nothing is suggested."""
 
 
@@ -48,7 +51,7 @@ def test_an_unrelated_name_gets_no_suggestion(typed: str) -> None:
 
 
 def test_the_finding_says_no_close_match_or_the_suggestions() -> None:
-    msgs = {f.lines[0]: f.message for f in check(["metformin 500 mg bid", "ibuprofin 400 mg"])
+    msgs = {f.lines[0]: f.message for f in check(["sitagliptin 100 mg daily", "ibuprofin 400 mg"])
             .findings if f.code == "MR002"}
     assert "no close match" in msgs[0]
     assert "did you mean ibuprofen" in msgs[1]

@@ -87,8 +87,9 @@ class Readability(LineCheck):
         self._cap(line, out)
         if blocker == dosing.SCREENING and isinstance(e, Ingredient):
             what = ("recognised for screening only; no dosing on file" if e.kind == "watch"
-                    else "no dose to check on file (" + (e.regulatory or "not a dosed drug")
-                    + ")")
+                    else f"no dose to check on file ({e.regulatory})" if e.regulatory
+                    else "no labeled maximum on file, so the dose was not compared with a "
+                    "limit")
             out.emit("MR004", "info", (e.id,), (0,), f"{e.name}: no limit on file: {what}")
         elif blocker == dosing.NO_DOSE:
             out.emit("MR003", "warning", (e.id,), (0,),

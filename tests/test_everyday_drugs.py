@@ -1,0 +1,222 @@
+"""Everyday drugs of the older fusion patient (blood pressure, lipids, diabetes, thyroid,
+sleep, mood, allergy, bladder, gout): recognised with their classes, labeled limits and the
+rules that matter with the fusion drugs (NSAIDs with ACE inhibitors, ARBs and diuretics;
+levothyroxine with calcium; tramadol with bupropion; opioids with sedating drugs)."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import medref
+from medref.reference import load_reference
+from medref.result import CheckResult, Context, Finding
+
+ADULT = Context(age=50, crcl=90, hepatic_impairment=False, weeks_since_surgery=40)
+OLDER = Context(age=72, crcl=90, hepatic_impairment=False, weeks_since_surgery=40)
+
+EVERYDAY = {
+    "lisinopril 20 mg po daily": "lisinopril", "Zestril 10 mg daily": "lisinopril",
+    "losartan 50 mg daily": "losartan", "Cozaar 100 mg daily": "losartan",
+    "amlodipine 5 mg daily": "amlodipine", "Norvasc 10 mg daily": "amlodipine",
+    "HCTZ 25 mg daily": "hydrochlorothiazide", "Lasix 40 mg po bid": "furosemide",
+    "metoprolol tartrate 25 mg bid": "metoprolol", "Toprol XL 50 mg daily": "metoprolol",
+    "atorvastatin 40 mg qhs": "atorvastatin", "Zocor 20 mg qhs": "simvastatin",
+    "Crestor 10 mg daily": "rosuvastatin", "metformin 500 mg bid": "metformin",
+    "Glucophage XR 500 mg 2 tabs daily": "metformin", "Actos 30 mg daily": "pioglitazone",
+    "Invokana 100 mg daily": "canagliflozin", "Jardiance 10 mg daily": "empagliflozin",
+    "glipizide 5 mg bid": "glipizide", "trazodone 50 mg qhs": "trazodone",
+    "Wellbutrin XL 300 mg daily": "bupropion", "mirtazapine 15 mg qhs": "mirtazapine",
+    "Seroquel 25 mg qhs": "quetiapine", "Benadryl 25 mg q6h prn itching": "diphenhydramine",
+    "hydroxyzine 25 mg tid prn": "hydroxyzine", "Flomax 0.4 mg daily": "tamsulosin",
+    "oxybutynin 5 mg tid": "oxybutynin", "allopurinol 300 mg daily": "allopurinol",
+    "Singulair 10 mg qhs": "montelukast", "Zyrtec 10 mg daily": "cetirizine",
+    "Claritin 10 mg daily": "loratadine", "vitamin C 500 mg bid": "vitamin-c",
+}
+"""Everyday lines as they arrive, each within its labeled limits."""
+
+
+def codes(result: CheckResult, code: str) -> list[Finding]:
+    return [f for f in result.findings if f.code == code]
+
+
+@pytest.mark.parametrize(("line", "drug"), sorted(EVERYDAY.items()))
+def test_an_everyday_line_is_read_checked_and_passes(line: str, drug: str) -> None:
+    r = medref.check([line], ADULT)
+    (item,) = r.items
+    assert item.product == drug and item.status == "checked", item.to_dict()
+    assert not [f for f in r.findings if f.severity != "info"], r.findings
+
+
+def test_levothyroxine_has_no_labeled_maximum_and_says_so_quietly() -> None:
+    r = medref.check(["Synthroid 88 mcg daily"], ADULT)
+    (f,) = codes(r, "MR004")
+    assert f.severity == "info" and "no labeled maximum on file" in f.message
+    assert r.exit_code("warning") == 0
+
+
+@pytest.mark.parametrize(("line", "formulation", "maximum"), [
+    ("Toprol XL 50 mg daily", "ER", 400), ("Toprol-XL 50 mg daily", "ER", 400),
+    ("metoprolol 50 mg bid", "IR", 450), ("Glucotrol-XL 10 mg daily", "ER", 20),
+    ("glipizide 10 mg bid", "IR", 40), ("Ditropan XL 10 mg daily", "ER", 30),
+    ("metformin ER 500 mg daily", "ER", 2000), ("Wellbutrin XL 150 mg daily", "ER", 450),
+])
+def test_a_release_suffix_picks_the_formulation_maximum(line: str, formulation: str,
+                                                        maximum: float) -> None:
+    """``XL`` is extended-release like ``XR``; a suffix joined by a hyphen to a known name
+    (``Toprol-XL``) reads the same as with a space."""
+    (item,) = medref.check([line], ADULT).items
+    assert item.formulation == formulation and item.daily_max == maximum, item.to_dict()
+
+
+def test_an_unknown_name_with_a_release_suffix_stays_unknown() -> None:
+    r = medref.check(["xyzzy-XL 10 mg daily"], ADULT)
+    assert codes(r, "MR002") and r.items[0].status == "unknown"
+
+
+def test_a_structured_item_named_with_a_suffix_reads_as_the_sig_line() -> None:
+    line = medref.check(["Toprol-XL 50 mg daily"], ADULT)
+    item = medref.check([{"name": "Toprol-XL", "dose": 50, "unit": "mg",
+                          "frequency": "daily"}], ADULT)
+    assert line.items[0].formulation == item.items[0].formulation == "ER"
+    assert line.items[0].daily_max == item.items[0].daily_max == 400
+
+
+@pytest.mark.parametrize(("line", "code", "severity"), [
+    ("metformin ER 2500 mg daily", "MR102", "error"),
+    ("metformin 1000 mg tid", "MR102", "error"),
+    ("lisinopril 40 mg tid", "MR102", "error"),
+    ("simvastatin 40 mg bid", "MR106", "info"),
+    ("diphenhydramine 100 mg q6h", "MR101", "error"),
+    ("cetirizine 10 mg bid", "MR102", "error"),
+    ("bupropion 200 mg bid", "MR101", "error"),
+])
+def test_labeled_limits(line: str, code: str, severity: str) -> None:
+    r = medref.check([line], ADULT)
+    assert [f.severity for f in codes(r, code)] == [severity], r.findings
+
+
+def test_renal_rules_read_egfr_and_ask_for_it() -> None:
+    asked = medref.check(["metformin 500 mg bid"], Context(age=60))
+    (need,) = codes(asked, "MR602")
+    assert "metformin" in need.message and "crcl" in need.message.lower()
+    low = medref.check(["metformin 500 mg bid"], Context(age=60, egfr=25))
+    (f,) = codes(low, "MR601")
+    assert f.severity == "error" and "eGFR" in f.message
+    mid = medref.check(["metformin 500 mg bid"], Context(age=60, egfr=40))
+    (g,) = codes(mid, "MR601")
+    assert g.severity == "warning"
+    assert not codes(medref.check(["metformin 500 mg bid"], Context(age=60, egfr=70)), "MR601")
+
+
+class TestNsaidWithAceInhibitorArbOrDiuretic:
+    """The labels: monitor blood pressure; in the elderly, volume-depleted (diuretics) or
+    renally impaired, kidney function can worsen up to acute renal failure."""
+
+    def test_alone_in_a_younger_adult_it_is_info(self) -> None:
+        r = medref.check(["ibuprofen 400 mg tid", "losartan 50 mg daily"], ADULT)
+        (f,) = codes(r, "MR303")
+        assert f.severity == "info" and f.items == ("ibuprofen", "losartan")
+
+    def test_age_65_or_a_diuretic_raises_it_to_a_warning(self) -> None:
+        (older,) = codes(medref.check(["ibuprofen 400 mg tid", "losartan 50 mg daily"],
+                                      OLDER), "MR303")
+        assert older.severity == "warning" and "age 65 or over" in older.message
+        (diuretic,) = codes(medref.check(["naproxen 500 mg bid", "lisinopril 10 mg daily",
+                                          "furosemide 20 mg daily"], ADULT), "MR303")
+        assert diuretic.severity == "warning"
+        assert diuretic.items == ("furosemide", "lisinopril", "naproxen")
+        assert "Same problem, also" in diuretic.message  # one kidney problem, one finding
+
+    def test_without_an_age_the_age_is_asked_for(self) -> None:
+        r = medref.check(["ibuprofen 400 mg tid", "lisinopril 10 mg daily"],
+                         Context(crcl=90, weeks_since_surgery=40))
+        (need,) = codes(r, "MR602")
+        assert "age" in need.message and "interaction severity" in need.message
+
+    def test_topical_diclofenac_is_not_a_systemic_nsaid(self) -> None:
+        r = medref.check(["Voltaren gel 4 g qid", "lisinopril 10 mg daily"], OLDER)
+        assert not codes(r, "MR303")
+
+
+@pytest.mark.parametrize(("lines", "code", "severity", "items"), [
+    (["levothyroxine 100 mcg daily", "Tums 500 mg bid"], "MR304", "warning",
+     ("calcium-carbonate", "levothyroxine")),
+    (["levothyroxine 100 mcg daily", "magnesium oxide 400 mg daily"], "MR304", "warning",
+     ("levothyroxine", "magnesium-oxide")),
+    (["levothyroxine 100 mcg daily", "omeprazole 20 mg daily"], "MR303", "info",
+     ("levothyroxine", "omeprazole")),
+    (["simvastatin 40 mg qhs", "amlodipine 10 mg daily"], "MR303", "info",
+     ("amlodipine", "simvastatin")),
+    (["tramadol 50 mg q6h prn", "bupropion SR 150 mg bid"], "MR303", "warning",
+     ("bupropion", "tramadol")),
+    (["hydrocodone 5 mg q6h prn", "hydroxyzine 25 mg tid"], "MR303", "warning",
+     ("hydrocodone", "hydroxyzine")),
+    (["HCTZ 25 mg daily", "vitamin D3 2000 IU daily"], "MR303", "info",
+     ("hydrochlorothiazide", "vitamin-d3")),
+])
+def test_rules_with_the_fusion_drugs(lines: list[str], code: str, severity: str,
+                                     items: tuple[str, ...]) -> None:
+    found = [(f.severity, f.items) for f in codes(medref.check(lines, ADULT), code)]
+    assert (severity, items) in found, found
+
+
+def test_levothyroxine_is_not_spaced_from_calcium_citrate() -> None:
+    """The label names calcium carbonate (a phosphate binder); calcium citrate is not named."""
+    r = medref.check(["levothyroxine 100 mcg daily", "calcium citrate 630 mg bid"], ADULT)
+    assert not codes(r, "MR304")
+
+
+def test_beers_flags_at_65() -> None:
+    for line in ("diphenhydramine 25 mg qhs", "hydroxyzine 25 mg tid", "oxybutynin 5 mg bid",
+                 "Jardiance 10 mg daily"):
+        older = medref.check([line], OLDER)
+        younger = medref.check([line], ADULT)
+        assert [f.severity for f in codes(older, "MR604")] == ["warning"], line
+        assert not codes(younger, "MR604"), line
+
+
+def test_bone_density_flags_are_info() -> None:
+    for line, drug in (("pioglitazone 30 mg daily", "pioglitazone"),
+                       ("canagliflozin 100 mg daily", "canagliflozin"),
+                       ("levothyroxine 100 mcg daily", "levothyroxine")):
+        (f,) = codes(medref.check([line], ADULT), "MR201")
+        assert f.severity == "info" and f.items == (drug,)
+
+
+def test_every_new_entry_has_sourced_limits_or_says_it_has_none() -> None:
+    kb = load_reference().knowledge
+    for eid in set(EVERYDAY.values()) | {"levothyroxine"}:
+        e = kb.ingredients[eid]
+        assert e.limits or not e.checkable, eid
+        for lim in e.limits:
+            assert lim.cited.cite, (eid, lim)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.sampled_from(sorted(EVERYDAY)), min_size=1, max_size=5),
+       st.sampled_from([ADULT, OLDER, Context()]))
+def test_everyday_regimens_give_the_same_answer_as_one_regimen_or_in_a_batch(
+        lines: list[str], ctx: Context) -> None:
+    """One answer through every door: the library's check and check_many agree."""
+    one = medref.check(lines, ctx)
+    (many,) = list(medref.check_many([lines], context=ctx))
+    assert [f.to_dict() for f in one.findings] == [f.to_dict() for f in many.result.findings]
+
+
+def test_a_fhir_order_named_with_a_suffix_reads_as_the_sig_line() -> None:
+    """One answer through every door: a MedicationRequest for ``Toprol-XL`` (text only) is
+    metoprolol ER, as the sig line is."""
+    req = {"resourceType": "MedicationRequest", "id": "m1", "status": "active",
+           "intent": "order", "subject": {"reference": "Patient/p1"},
+           "medicationCodeableConcept": {"text": "Toprol-XL"},
+           "dosageInstruction": [{"timing": {"repeat": {"frequency": 1, "period": 1,
+                                                        "periodUnit": "d"}},
+                                  "doseAndRate": [{"doseQuantity": {
+                                      "value": 50, "unit": "mg",
+                                      "system": "http://unitsofmeasure.org", "code": "mg"}}]}]}
+    fhir = medref.check_fhir({"resourceType": "Bundle", "type": "collection",
+                              "entry": [{"resource": req}]})
+    (item,) = fhir.items
+    assert item.product == "metoprolol" and item.formulation == "ER" and item.daily_max == 400
