@@ -238,7 +238,9 @@ class Engine:
         self.codes: Mapping[str, Code] = codes_of(self.checks, ENGINE_CODES)
         self._line_checks = [c for c in self.checks if isinstance(c, LineCheck)]
         self._ing_checks = [c for c in self.checks if isinstance(c, IngredientCheck)]
-        self._reg_checks = [c for c in self.checks if isinstance(c, RegimenCheck)]
+        # each regimen check with the ingredients it needs (None: any regimen)
+        self._reg_checks = [(c, c.relevant_ingredients(self.kb)) for c in self.checks
+                            if isinstance(c, RegimenCheck)]
         self._owned = {id(c): frozenset(code.code for code in c.codes) for c in self.checks}
         self._cache_size = cache_size
         self._slots: dict[Hashable, _Slot] = {}
@@ -514,7 +516,9 @@ class Engine:
         if self._reg_checks:
             view = RegimenView(lines, groups)
             kb, memos = self.kb, self._memos
-            for c in self._reg_checks:
+            for c, needs in self._reg_checks:
+                if needs is not None and needs.isdisjoint(groups):
+                    continue
                 out = Out(memos[id(c)])
                 c.run(view, EMPTY if not c.reads else self._view(ctx, c.reads), kb, out)
                 if out.emits:

@@ -139,6 +139,8 @@ RULES: list[tuple[str, list[Any], Context | None, list[Any], Context | None]] = 
      ["oxycodone 5 mg q6h", "hydromorphone 2 mg q6h"], None),
     ("MR307", ["morphine 10 mg iv q4h"], None, ["morphine 10 mg po q4h"], None),
     ("MR401", ["vitamin D 5000 IU daily"], None, ["vitamin D 1000 IU daily"], None),
+    ("MR402", ["calcium carbonate 1250 mg bid", "calcium citrate 600 mg bid"], Context(age=60),
+     ["calcium carbonate 1250 mg bid", "calcium citrate 600 mg bid"], Context(age=30)),
     ("MR501", ["ketorolac 10 mg q6h x 7 days"], None, ["ketorolac 10 mg q6h x 5 days"], None),
     ("MR502", ["romosozumab 210 mg sc monthly x 14 months"], None,
      ["romosozumab 210 mg sc monthly x 12 months"], None),

@@ -23,7 +23,7 @@ from medref.checks.interactions import InteractionRules
 from medref.checks.mme import LineMme, TotalMme
 from medref.checks.periods import PeriodLimits
 from medref.checks.readability import Readability
-from medref.checks.upper_intake import UpperIntake
+from medref.checks.upper_intake import ElementTotals, UpperIntake
 from medref.checks.weight import PerKgLimits
 from medref.codes import Code, validate
 
@@ -31,7 +31,7 @@ CHECKS: tuple[Check, ...] = (
     Readability(), DoseLimits(), TypicalRange(), LineMme(),
     PeriodLimits(), DurationLimits(), ContextRules(), BoneHealing(), UpperIntake(),
     SameProduct(),
-    SameLine(), InteractionRules(), TotalMme(), PerKgLimits(),
+    SameLine(), InteractionRules(), TotalMme(), PerKgLimits(), ElementTotals(),
 )
 """Every built-in check."""
 

@@ -177,6 +177,11 @@ class RegimenCheck(Check):
 
     scope: ClassVar[Scope] = Scope.REGIMEN
 
+    def relevant_ingredients(self, kb: Knowledge) -> frozenset[str] | None:
+        """The ingredients without which the check finds nothing (the engine skips a regimen
+        that has none of them), or None when any regimen may give findings."""
+        return None
+
     def run(self, regimen: RegimenView, ctx: Context, kb: Knowledge, out: Out) -> None:
         """Record the regimen's findings."""
         raise NotImplementedError

@@ -61,6 +61,10 @@ class TotalMme(RegimenCheck):
     name = "total-mme"
     codes = (MR305, MR306)
 
+    def relevant_ingredients(self, kb: Knowledge) -> frozenset[str] | None:
+        """The ingredients with an MME factor (only their lines have an MME)."""
+        return frozenset(e.id for e in kb.ingredients.values() if e.mme_factor is not None)
+
     def run(self, regimen: RegimenView, ctx: Context, kb: Knowledge, out: Out) -> None:
         """Sum the opioid lines' MME/day and compare with the thresholds."""
         lines = regimen.lines

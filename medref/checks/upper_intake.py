@@ -1,4 +1,5 @@
-"""Supplements against their Tolerable Upper Intake Levels by age band (MR401, MR004)."""
+"""Supplements against their Tolerable Upper Intake Levels by age band (MR401, MR004), and
+one mineral's sources summed against its level (MR402)."""
 
 from __future__ import annotations
 
@@ -9,12 +10,15 @@ from medref.checks.base import (
     IngredientGroup,
     KeyFn,
     Out,
+    RegimenCheck,
+    RegimenView,
     assumed_strength,
     contributions_text,
 )
 from medref.checks.readability import MR004
 from medref.codes import Code
 from medref.context import Context
+from medref.dosing import ResolvedLine
 from medref.knowledge import Ingredient, Knowledge, Limit, fmt
 
 MR401 = Code("MR401", "upper-limit", ("warning",),
@@ -125,3 +129,126 @@ class UpperIntake(IngredientCheck):
                  f"{e.name}: {fmt(total)} {unit}/day{contrib} {how} exceeds the Tolerable Upper "
                  f"Intake Level of {fmt(limit)} {unit}/day {band_note}"
                  + (f"; {scope}" if scope else "") + f"{assumed} ({src})", src)
+
+
+MR402 = Code("MR402", "upper-limit", ("warning",),
+             "One mineral from several sources (two calcium or two magnesium products) sums "
+             "above its Tolerable Upper Intake Level, though each source alone is within it.")
+
+ELEMENTS = ("calcium", "magnesium")
+"""Classes whose members supply one element: their elemental amounts add up against one UL."""
+
+_ELEMENT_OF = ("element-of",)
+"""The check's memo key for the ingredient -> element map (a pure function of the knowledge)."""
+
+
+def _element_map(kb: Knowledge, memo: dict[Hashable, object]) -> dict[str, str]:
+    """Each supplement of an element class (with an upper level on file), by id."""
+    got = memo.get(_ELEMENT_OF)
+    if isinstance(got, tuple) and got[0] is kb:
+        found: dict[str, str] = got[1]
+        return found
+    found = {}
+    for e in kb.ingredients.values():
+        if e.kind == "supplement" and _uls(e):
+            for el in ELEMENTS:
+                if el in e.classes:
+                    found[e.id] = el
+                    break
+    memo[_ELEMENT_OF] = (kb, found)
+    return found
+
+
+class ElementTotals(RegimenCheck):
+    """MR402: the elemental amounts of one mineral's sources (calcium carbonate with calcium
+    citrate, magnesium oxide with magnesium glycinate) summed against its upper level, when
+    each source alone is within it (a source above it alone is MR401's)."""
+
+    name = "element-totals"
+    codes = (MR402,)
+    reads = frozenset({"age"})
+
+    def relevant_ingredients(self, kb: Knowledge) -> frozenset[str] | None:
+        """The supplements of an element class."""
+        return frozenset(_element_map(kb, {}))
+
+    def run(self, regimen: RegimenView, ctx: Context, kb: Knowledge, out: Out) -> None:
+        """Sum each element over its sources and compare with the upper level that applies."""
+        groups = regimen.groups
+        if len(groups) < 2:
+            return
+        element_of = _element_map(kb, out.memo)
+        by_element: dict[str, list[str]] = {}
+        for ing in groups:
+            el = element_of.get(ing)
+            if el is not None:
+                by_element.setdefault(el, []).append(ing)
+        for el, ings in by_element.items():
+            if len(ings) > 1:
+                self._element(el, sorted(ings), regimen, ctx, kb, out)
+
+    @staticmethod
+    def _element(element: str, ings: list[str], regimen: RegimenView, ctx: Context,
+                 kb: Knowledge, out: Out) -> None:
+        age = ctx.age
+        parts: list[tuple[int, ResolvedLine, float]] = []
+        limits: list[tuple[float, Limit, Ingredient]] = []
+        unit = ""
+        for ing in ings:
+            e = kb.ingredients[ing]
+            own = 0.0
+            for i in regimen.groups[ing]:
+                line = regimen.lines[i]
+                d = line.dose_of(ing)
+                if d is None or d.daily is None:
+                    continue
+                if unit and d.unit != unit:
+                    return  # not comparable: each line's own findings say why
+                unit = d.unit
+                own += d.daily
+                parts.append((i, line, d.daily))
+            uls = _uls(e)
+            band = ([u for u in uls if u.when is None or u.when.age_in(age)] if age is not None
+                    else [u for u in uls if u.when is None or u.when.max_age is None
+                          or u.when.max_age >= 19])
+            if not band or not unit:
+                continue
+            chosen = min(band, key=lambda u: e.convert(u.amount, u.unit or unit, unit))
+            limit = e.convert(chosen.amount, chosen.unit or unit, unit)
+            if own > limit * (1 + 1e-9):
+                return  # one source alone is above its level: MR401 says so
+            limits.append((limit, chosen, e))
+        if len({i for i, _, _ in parts}) < 2 or not limits:
+            return
+        total = sum(amount for _, _, amount in parts)
+        limit, chosen, e = min(limits, key=lambda x: x[0])
+        if total <= limit * (1 + 1e-9):
+            return
+        lines = sorted({i for i, _, _ in parts})
+        if age is None:
+            bands = {round(x[0], 6) for x in limits}
+            adult_amounts = {round(e2.convert(u.amount, u.unit or unit, unit), 6)
+                             for _, _, e2 in limits for u in _uls(e2)
+                             if u.when is None or u.when.max_age is None
+                             or u.when.max_age >= 19}
+            if len(adult_amounts) > 1 or len(bands) > 1:
+                out.need("age", f"{element} upper-limit age band (sources summed)", lines)
+            band_note = "(age not given: the most conservative adult band)"
+        else:
+            band_note = f"for {(chosen.when.text() if chosen.when else '') or 'all ages'}"
+        each = " + ".join(
+            f"{fmt(amount)} {unit} from "
+            f"{(ln.text if len(ln.text) <= 40 else ln.text[:37] + '...')!r}"
+            for _, ln, amount in parts)
+        guessed = [kb.ingredients[i].name for i in ings
+                   if kb.ingredients[i].amount_basis == "ambiguous"]
+        how = (f" ({', '.join(guessed)} taken as elemental: the line does not say)"
+               if guessed else "")
+        scope = _SCOPE.get(chosen.basis or "", "")
+        src = chosen.cited.cite
+        out.emit("MR402", "warning", ings, lines,
+                 f"{element.capitalize()}: {fmt(total)} {unit}/day elemental from "
+                 f"{len(ings)} sources ({each}){how} exceeds the Tolerable Upper Intake "
+                 f"Level of {fmt(limit)} {unit}/day {band_note}, though each source alone is "
+                 "within it"
+                 + (f"; {scope}" if scope else "") + f" ({src})", src)
