@@ -70,6 +70,8 @@ class Condition(NamedTuple):
     opioid_tolerant: bool | None = None
     max_weeks_since_surgery: float | None = None
     weight_below: float | None = None
+    renal_egfr: bool | None = None
+    """``crcl_below`` is the label's eGFR threshold (an eGFR is compared directly)."""
 
     @property
     def reads(self) -> frozenset[str]:
@@ -106,7 +108,13 @@ class Condition(NamedTuple):
             out.append(("age", None if age is None else
                         (lo is None or age >= lo) and (hi is None or age <= hi)))
         if self.crcl_below is not None:
-            if ctx.crcl is None and ctx.egfr is not None:  # eGFR in place of CrCl (said)
+            if self.renal_egfr:  # the label's threshold is an eGFR: a CrCl in its place (said)
+                if ctx.egfr is not None:
+                    out.append(("egfr", ctx.egfr < self.crcl_below))
+                else:
+                    out.append(("crcl", None if ctx.crcl is None
+                                else ctx.crcl < self.crcl_below))
+            elif ctx.crcl is None and ctx.egfr is not None:  # eGFR in place of CrCl (said)
                 out.append(("egfr-for-crcl", ctx.egfr < self.crcl_below))
             else:
                 out.append(("crcl", None if ctx.crcl is None else ctx.crcl < self.crcl_below))
@@ -139,7 +147,8 @@ class Condition(NamedTuple):
         elif self.max_age is not None:
             parts.append(f"age {self.max_age} and under")
         if self.crcl_below is not None:
-            parts.append(f"CrCl below {fmt(self.crcl_below)} mL/min")
+            parts.append(f"eGFR below {fmt(self.crcl_below)} mL/min/1.73 m2" if self.renal_egfr
+                         else f"CrCl below {fmt(self.crcl_below)} mL/min")
         if self.hepatic_impairment:
             parts.append("hepatic impairment")
         if self.opioid_tolerant is not None:
@@ -642,7 +651,7 @@ class _Compiler:
         self._condition: dict[str, Callable[[object], object] | None] = dict.fromkeys(
             ("min_age", "max_age", "crcl_below", "hepatic_impairment", "indication",
              "formulation", "first_day", "opioid_tolerant", "max_weeks_since_surgery",
-             "weight_below"))
+             "weight_below", "renal_egfr"))
 
     def cited(self, raw: Raw) -> Cited:
         ids = _strs(raw.get("sources", ()))

@@ -327,11 +327,16 @@ class Condition(_Strict):
     """The rule applies up to this many weeks after surgery (acute, postoperative pain)."""
     weight_below: Number | None = Field(default=None, gt=0, le=300)
     """The rule applies below this body weight (kg), strictly."""
+    renal_egfr: Flag | None = None
+    """The label states the renal threshold (``crcl_below``) as an eGFR (mL/min/1.73 m2,
+    metformin): a given eGFR is compared with it directly, a CrCl in its place (and said)."""
 
     @model_validator(mode="after")
     def _ages_ordered(self) -> Condition:
         if self.min_age is not None and self.max_age is not None and self.min_age > self.max_age:
             raise ValueError("min_age is above max_age")
+        if self.renal_egfr is not None and self.crcl_below is None:
+            raise ValueError("renal_egfr: it qualifies crcl_below, which is not set")
         return self
 
     @property

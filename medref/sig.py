@@ -563,10 +563,11 @@ def _raise_count(p: ParsedLine, top: float) -> None:
 
 
 def _combo(m: re.Match[str], p: ParsedLine) -> str | None:
-    """A combination strength (``10/325``, ``5-325``, ``5 mg/325 mg``): read for a
-    combination product; anywhere else it is not understood."""
+    """A combination strength (``10/325``, ``5-325``, ``5 mg/325 mg``, ``20/12.5``): read for
+    a combination product; anywhere else it is not understood. Under 100 both amounts must
+    have two digits (``20/12.5``), so a fraction (``1/2``) is never a strength."""
     nums = tuple(float(x) for x in (m.group("a"), m.group("b"), m.group("c")) if x)
-    if not p.combo_ok or max(nums) < 100:
+    if not p.combo_ok or min(nums) < 10 <= max(nums) < 100 or max(nums) < 10:
         p.unparsed.append(m.group(0))
         return None
     if p.combo is not None:
@@ -747,6 +748,10 @@ _RULES: list[tuple[str, _Handler]] = [
     (rf"(?P<a>\d{{3,}}(?:\.\d+)?)\s*(?:mg\s*)?/\s*(?P<b>{_N})(?:\s*mg)?(?P<c>)(?![\d/])",
      _combo),
     (rf"(?P<a>{_N})\s*-\s*(?P<b>\d{{3,}}(?:\.\d+)?)(?:\s*mg)?(?P<c>)(?![\d-])", _combo),
+    # two amounts of two digits or more ("20/12.5", "50/12.5": lisinopril or losartan with
+    # HCTZ), never a fraction ("1/2 tab")
+    (r"(?<![\d.])(?P<a>\d{2,}(?:\.\d+)?)\s*(?:mg\s*)?/\s*(?P<b>\d{2,}(?:\.\d+)?)(?:\s*mg)?"
+     r"(?P<c>)(?![\d/])", _combo),
     # doses: "2 x 500 mg" (count x strength), "800mg", "400-800 mg", "1 to 2 g", "5%"
     (rf"(?:(?P<mult>\d+)\s*x\s*)?(?P<a>{_N})(?:\s*(?:-|to)\s*(?P<b>{_N}))?\s*{_DOSE_UNIT}"
      r"(?![a-z])", _dose),
@@ -847,6 +852,7 @@ _FIRST: tuple[tuple[str | None, tuple[str, ...] | None], ...] = (
     ('.0123456789', None),
     ('0123456789', None),
     ('.0123456789', None),
+    ('0123456789', None),
     ('.0123456789', None),
     ('0123456789fhost', None),
     ('afhost',

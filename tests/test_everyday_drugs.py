@@ -49,11 +49,13 @@ def test_an_everyday_line_is_read_checked_and_passes(line: str, drug: str) -> No
     assert not [f for f in r.findings if f.severity != "info"], r.findings
 
 
-def test_levothyroxine_has_no_labeled_maximum_and_says_so_quietly() -> None:
-    r = medref.check(["Synthroid 88 mcg daily"], ADULT)
-    (f,) = codes(r, "MR004")
-    assert f.severity == "info" and "no labeled maximum on file" in f.message
-    assert r.exit_code("warning") == 0
+def test_levothyroxine_has_no_labeled_maximum_but_a_dose_in_mg_warns() -> None:
+    """No labeled maximum: 300 mcg/day or more is rare (a warning, not an error), which also
+    catches mg written for mcg."""
+    usual = medref.check(["Synthroid 88 mcg daily"], ADULT)
+    assert usual.exit_code("warning") == 0 and not codes(usual, "MR004")
+    (f,) = codes(medref.check(["Synthroid 88 mg daily"], ADULT), "MR102")
+    assert f.severity == "warning" and "300 mcg/day" in f.message
 
 
 @pytest.mark.parametrize(("line", "formulation", "maximum"), [
@@ -86,11 +88,14 @@ def test_a_structured_item_named_with_a_suffix_reads_as_the_sig_line() -> None:
 @pytest.mark.parametrize(("line", "code", "severity"), [
     ("metformin ER 2500 mg daily", "MR102", "error"),
     ("metformin 1000 mg tid", "MR102", "error"),
-    ("lisinopril 40 mg tid", "MR102", "error"),
+    ("lisinopril 40 mg tid", "MR102", "warning"),  # 80 mg "used", not a stated maximum
     ("simvastatin 40 mg bid", "MR106", "info"),
     ("diphenhydramine 100 mg q6h", "MR101", "error"),
     ("cetirizine 10 mg bid", "MR102", "error"),
-    ("bupropion 200 mg bid", "MR101", "error"),
+    ("bupropion 200 mg bid", "MR101", "warning"),  # IR assumed; within the XL single dose
+    ("bupropion IR 200 mg bid", "MR101", "error"),
+    ("bupropion SR 225 mg bid", "MR106", "info"),  # above SR's 400, within XL's 450
+    ("metoprolol succinate 450 mg daily", "MR102", "error"),  # an ER product: 400 mg
 ])
 def test_labeled_limits(line: str, code: str, severity: str) -> None:
     r = medref.check([line], ADULT)
@@ -220,3 +225,82 @@ def test_a_fhir_order_named_with_a_suffix_reads_as_the_sig_line() -> None:
                               "entry": [{"resource": req}]})
     (item,) = fhir.items
     assert item.product == "metoprolol" and item.formulation == "ER" and item.daily_max == 400
+
+
+class TestPmProductsAndBloodPressureCombinations:
+    """Sleep 'PM' products hide acetaminophen, ibuprofen or naproxen with diphenhydramine;
+    lisinopril and losartan come with hydrochlorothiazide."""
+
+    def test_tylenol_pm_counts_in_the_acetaminophen_total(self) -> None:
+        r = medref.check(["Tylenol PM 2 caplets qhs", "Tylenol 1000 mg q6h"], ADULT)
+        (f,) = codes(r, "MR301")
+        assert f.severity == "error" and f.items == ("acetaminophen",)
+        assert "5,000 mg/day" in f.message
+        pm = r.items[0]
+        assert pm.product == "tylenol-pm" and pm.strength == "500/25"
+        assert {i.id: i.daily_total for i in pm.ingredients} == {
+            "acetaminophen": 1000, "diphenhydramine": 50}
+
+    def test_diphenhydramine_citrate_is_counted_as_the_hydrochloride(self) -> None:
+        (item,) = medref.check(["Advil PM 2 caplets qhs"], ADULT).items
+        assert {i.id: i.daily_total for i in item.ingredients} == {
+            "ibuprofen": 400, "diphenhydramine": 50}
+
+    def test_a_pm_product_carries_its_nsaid_and_its_beers_flag(self) -> None:
+        r = medref.check(["Aleve PM 2 caplets qhs"], OLDER)
+        assert {f.items for f in codes(r, "MR604")} == {("diphenhydramine",), ("naproxen",)}
+        assert ("warning", ("naproxen",)) in [(f.severity, f.items) for f in codes(r, "MR201")]
+
+    @pytest.mark.parametrize(("line", "product", "strength"), [
+        ("Zestoretic 20/12.5 daily", "zestoretic", "20/12.5"),
+        ("lisinopril/HCTZ 10/12.5 mg daily", "lisinopril-hydrochlorothiazide", "10/12.5"),
+        ("Hyzaar 50/12.5 mg daily", "hyzaar", "50/12.5"),
+        ("LOSARTAN POTASSIUM-HYDROCHLOROTHIAZIDE 100/25 1 tab daily",
+         "losartan-hydrochlorothiazide", "100/25"),
+    ])
+    def test_a_two_digit_combination_strength_is_read(self, line: str, product: str,
+                                                      strength: str) -> None:
+        r = medref.check([line], ADULT)
+        (item,) = r.items
+        assert (item.product, item.strength, item.status) == (product, strength, "checked")
+        assert not [f for f in r.findings if f.severity != "info"], r.findings
+
+    def test_a_fraction_is_still_not_a_strength(self) -> None:
+        (item,) = medref.check(["Percocet 5/325 1/2 tab q6h"], ADULT).items
+        assert item.strength == "5/325" and item.unparsed == ("1/2",)
+
+
+def test_tums_is_read_by_its_calcium_carbonate_weight() -> None:
+    """Tums 500 is 500 mg calcium carbonate, 200 mg elemental calcium (its label)."""
+    (item,) = medref.check(["Tums 500 mg 2 tabs bid"], ADULT).items
+    assert item.product == "calcium-carbonate" and item.daily_total == 800
+
+
+@pytest.mark.parametrize(("lines", "problem_items"), [
+    (["trazodone 50 mg qhs", "quetiapine 25 mg qhs"], ("quetiapine", "trazodone")),
+    (["hydroxyzine 25 mg tid", "citalopram 20 mg daily"], ("citalopram", "hydroxyzine")),
+])
+def test_two_qt_prolonging_drugs_whose_labels_name_it(lines: list[str],
+                                                      problem_items: tuple[str, ...]) -> None:
+    found = [(f.severity, f.items) for f in codes(medref.check(lines, ADULT), "MR303")
+             if "QT" in f.message]
+    assert found == [("warning", problem_items)]
+
+
+def test_bupropion_with_seizure_threshold_drugs_and_cns_count() -> None:
+    r = medref.check(["bupropion XL 300 mg daily", "prednisone 20 mg daily"], ADULT)
+    assert [(f.severity, f.items) for f in codes(r, "MR303")] == [
+        ("warning", ("bupropion", "prednisone"))]
+    # Beers counts TCAs, SSRIs and SNRIs: bupropion and trazodone are not in the CNS count
+    quiet = medref.check(["oxycodone 5 mg q6h prn", "bupropion XL 150 mg daily",
+                          "trazodone 50 mg qhs", "mirtazapine 15 mg qhs"], ADULT)
+    assert not [f for f in codes(quiet, "MR303") if "CNS-active" in f.message]
+
+
+def test_an_egfr_rule_says_when_a_crcl_stood_in() -> None:
+    by_egfr = medref.check(["metformin 500 mg bid"], Context(age=60, egfr=25))
+    (f,) = codes(by_egfr, "MR601")
+    assert "eGFR below 30 mL/min/1.73 m2" in f.message and "used for" not in f.message
+    by_crcl = medref.check(["metformin 500 mg bid"], Context(age=60, crcl=25))
+    (g,) = codes(by_crcl, "MR601")
+    assert "CrCl 25 used for eGFR" in g.message and g.severity == "error"

@@ -193,8 +193,16 @@ CONDITION_READS: frozenset[str] = frozenset({"age", "crcl", "egfr", "hepatic_imp
 
 
 def egfr_note(when: Condition | None, ctx: Context) -> str:
-    """`` (eGFR 25 used for CrCl: ...)`` when a CrCl rule was applied to an eGFR."""
-    if when is None or when.crcl_below is None or ctx.crcl is not None or ctx.egfr is None:
+    """`` (eGFR 25 used for CrCl: ...)`` when a CrCl rule was applied to an eGFR, and
+    `` (CrCl 25 used for eGFR: ...)`` when an eGFR rule was applied to a CrCl."""
+    if when is None or when.crcl_below is None:
+        return ""
+    if when.renal_egfr:
+        if ctx.egfr is not None or ctx.crcl is None:
+            return ""
+        return (f" (CrCl {fmt(ctx.crcl)} used for eGFR, as no eGFR was given: the label's rule "
+                "is by eGFR)")
+    if ctx.crcl is not None or ctx.egfr is None:
         return ""
     return (f" (eGFR {fmt(ctx.egfr)} used for CrCl, as no CrCl was given: the label's rule is "
             "by creatinine clearance)")
@@ -212,7 +220,10 @@ def conditions_key(conditions: Sequence[Condition]) -> KeyFn | None:
     ages = tuple(sorted({(c.min_age if c.min_age is not None else -1,
                           c.max_age if c.max_age is not None else 1000)
                          for c in conds if c.min_age is not None or c.max_age is not None}))
-    crcl = tuple(sorted({c.crcl_below for c in conds if c.crcl_below is not None}))
+    crcl = tuple(sorted({c.crcl_below for c in conds
+                         if c.crcl_below is not None and not c.renal_egfr}))
+    egfr = tuple(sorted({c.crcl_below for c in conds
+                         if c.crcl_below is not None and c.renal_egfr}))
     weeks = tuple(sorted({c.max_weeks_since_surgery for c in conds
                           if c.max_weeks_since_surgery is not None}))
     weight = tuple(sorted({c.weight_below for c in conds if c.weight_below is not None}))
@@ -228,9 +239,15 @@ def conditions_key(conditions: Sequence[Condition]) -> KeyFn | None:
                 r = tuple([ctx.crcl < t for t in crcl])
             elif ctx.egfr is not None:  # an eGFR used for a CrCl rule is said: its own key
                 r = ("egfr", tuple([ctx.egfr < t for t in crcl]))
+        e: Hashable = None
+        if egfr:
+            if ctx.egfr is not None:
+                e = tuple([ctx.egfr < t for t in egfr])
+            elif ctx.crcl is not None:  # a CrCl used for an eGFR rule is said: its own key
+                e = ("crcl", tuple([ctx.crcl < t for t in egfr]))
         w = ctx.weeks_since_surgery
         kg = ctx.weight
-        return (a, r, ctx.hepatic_impairment if hepatic else None,
+        return (a, r, e, ctx.hepatic_impairment if hepatic else None,
                 ctx.opioid_tolerant if tolerant else None,
                 None if w is None or not weeks else tuple([w <= t for t in weeks]),
                 None if kg is None or not weight else tuple([kg < t for t in weight]))

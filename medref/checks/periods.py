@@ -134,9 +134,12 @@ def _fits(e: Ingredient, lim: Limit, routed: list[Portion], total: float, unit: 
     """``; within the labeled maximum of 1,500 mg/day (RA/OA ...)``: the labeled use a dose
     above an alternative still fits (the hard maximum of the same period)."""
     route = routed[0].line.route if routed else None
+    form = routed[0].line.formulation if routed else None
     for other in e.limits:
         if (other.kind != "period" or other.period != lim.period or other.when is not None
-                or other.unit is None or not other.route_ok(route)):
+                or other.unit is None or not other.route_ok(route)
+                or (other.formulations and form is not None
+                    and form not in other.formulations)):
             continue
         amount = e.convert(other.amount, other.unit, unit)
         if total <= amount * (1 + 1e-9):
