@@ -304,3 +304,14 @@ def test_an_egfr_rule_says_when_a_crcl_stood_in() -> None:
     by_crcl = medref.check(["metformin 500 mg bid"], Context(age=60, crcl=25))
     (g,) = codes(by_crcl, "MR601")
     assert "CrCl 25 used for eGFR" in g.message and g.severity == "error"
+
+
+def test_two_anticholinergics_are_one_burden_finding() -> None:
+    r = medref.check(["diphenhydramine 25 mg qhs", "oxybutynin 5 mg bid",
+                      "orphenadrine ER 100 mg bid"], ADULT)
+    (f,) = [f for f in codes(r, "MR303") if "Two anticholinergic drugs" in f.message]
+    assert f.severity == "warning"
+    assert f.items == ("diphenhydramine", "orphenadrine", "oxybutynin")
+    # pairs among the older entries keep their own rules (no new finding)
+    old = medref.check(["cyclobenzaprine 10 mg tid", "amitriptyline 25 mg qhs"], ADULT)
+    assert not [f for f in codes(old, "MR303") if "Two anticholinergic drugs" in f.message]
