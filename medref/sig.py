@@ -389,8 +389,8 @@ def _route(m: re.Match[str], p: ParsedLine) -> str | None:
 
 def _form(m: re.Match[str], p: ParsedLine) -> str | None:
     word = m.group(0)
-    if word in ("er", "xr", "xl", "sr", "cr", "la", "extended release", "extended-release",
-                "ext rel"):
+    if word in ("er", "xr", "xl", "xt", "sr", "cr", "cd", "la", "extended release",
+                "extended-release", "ext rel"):
         p.formulation = "ER"
     elif word in ("ir", "immediate release", "immediate-release"):
         p.formulation = "IR"
@@ -773,7 +773,8 @@ _RULES: list[tuple[str, _Handler]] = [
     # forms and release
     (r"(?:cream|gel|ointment|lotion|patch|patches|tablets?|tabs?|capsules?|caps?|solution|"
      r"liquid|suspension|syrup|injection|infusion|softgels?|chewables?|powder|"
-     r"extended[- ]release|immediate[- ]release|ext rel|er|xr|xl|sr|cr|la|ir|otc)\b", _form),
+     r"extended[- ]release|immediate[- ]release|ext rel|er|xr|xl|xt|sr|cr|cd|la|ir|otc)\b",
+     _form),
     # a dispensing note runs to the end of the line
     (r"(?:dispense|dispensed|quantity|qty|mitte|supply|script)\b.*$", _dispensing),
     # what it is for: "for blood pressure", "to reduce cholesterol" (read by scan_rest)
@@ -863,8 +864,8 @@ _FIRST: tuple[tuple[str | None, tuple[str, ...] | None], ...] = (
      ('by', 'ep', 'ia', 'im', 'in', 'iv', 'na', 'or', 'p.', 'pe', 'po', 'pr', 're', 's.', 'sc',
       'sq', 'su', 'td', 'to', 'tr')),
     ('cegilopstx',
-     ('ca', 'ch', 'cr', 'er', 'ex', 'ge', 'im', 'in', 'ir', 'la', 'li', 'lo', 'oi', 'ot', 'pa',
-      'po', 'so', 'sr', 'su', 'sy', 'ta', 'xl', 'xr')),
+     ('ca', 'cd', 'ch', 'cr', 'er', 'ex', 'ge', 'im', 'in', 'ir', 'la', 'li', 'lo', 'oi', 'ot',
+      'pa', 'po', 'so', 'sr', 'su', 'sy', 'ta', 'xl', 'xr', 'xt')),
     ('dmqs', ('di', 'mi', 'qt', 'qu', 'sc', 'su')),
     ('ft', ('fo', 'to')),
     ('&5abdegilnorstuv',

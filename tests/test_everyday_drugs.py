@@ -33,6 +33,15 @@ EVERYDAY = {
     "oxybutynin 5 mg tid": "oxybutynin", "allopurinol 300 mg daily": "allopurinol",
     "Singulair 10 mg qhs": "montelukast", "Zyrtec 10 mg daily": "cetirizine",
     "Claritin 10 mg daily": "loratadine", "vitamin C 500 mg bid": "vitamin-c",
+    "valsartan 160 mg daily": "valsartan", "Benicar 20 mg daily": "olmesartan",
+    "Avapro 150 mg daily": "irbesartan", "enalapril 10 mg bid": "enalapril",
+    "Lotensin 20 mg daily": "benazepril", "atenolol 50 mg daily": "atenolol",
+    "Coreg CR 40 mg daily": "carvedilol", "carvedilol 12.5 mg bid": "carvedilol",
+    "Inderal LA 120 mg daily": "propranolol", "Cardizem CD 240 mg daily": "diltiazem",
+    "diltiazem 60 mg qid": "diltiazem", "Calan SR 240 mg daily": "verapamil",
+    "Procardia XL 60 mg daily": "nifedipine", "Adalat CC 30 mg daily": "nifedipine",
+    "pravastatin 40 mg qhs": "pravastatin", "lovastatin 20 mg daily": "lovastatin",
+    "polyethylene glycol 17 g daily": "polyethylene-glycol-3350",
 }
 """Everyday lines as they arrive, each within its labeled limits."""
 
@@ -315,3 +324,20 @@ def test_two_anticholinergics_are_one_burden_finding() -> None:
     # pairs among the older entries keep their own rules (no new finding)
     old = medref.check(["cyclobenzaprine 10 mg tid", "amitriptyline 25 mg qhs"], ADULT)
     assert not [f for f in codes(old, "MR303") if "Two anticholinergic drugs" in f.message]
+
+
+@pytest.mark.parametrize(("lines", "title"), [
+    (["atenolol 50 mg daily", "carvedilol 12.5 mg bid"], "Two or more beta-blockers"),
+    (["atorvastatin 40 mg daily", "pravastatin 40 mg daily"], "Two or more statins"),
+    (["diltiazem 60 mg qid", "amlodipine 5 mg daily"], "Two or more calcium-channel blockers"),
+    (["lisinopril 10 mg daily", "losartan 50 mg daily"], "An ACE inhibitor with an ARB"),
+])
+def test_two_drugs_of_one_class_are_named(lines: list[str], title: str) -> None:
+    (f,) = [f for f in codes(medref.check(lines, ADULT), "MR302") if f.message.startswith(title)]
+    assert f.severity == "warning" and "not verified" in (f.source or "")
+
+
+def test_simvastatin_with_diltiazem_says_the_10_mg_limit() -> None:
+    r = medref.check(["simvastatin 20 mg daily", "Cardizem CD 240 mg daily"], ADULT)
+    (f,) = [f for f in codes(r, "MR303") if "simvastatin" in f.items]
+    assert f.severity == "info" and "10 mg" in f.message
