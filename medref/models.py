@@ -195,6 +195,11 @@ class TherapeuticClass(enum.StrEnum):
     XANTHINE_OXIDASE_INHIBITOR = "xanthine-oxidase-inhibitor"
     LEUKOTRIENE_ANTAGONIST = "leukotriene-antagonist"
     IRON = "iron"
+    AROMATASE_INHIBITOR = "aromatase-inhibitor"
+    ANTIARRHYTHMIC = "antiarrhythmic"
+    DMARD = "dmard"
+    TRIPTAN = "triptan"
+    MOOD_STABILIZER = "mood-stabilizer"
 
 
 @enum.unique

@@ -42,6 +42,12 @@ EVERYDAY = {
     "Procardia XL 60 mg daily": "nifedipine", "Adalat CC 30 mg daily": "nifedipine",
     "pravastatin 40 mg qhs": "pravastatin", "lovastatin 20 mg daily": "lovastatin",
     "polyethylene glycol 17 g daily": "polyethylene-glycol-3350",
+    "anastrozole 1 mg daily": "anastrozole", "Femara 2.5 mg daily": "letrozole",
+    "Keppra 500 mg bid": "levetiracetam", "Lamictal 100 mg bid": "lamotrigine",
+    "topiramate 50 mg bid": "topiramate", "folic acid 1 mg daily": "folic-acid",
+    "methotrexate 15 mg po weekly": "methotrexate", "lithium 300 mg tid": "lithium",
+    "spironolactone 25 mg daily": "spironolactone", "Imitrex 50 mg daily prn": "sumatriptan",
+    "Tegretol 200 mg bid": "carbamazepine", "Trileptal 300 mg bid": "oxcarbazepine",
 }
 """Everyday lines as they arrive, each within its labeled limits."""
 
@@ -341,3 +347,43 @@ def test_simvastatin_with_diltiazem_says_the_10_mg_limit() -> None:
     r = medref.check(["simvastatin 20 mg daily", "Cardizem CD 240 mg daily"], ADULT)
     (f,) = [f for f in codes(r, "MR303") if "simvastatin" in f.items]
     assert f.severity == "info" and "10 mg" in f.message
+
+
+def test_recognised_without_a_limit_is_quiet_info() -> None:
+    """Amiodarone (a loading schedule, no single maximum), vitamin B12 (no upper level) and
+    melatonin (no regulatory maximum) are known: one MR004 info each, exit 0."""
+    r = medref.check(["amiodarone 200 mg daily", "vitamin B12 1000 mcg daily",
+                      "melatonin 3 mg qhs"], ADULT)
+    assert sorted(f.items for f in codes(r, "MR004")) == [
+        ("amiodarone",), ("melatonin",), ("vitamin-b12",)]
+    assert r.exit_code("warning") == 0 and not codes(r, "MR002")
+
+
+def test_aromatase_inhibitors_carry_a_bone_density_flag_and_amiodarone_a_qt_rule() -> None:
+    (f,) = codes(medref.check(["letrozole 2.5 mg daily"], ADULT), "MR201")
+    assert f.severity == "info" and "bone mineral density" in f.message
+    qt = medref.check(["methadone 10 mg q8h", "amiodarone 200 mg daily"],
+                      Context(age=50, opioid_tolerant=True))
+    assert [f.items for f in codes(qt, "MR303") if "QT" in f.message] == [
+        ("amiodarone", "methadone")]
+
+
+@pytest.mark.parametrize(("lines", "items"), [
+    (["methotrexate 15 mg po weekly", "naproxen 500 mg bid"], ("methotrexate", "naproxen")),
+    (["methotrexate 15 mg po weekly", "aspirin 325 mg daily"], ("aspirin", "methotrexate")),
+    (["lithium 300 mg tid", "meloxicam 15 mg daily"], ("lithium", "meloxicam")),
+    (["lithium 300 mg tid", "losartan 50 mg daily"], ("lithium", "losartan")),
+    (["spironolactone 25 mg daily", "lisinopril 10 mg daily"], ("lisinopril", "spironolactone")),
+    (["sumatriptan 50 mg daily prn", "sertraline 50 mg daily"], ("sertraline", "sumatriptan")),
+    (["tramadol 50 mg q6h", "carbamazepine 200 mg bid"], ("carbamazepine", "tramadol")),
+])
+def test_serious_interactions_of_the_second_round(lines: list[str],
+                                                  items: tuple[str, ...]) -> None:
+    found = [(f.severity, f.items) for f in codes(medref.check(lines, ADULT), "MR303")]
+    assert ("warning", items) in found, found
+
+
+def test_methotrexate_is_checked_by_the_week() -> None:
+    r = medref.check(["methotrexate 7.5 mg po daily"], ADULT)  # 52.5 mg a week
+    assert [f.severity for f in codes(r, "MR102")] == ["warning"]
+    assert "week" in codes(r, "MR102")[0].message

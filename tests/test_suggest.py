@@ -34,8 +34,8 @@ MISSPELLINGS = {
 }
 """Misspellings and brand-name typos with the drug their first suggestion must name."""
 
-NO_CLOSE_MATCH = ["xyzzy", "asdf", "sitagliptin", "spironolactone", "finasteride",
-                  "sumatriptan", "latanoprost", "telmisartan", "nadolol", "zzz"]
+NO_CLOSE_MATCH = ["xyzzy", "asdf", "sitagliptin", "dapagliflozin", "finasteride",
+                  "rizatriptan", "latanoprost", "telmisartan", "nadolol", "zzz"]
 """Names of drugs medref does not know (or no drug): nothing is suggested."""
 
 
