@@ -229,7 +229,8 @@ class LimitKind(enum.StrEnum):
 
     - ``single``: amount per administration.
     - ``period``: amount per day, week, month or year.
-    - ``administrations``: number of administrations per day.
+    - ``administrations``: number of administrations per day (or per ``period``: methotrexate
+      for arthritis is once weekly).
     - ``duration``: days of continuous use.
     - ``course``: total administrations in a course or lifetime.
     - ``upper-intake``: a Tolerable Upper Intake Level (supplements).
@@ -393,7 +394,9 @@ class Limit(Provenance):
         needs_period = self.kind in (LimitKind.PERIOD, LimitKind.UPPER_INTAKE)
         if needs_period and self.period is None:
             raise ValueError(f"a {self.kind.value} limit needs a period")
-        if not needs_period and self.period is not None:
+        # administrations are per day unless a period says otherwise (methotrexate: a week)
+        if (not needs_period and self.period is not None
+                and self.kind is not LimitKind.ADMINISTRATIONS):
             raise ValueError(f"a {self.kind.value} limit takes no period")
         if self.amount <= 0:
             raise ValueError("a limit amount must be above 0")

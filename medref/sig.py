@@ -567,7 +567,10 @@ def _combo(m: re.Match[str], p: ParsedLine) -> str | None:
     a combination product; anywhere else it is not understood. Under 100 both amounts must
     have two digits (``20/12.5``), so a fraction (``1/2``) is never a strength."""
     nums = tuple(float(x) for x in (m.group("a"), m.group("b"), m.group("c")) if x)
-    if not p.combo_ok or min(nums) < 10 <= max(nums) < 100 or max(nums) < 10:
+    # two small amounts are a strength only first after the name ("Zestoretic 20/12.5"):
+    # later on the line "90/60" is a blood pressure, "11/20" a date
+    if (not p.combo_ok or min(nums) < 10 <= max(nums) < 100 or max(nums) < 10
+            or (max(nums) < 100 and m.start() > 0)):
         p.unparsed.append(m.group(0))
         return None
     if p.combo is not None:

@@ -167,7 +167,7 @@ class TestNsaidWithAceInhibitorArbOrDiuretic:
      ("levothyroxine", "magnesium-oxide")),
     (["levothyroxine 100 mcg daily", "omeprazole 20 mg daily"], "MR303", "info",
      ("levothyroxine", "omeprazole")),
-    (["simvastatin 40 mg qhs", "amlodipine 10 mg daily"], "MR303", "info",
+    (["simvastatin 40 mg qhs", "amlodipine 10 mg daily"], "MR303", "warning",
      ("amlodipine", "simvastatin")),
     (["tramadol 50 mg q6h prn", "bupropion SR 150 mg bid"], "MR303", "warning",
      ("bupropion", "tramadol")),
@@ -346,7 +346,7 @@ def test_two_drugs_of_one_class_are_named(lines: list[str], title: str) -> None:
 def test_simvastatin_with_diltiazem_says_the_10_mg_limit() -> None:
     r = medref.check(["simvastatin 20 mg daily", "Cardizem CD 240 mg daily"], ADULT)
     (f,) = [f for f in codes(r, "MR303") if "simvastatin" in f.items]
-    assert f.severity == "info" and "10 mg" in f.message
+    assert f.severity == "warning" and "10 mg" in f.message
 
 
 def test_recognised_without_a_limit_is_quiet_info() -> None:
@@ -387,3 +387,36 @@ def test_methotrexate_is_checked_by_the_week() -> None:
     r = medref.check(["methotrexate 7.5 mg po daily"], ADULT)  # 52.5 mg a week
     assert [f.severity for f in codes(r, "MR102")] == ["warning"]
     assert "week" in codes(r, "MR102")[0].message
+
+
+@pytest.mark.parametrize(("line", "flagged"), [
+    ("methotrexate 2.5 mg po daily", True),  # the classic fatal slip: daily, not weekly
+    ("methotrexate 15 mg po weekly", False),
+    ("methotrexate 2.5 mg po q12h x 3 doses weekly", False),
+])
+def test_methotrexate_more_often_than_weekly_is_flagged(line: str, flagged: bool) -> None:
+    found = codes(medref.check([line], ADULT), "MR103")
+    assert bool(found) == flagged, found
+    if flagged:
+        assert found[0].severity == "warning" and "a week" in found[0].message
+
+
+def test_a_blood_pressure_after_a_two_digit_strength_is_not_a_second_strength() -> None:
+    r = medref.check(["Zestoretic 20/12.5 daily, hold if BP < 90/60"], ADULT)
+    assert not codes(r, "MR001") and r.items[0].strength == "20/12.5"
+    assert codes(r, "MR007")  # the hold parameter is shown as not understood
+
+
+@pytest.mark.parametrize(("lines", "title"), [
+    (["losartan 50 mg daily", "valsartan 160 mg daily"], "Two or more ARBs"),
+    (["lisinopril 10 mg daily", "enalapril 10 mg bid"], "Two or more ACE inhibitors"),
+])
+def test_two_arbs_or_two_ace_inhibitors(lines: list[str], title: str) -> None:
+    assert [f.severity for f in codes(medref.check(lines, ADULT), "MR302")
+            if f.message.startswith(title)] == ["warning"]
+
+
+def test_diltiazem_with_a_beta_blocker() -> None:
+    r = medref.check(["diltiazem 60 mg qid", "metoprolol tartrate 25 mg bid"], ADULT)
+    assert [(f.severity, f.items) for f in codes(r, "MR303")] == [
+        ("warning", ("diltiazem", "metoprolol"))]

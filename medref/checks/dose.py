@@ -21,13 +21,14 @@ from medref.checks.base import (
 from medref.codes import Code
 from medref.context import Context
 from medref.dosing import DoseFacts, ResolvedLine
-from medref.knowledge import Knowledge, Product, fmt
+from medref.knowledge import PERIOD_DAYS, Knowledge, Product, fmt
 
 MR101 = Code("MR101", "dose-high", ("info", "warning", "error"),
              "A single dose exceeds the maximum per dose (info when the maximum belongs to a "
              "labeled alternative the line does not state).")
 MR103 = Code("MR103", "daily-max", ("info", "warning", "error"),
-             "More administrations per day than the label allows.")
+             "More administrations per day (or per week, for a weekly drug) than the label "
+             "allows.")
 MR104 = Code("MR104", "dose-low", ("info",), "The dose is below the seed's typical range.")
 MR105 = Code("MR105", "dose-high", ("info",),
              "The dose is above the seed's typical range but within the labeled limits.")
@@ -85,11 +86,13 @@ class DoseLimits(LineCheck):
                              f"{e.name}: single dose {fmt(d.hi)} {d.unit} exceeds the {label} "
                              f"of {fmt(amount)} {d.unit} per dose{assumed}{other} ({src})", src)
             elif lim.kind == "administrations" and freq is not None:
-                n = freq.per_day_max
+                per = lim.period or "day"
+                n = freq.per_day_max if per == "day" else freq.in_period(PERIOD_DAYS[per])
                 if n > lim.amount:
                     out.emit("MR103", sev, (e.id,), (0,),
-                             f"{e.name}: up to {n} administrations a day ({freq.text}) exceeds "
-                             f"the {label} of {fmt(lim.amount)} a day{assumed} ({src})", src)
+                             f"{e.name}: up to {n} administrations a {per} ({freq.text}) "
+                             f"exceeds the {label} of {fmt(lim.amount)} a {per}{assumed} "
+                             f"({src})", src)
 
 
 class TypicalRange(LineCheck):

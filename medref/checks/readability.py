@@ -154,7 +154,8 @@ def _formulation_matters(line: ResolvedLine) -> bool:
                 elif lim.kind == "period" and lim.period == "day" and lim.unit is not None:
                     over.append(d.daily is not None and d.daily > d.ingredient.convert(
                         lim.amount, lim.unit, d.unit))
-                elif lim.kind == "administrations" and freq is not None:
+                elif (lim.kind == "administrations" and freq is not None
+                      and lim.period in (None, "day")):
                     over.append(freq.per_day_max > lim.amount)
             verdicts[form] = any(over)
         if verdicts[assumed] and not all(verdicts.values()):
