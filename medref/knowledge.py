@@ -571,6 +571,11 @@ class Knowledge(NamedTuple):
     product whose id is its ingredients' ids joined by ``-`` in any order
     (``hydrocodone-acetaminophen``). A name that writes a combination by its ingredients'
     names resolves to it (:func:`medref.reference.combination_of`)."""
+    by_class: Mapping[str, frozenset[str]] = MappingProxyType({})
+    """The ingredient ids of each therapeutic class (read from the raw entries: no
+    ingredient is compiled to answer it)."""
+    mme_ids: frozenset[str] = frozenset()
+    """The ingredients with an MME factor (read from the raw entries)."""
 
     def cite(self, ids: tuple[str, ...], verified: bool = True) -> str:
         """Short citation text for source ids, marking unverified facts."""
@@ -859,12 +864,15 @@ def compile_knowledge(raw: Mapping[str, object]) -> Knowledge:
     comp = _Compiler(sources)
     entries: dict[str, object] = {}
     classes: dict[str, tuple[str, ...]] = {}
+    mme_ids: set[str] = set()
     for fname in ENTRY_FILES:
         for v in _seq(raw[fname]):
             e = _obj(v)
             eid = str(e["id"])
             entries[eid] = (v, fname)
             classes[eid] = _strs(e.get("classes", ()))
+            if e.get("mme_factor") is not None:
+                mme_ids.add(eid)
     products = {str(_obj(v)["id"]): v for v in _seq(raw.get("products.json", ()))}
 
     by_class: dict[str, list[str]] = {}
@@ -903,7 +911,9 @@ def compile_knowledge(raw: Mapping[str, object]) -> Knowledge:
                      MappingProxyType(bits), bit_ids,
                      MappingProxyType({k: sum(1 << n for n in v) for k, v in by_ing.items()}),
                      MappingProxyType(_rule_sides(rules, bits)),
-                     MappingProxyType(_generic_products(products)))
+                     MappingProxyType(_generic_products(products)),
+                     by_class=MappingProxyType({k: frozenset(v) for k, v in by_class.items()}),
+                     mme_ids=frozenset(mme_ids))
 
 
 def _generic_products(products: Mapping[str, object]) -> dict[frozenset[str], str]:

@@ -63,7 +63,7 @@ class TotalMme(RegimenCheck):
 
     def relevant_ingredients(self, kb: Knowledge) -> frozenset[str] | None:
         """The ingredients with an MME factor (only their lines have an MME)."""
-        return frozenset(e.id for e in kb.ingredients.values() if e.mme_factor is not None)
+        return kb.mme_ids
 
     def run(self, regimen: RegimenView, ctx: Context, kb: Knowledge, out: Out) -> None:
         """Sum the opioid lines' MME/day and compare with the thresholds."""

@@ -149,12 +149,11 @@ def _element_map(kb: Knowledge, memo: dict[Hashable, object]) -> dict[str, str]:
         found: dict[str, str] = got[1]
         return found
     found = {}
-    for e in kb.ingredients.values():
-        if e.kind == "supplement" and _uls(e):
-            for el in ELEMENTS:
-                if el in e.classes:
-                    found[e.id] = el
-                    break
+    for el in ELEMENTS:  # only these classes' entries are compiled (not every ingredient)
+        for eid in sorted(kb.by_class.get(el, ())):
+            e = kb.ingredients[eid]
+            if e.kind == "supplement" and _uls(e) and eid not in found:
+                found[eid] = el
     memo[_ELEMENT_OF] = (kb, found)
     return found
 
