@@ -420,3 +420,10 @@ def test_diltiazem_with_a_beta_blocker() -> None:
     r = medref.check(["diltiazem 60 mg qid", "metoprolol tartrate 25 mg bid"], ADULT)
     assert [(f.severity, f.items) for f in codes(r, "MR303")] == [
         ("warning", ("diltiazem", "metoprolol"))]
+
+
+def test_amiodarone_with_warfarin() -> None:
+    r = medref.check(["amiodarone 200 mg daily", "warfarin 5 mg daily"], ADULT)
+    (f,) = [f for f in codes(r, "MR303") if "amiodarone" in f.items]
+    assert f.severity == "warning" and f.items == ("amiodarone", "warfarin")
+    assert "INR" in f.message
