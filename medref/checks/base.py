@@ -233,18 +233,8 @@ def conditions_key(conditions: Sequence[Condition]) -> KeyFn | None:
     def key(ctx: Context) -> Hashable:
         age = ctx.age
         a = None if age is None or not ages else tuple([lo <= age <= hi for lo, hi in ages])
-        r: Hashable = None
-        if crcl:
-            if ctx.crcl is not None:
-                r = tuple([ctx.crcl < t for t in crcl])
-            elif ctx.egfr is not None:  # an eGFR used for a CrCl rule is said: its own key
-                r = ("egfr", tuple([ctx.egfr < t for t in crcl]))
-        e: Hashable = None
-        if egfr:
-            if ctx.egfr is not None:
-                e = tuple([ctx.egfr < t for t in egfr])
-            elif ctx.crcl is not None:  # a CrCl used for an eGFR rule is said: its own key
-                e = ("crcl", tuple([ctx.crcl < t for t in egfr]))
+        r = _renal_key(crcl, ctx.crcl, ctx.egfr, "egfr") if crcl else None
+        e = _renal_key(egfr, ctx.egfr, ctx.crcl, "crcl") if egfr else None
         w = ctx.weeks_since_surgery
         kg = ctx.weight
         return (a, r, e, ctx.hepatic_impairment if hepatic else None,
@@ -252,6 +242,17 @@ def conditions_key(conditions: Sequence[Condition]) -> KeyFn | None:
                 None if w is None or not weeks else tuple([w <= t for t in weeks]),
                 None if kg is None or not weight else tuple([kg < t for t in weight]))
     return key
+
+
+def _renal_key(thresholds: tuple[float, ...], value: float | None, stand_in: float | None,
+               tag: str) -> Hashable:
+    """How a kidney-function value falls against the thresholds of rules written in its
+    measure; the other measure standing in for it (said in the finding) keys apart."""
+    if value is not None:
+        return tuple([value < t for t in thresholds])
+    if stand_in is not None:
+        return (tag, tuple([stand_in < t for t in thresholds]))
+    return None
 
 
 def applies(when: Condition | None, ctx: Context, out: Out, lines: Sequence[int],
