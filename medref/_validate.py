@@ -19,6 +19,7 @@ from pydantic import TypeAdapter, ValidationError
 from medref.errors import DataError
 from medref.models import Entry, InteractionRule, Policy, Product, Source
 from medref.text import normalize
+from medref.units import comparable
 
 _ENTRIES = TypeAdapter(list[Entry])
 _PRODUCTS = TypeAdapter(list[Product])
@@ -238,6 +239,8 @@ def validate_raw(raw: dict[str, Any], base: Path) -> None:
         for sid in r.sources:
             if sid not in source_ids:
                 _fail(rules_path, r.id, "sources", f"unknown source {sid!r}")
+        if r.dose_cap is not None:
+            _check_cap(rules_path, r, dict(entries_by_id(entries)))
         if r.category == "administration" and r.severity.value == "error":
             _fail(rules_path, r.id, "severity", "a timing rule is at most a warning (alert "
                   "policy: only a contraindication or a hard limit is an error)")
@@ -251,6 +254,24 @@ def validate_raw(raw: dict[str, Any], base: Path) -> None:
         for sid in getattr(item, "sources", ()):
             if sid not in source_ids:
                 _fail(policy_path, "policy", f"{name}.sources", f"unknown source {sid!r}")
+
+
+def _check_cap(path: Path, rule: InteractionRule, entries: dict[str, Entry]) -> None:
+    """A dose cap's unit must compare with the unit each capped drug is dosed in."""
+    cap = rule.dose_cap
+    assert cap is not None
+    for sel in rule.a:
+        e = entries.get(sel)
+        if e is None:
+            continue  # an unknown id is reported by the selector check
+        unit = e.typical.unit if e.typical is not None else next(
+            (lim.unit for lim in e.limits if lim.unit is not None), None)
+        iu = e.iu_per_mcg.value if e.iu_per_mcg is not None else None
+        if unit is None or not comparable(cap.unit.value, unit.value,
+                                          iu if isinstance(iu, float | int) else None):
+            _fail(path, rule.id, "dose_cap.unit",
+                  f"{cap.unit.value!r} does not compare with the unit {sel!r} is dosed in "
+                  f"({unit.value if unit is not None else 'none'!r})")
 
 
 def entries_by_id(entries: list[tuple[str, Entry]]) -> list[tuple[str, Entry]]:

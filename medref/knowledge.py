@@ -494,6 +494,13 @@ class Modifier(NamedTuple):
     cited: Cited = Cited()
 
 
+class DoseCap(NamedTuple):
+    """A pair rule's daily cap of its ``a`` drug (see :class:`medref.models.DoseCap`)."""
+
+    amount: float
+    unit: str
+
+
 class InteractionRule(NamedTuple):
     """A regimen-wide rule (interaction, duplicate therapy or timing), with its selectors
     resolved to the ingredient ids they match (``sel_a`` ...)."""
@@ -525,6 +532,8 @@ class InteractionRule(NamedTuple):
     modifiers: tuple[Modifier, ...] = ()
     problem_key: str = ""
     """``category:problem`` (or ``category:id``): rules with one key are one finding."""
+    dose_cap: DoseCap | None = None
+    """The most of the ``a`` drug a day with the ``b`` drug (the rule reads the dose)."""
 
 
 class PolicyValue(NamedTuple):
@@ -778,7 +787,8 @@ class _Compiler:
         rule: InteractionRule = _build(InteractionRule, raw, {
             "id": _PASS, "kind": _PASS, "category": _PASS, "level": _PASS, "severity": _PASS,
             "title": _PASS, "mechanism": _PASS, "action": _PASS, "a": _strs, "b": _strs,
-            "members": _strs, "requires": _strs, "min_count": _PASS, "problem": _PASS},
+            "members": _strs, "requires": _strs, "min_count": _PASS, "problem": _PASS,
+            "dose_cap": self.dose_cap},
             cited=self.cited(raw), sel_a=sel["a"], sel_b=sel["b"], sel_members=sel["members"],
             sel_requires=sel["requires"], mask_a=mask(sel["a"]), mask_b=mask(sel["b"]),
             mask_members=mask(sel["members"]), mask_requires=mask(sel["requires"]))
@@ -799,6 +809,15 @@ class _Compiler:
         if mods:
             rule = rule._replace(modifiers=tuple(mods))
         return rule._replace(problem_key=f"{rule.category}:{rule.problem or rule.id}")
+
+    def dose_cap(self, v: object) -> DoseCap | None:
+        if v is None:
+            return None
+        raw = _obj(v)
+        amount = raw["amount"]
+        if not isinstance(amount, int | float):
+            raise TypeError(f"expected a number, got {amount!r}")
+        return DoseCap(float(amount), str(raw["unit"]))
 
     def policy_value(self, v: object) -> PolicyValue:
         raw = _obj(v)

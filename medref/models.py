@@ -682,6 +682,16 @@ class RuleModifier(Provenance):
         return self
 
 
+class DoseCap(_Strict):
+    """The most of a pair rule's ``a`` drug a day when the ``b`` drug is taken too (a
+    label's "do not exceed 20 mg simvastatin daily with amlodipine"). The rule then reads the
+    dose: above the cap it is a labeled limit exceeded (an error from a verified source), at or
+    below it info, and a dose it cannot read keeps the rule's own severity."""
+
+    amount: Number = Field(gt=0)
+    unit: Unit
+
+
 class InteractionRule(Provenance):
     """A regimen-wide rule kept as data: an interaction, a duplicate or a timing rule.
 
@@ -709,9 +719,17 @@ class InteractionRule(Provenance):
     ``bleeding``): rules with the same problem among the same drugs give one finding."""
     modifiers: tuple[RuleModifier, ...] = ()
     """Drugs that mitigate, and risk factors that raise, the finding (named in it)."""
+    dose_cap: DoseCap | None = None
+    """For a pair rule: the daily cap of the ``a`` drug (canonical ids) with the ``b`` drug."""
 
     @model_validator(mode="after")
     def _shape(self) -> InteractionRule:
+        if self.dose_cap is not None:
+            if self.kind != "pair":
+                raise ValueError("dose_cap: only a pair rule caps the dose of its a drug")
+            if any(sel.startswith("class:") for sel in self.a):
+                raise ValueError("dose_cap: a capped rule names its a drugs by canonical id, "
+                                 "not by class")
         if self.kind == "pair":
             for name in ("a", "b"):
                 if not getattr(self, name):
@@ -773,6 +791,7 @@ __all__ = [
     "Concern",
     "Condition",
     "ContextRule",
+    "DoseCap",
     "DoseForm",
     "Drug",
     "Entry",

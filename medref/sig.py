@@ -21,7 +21,7 @@ from __future__ import annotations
 import functools
 import math
 import re
-from collections.abc import Callable, Container
+from collections.abc import Callable, Container, Mapping
 from dataclasses import dataclass, field
 
 from medref.errors import SigError
@@ -79,6 +79,9 @@ class ParsedLine:
     """A combination strength as written (``10/325``)."""
     combo_ok: bool = False
     """The product named is a combination (set before the rest of the line is read)."""
+    combo_strengths: frozenset[tuple[float, ...]] = frozenset()
+    """The marketed strengths of that combination, each in its components' order (empty when
+    not known): a hyphenated pair that is none of them and ascends is a dose range."""
     cap_units: float | None = None
     """A written maximum of units of use per day (``max 8 tabs a day``)."""
     cap_unit: str | None = None
@@ -579,6 +582,24 @@ def _combo(m: re.Match[str], p: ParsedLine) -> str | None:
     return None
 
 
+def _combo_first(m: re.Match[str], p: ParsedLine) -> str | None:
+    """A hyphenated strength of two amounts of two digits or more (``20-12.5``,
+    ``100-25``): a combination strength only first after the name; elsewhere a hyphen between
+    two numbers is a range or a reading ("hold if SBP 100-110") and is not understood. An
+    ascending pair that is not one of the product's strengths is a dose range
+    (``acetaminophen/codeine 30-60 mg``: codeine 30 to 60 mg), read as any dose."""
+    if m.start() > 0:
+        p.unparsed.append(m.group(0))
+        return None
+    a, b = float(m.group("a")), float(m.group("b"))
+    if (a <= b and p.combo_strengths and (a, b) not in p.combo_strengths
+            and (b, a) not in p.combo_strengths):
+        d = _rx(_DOSE_RULE).match(m.string, m.start())
+        if d is not None and d.end() == m.end():
+            return _dose(d, p)
+    return _combo(m, p)
+
+
 _DAYS = {"mon": "mon", "monday": "mon", "mondays": "mon", "tue": "tue", "tues": "tue",
          "tuesday": "tue", "tuesdays": "tue", "wed": "wed", "wednesday": "wed",
          "wednesdays": "wed", "thu": "thu", "thur": "thu", "thurs": "thu", "thursday": "thu",
@@ -755,6 +776,10 @@ _RULES: list[tuple[str, _Handler]] = [
     # HCTZ), never a fraction ("1/2 tab")
     (r"(?<![\d.])(?P<a>\d{2,}(?:\.\d+)?)\s*(?:mg\s*)?/\s*(?P<b>\d{2,}(?:\.\d+)?)(?:\s*mg)?"
      r"(?P<c>)(?![\d/])", _combo),
+    # ... or joined by a hyphen ("Zestoretic 20-12.5", "Hyzaar 100-25"): combination products
+    # only, and (two small amounts) only first after the name
+    (r"(?<![\d.])(?P<a>\d{2,}(?:\.\d+)?)\s*-\s*(?P<b>\d{2,}(?:\.\d+)?)(?:\s*mg)?"
+     r"(?P<c>)(?![\d.-])", _combo_first),
     # doses: "2 x 500 mg" (count x strength), "800mg", "400-800 mg", "1 to 2 g", "5%"
     (rf"(?:(?P<mult>\d+)\s*x\s*)?(?P<a>{_N})(?:\s*(?:-|to)\s*(?P<b>{_N}))?\s*{_DOSE_UNIT}"
      r"(?![a-z])", _dose),
@@ -857,6 +882,7 @@ _FIRST: tuple[tuple[str | None, tuple[str, ...] | None], ...] = (
     ('0123456789', None),
     ('.0123456789', None),
     ('0123456789', None),
+    ('0123456789', None),
     ('.0123456789', None),
     ('0123456789fhost', None),
     ('afhost',
@@ -908,7 +934,10 @@ def _rules_for(two: str) -> tuple[int, ...]:
     return hit
 
 
-_COMBO_RULES = frozenset(i for i, h in enumerate(_HANDLERS) if h is _combo)
+_DOSE_RULE = _HANDLERS.index(_dose)
+"""The rule of a dose with its unit (``400-800 mg``)."""
+_COMBO_RULES = frozenset(i for i, h in enumerate(_HANDLERS)
+                         if h is _combo or h is _combo_first)
 
 
 @functools.cache
@@ -1211,7 +1240,9 @@ def parse_line(text: str, resolve: Callable[[str], str | None],
     Args:
         text: the line as typed (``"Tylenol 1 g q6h prn pain"``).
         resolve: maps a normalized name to a canonical id, or None when unknown.
-        combos: the ids of combination products (their strengths read as ``10/325``).
+        combos: the ids of combination products (their strengths read as ``10/325``); a
+            mapping of each to its strengths (:attr:`ParsedLine.combo_strengths`) also lets
+            an ascending hyphenated pair that is none of them read as a dose range.
 
     Returns:
         The parsed line. ``product`` is None when the name is unknown; ``unparsed`` lists
@@ -1235,6 +1266,8 @@ def parse_line(text: str, resolve: Callable[[str], str | None],
     p.name, p.product = name, pid
     if combos is not None and pid is not None:
         p.combo_ok = pid in combos
+        if p.combo_ok and isinstance(combos, Mapping):
+            p.combo_strengths = combos[pid]
     steps = _STEP_SPLIT.split(rest) if " then " in f" {rest} " else [rest]
     if len(steps) > 1 and all(_DIGIT.search(x) for x in steps):
         _read_steps(steps, p, resolve)
@@ -1254,7 +1287,8 @@ def _read_steps(steps: list[str], p: ParsedLine,
     is what the limits see), and the durations add up."""
     parts = []
     for text in steps:
-        q = ParsedLine(text=text, name=p.name, product=p.product, combo_ok=p.combo_ok)
+        q = ParsedLine(text=text, name=p.name, product=p.product, combo_ok=p.combo_ok,
+                       combo_strengths=p.combo_strengths)
         parse_rest(text, q, resolve)
         parts.append(q)
 

@@ -167,8 +167,8 @@ class TestNsaidWithAceInhibitorArbOrDiuretic:
      ("levothyroxine", "magnesium-oxide")),
     (["levothyroxine 100 mcg daily", "omeprazole 20 mg daily"], "MR303", "info",
      ("levothyroxine", "omeprazole")),
-    (["simvastatin 40 mg qhs", "amlodipine 10 mg daily"], "MR303", "warning",
-     ("amlodipine", "simvastatin")),
+    (["simvastatin 40 mg qhs", "amlodipine 10 mg daily"], "MR303", "error",
+     ("amlodipine", "simvastatin")),  # above the labeled 20 mg cap (tests/test_dose_caps.py)
     (["tramadol 50 mg q6h prn", "bupropion SR 150 mg bid"], "MR303", "warning",
      ("bupropion", "tramadol")),
     (["hydrocodone 5 mg q6h prn", "hydroxyzine 25 mg tid"], "MR303", "warning",
@@ -280,6 +280,42 @@ class TestPmProductsAndBloodPressureCombinations:
         assert (item.product, item.strength, item.status) == (product, strength, "checked")
         assert not [f for f in r.findings if f.severity != "info"], r.findings
 
+    @settings(max_examples=40, deadline=None)
+    @given(data=st.data())
+    def test_a_hyphenated_strength_reads_as_the_slash_one(self, data: st.DataObject) -> None:
+        """Property: "Hyzaar 100-25" is "Hyzaar 100/25" (every strength of every product with
+        two ingredients, any name or alias, any spacing around the hyphen)."""
+        ref = load_reference()
+        products = [p for p in ref.knowledge.products.values() if len(p.ingredients) == 2]
+        product = data.draw(st.sampled_from(products))
+        name = data.draw(st.sampled_from((product.name, *product.aliases)))
+        strength = data.draw(st.sampled_from([s.label for s in product.strengths]))
+        sep = data.draw(st.sampled_from(["-", " - ", "- "]))
+        tail = data.draw(st.sampled_from(["1 tab daily", "mg 1 tab bid", "daily"]))
+        slash = medref.check([f"{name} {strength} {tail}"], ADULT)
+        hyphen = medref.check([f"{name} {strength.replace('/', sep)} {tail}"], ADULT)
+        assert [(i.product, i.strength, i.status) for i in hyphen.items] == [
+            (i.product, i.strength, i.status) for i in slash.items]
+        assert [(f.code, f.severity) for f in hyphen.findings] == [
+            (f.code, f.severity) for f in slash.findings]
+
+    @pytest.mark.parametrize(("line", "strength", "unparsed"), [
+        ("Zestoretic 20-12.5 1 tab daily", "20/12.5", ()),
+        ("Hyzaar 100-25 mg daily", "100/25", ()),
+        ("Zestoretic 20-25 1 tab daily", "20/25", ()),  # ascending, and a strength
+        # later on the line a hyphen between two numbers is not a strength
+        # (the strength then is the worst-case assumption for an unstated one, not 50/12.5)
+        ("Hyzaar 1 tab daily 50-12.5", "100/25", ("50-12.5",)),
+    ])
+    def test_a_hyphenated_two_digit_strength_only_first(self, line: str, strength: str | None,
+                                                        unparsed: tuple[str, ...]) -> None:
+        (item,) = medref.check([line], ADULT).items
+        assert (item.strength, item.unparsed) == (strength, unparsed)
+
+    def test_a_single_drug_keeps_its_dose_range(self) -> None:
+        (item,) = medref.check(["lisinopril 10-20 mg daily"], ADULT).items
+        assert item.status == "checked" and item.daily_total == 20
+
     def test_a_fraction_is_still_not_a_strength(self) -> None:
         (item,) = medref.check(["Percocet 5/325 1/2 tab q6h"], ADULT).items
         assert item.strength == "5/325" and item.unparsed == ("1/2",)
@@ -346,7 +382,7 @@ def test_two_drugs_of_one_class_are_named(lines: list[str], title: str) -> None:
 def test_simvastatin_with_diltiazem_says_the_10_mg_limit() -> None:
     r = medref.check(["simvastatin 20 mg daily", "Cardizem CD 240 mg daily"], ADULT)
     (f,) = [f for f in codes(r, "MR303") if "simvastatin" in f.items]
-    assert f.severity == "warning" and "10 mg" in f.message
+    assert f.severity == "error" and "above the cap of 10 mg a day with diltiazem" in f.message
 
 
 def test_recognised_without_a_limit_is_quiet_info() -> None:

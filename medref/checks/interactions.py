@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from medref.checks.base import Emit, Out, RegimenCheck, RegimenView
 from medref.codes import Code
 from medref.context import Context
-from medref.knowledge import InteractionRule, Knowledge, Modifier
+from medref.knowledge import DoseCap, InteractionRule, Knowledge, Modifier, fmt
 
 MR302 = Code("MR302", "duplicate-therapy", ("info", "warning", "error"),
              "Duplicate therapy by class (rule in interactions.json).")
@@ -81,8 +81,13 @@ class InteractionRules(RegimenCheck):
                 else:
                     hit.append((rule, hits))
         for problem, hit in fired.items():
+            caps: tuple[tuple[str, str], ...] = ()
+            for r, _ in hit:
+                if r.dose_cap is not None:
+                    hit, caps = _dose_caps(hit, regimen, kb)
+                    break
             mods = _modified(hit, present, ctx) if hit[0][0].modifiers or len(hit) > 1 else ()
-            severity = self._report(problem, hit, regimen.groups, kb, out, mods)
+            severity = self._report(problem, hit, regimen.groups, kb, out, mods, caps)
             if ctx.age is None:
                 for rule, hits in hit:
                     if rule.modifiers:
@@ -91,7 +96,8 @@ class InteractionRules(RegimenCheck):
     @staticmethod
     def _report(problem: str, fired: list[tuple[InteractionRule, int]],
                 groups: Mapping[str, Sequence[int]], kb: Knowledge, out: Out,
-                mods: tuple[tuple[Modifier, int], ...] = ()) -> str:
+                mods: tuple[tuple[Modifier, int], ...] = (),
+                caps: tuple[tuple[str, str], ...] = ()) -> str:
         """One finding per clinical problem: every rule about it that fired, its pairs and
         sources, at the highest of their severities (the alert policy), with the modifiers
         that apply (a mitigating drug present, a risk factor that raises the severity).
@@ -100,8 +106,9 @@ class InteractionRules(RegimenCheck):
         # (a key of the other shape holds tuples where this one holds a str and an int, so
         # the two never compare equal)
         key: tuple[object, ...] = ((problem, fired[0][0].id, fired[0][1])
-                                   if len(fired) == 1 and not mods else
-                                   (problem, tuple([(r.id, h) for r, h in fired]), mods))
+                                   if len(fired) == 1 and not mods and not caps else
+                                   (problem, tuple([(r.id, h) for r, h in fired]), mods,
+                                    caps))
         memo = out.memo
         found = memo.get(key)
         if not isinstance(found, Emit):
@@ -109,6 +116,9 @@ class InteractionRules(RegimenCheck):
             found = prev.get(key) if isinstance(prev, dict) else None
             if not isinstance(found, Emit):
                 found = _apply(_finding(fired, kb), mods, kb)
+                if caps:
+                    found = found._replace(message=found.message + "".join(
+                        [" " + text for _, text in caps]))
             if len(memo) >= MEMO_SIZE:  # the full generation becomes the previous one
                 full = dict(memo)
                 full.pop(_PREVIOUS, None)
@@ -141,6 +151,80 @@ def candidates(kb: Knowledge, ingredients: Iterable[str]) -> tuple[int, int]:
             side_a |= ra
             side_b |= rb
     return present, twice & side_a & side_b
+
+
+ABOVE, WITHIN, UNREAD = "above", "within", "unread"
+
+
+def _dose_caps(fired: list[tuple[InteractionRule, int]], regimen: RegimenView, kb: Knowledge
+               ) -> tuple[list[tuple[InteractionRule, int]], tuple[tuple[str, str], ...]]:
+    """The fired rules with a dose cap read against the regimen's doses: a rule whose capped
+    drug is above its cap is a labeled limit exceeded (an error when verified, the alert
+    policy), one at or below it is info, one whose daily dose cannot be read keeps its own
+    severity. Returns the rules (capped ones at their severity for these doses) and, per
+    capped rule, ``(state, text)`` (the text ends the finding's message)."""
+    out: list[tuple[InteractionRule, int]] = []
+    caps: list[tuple[str, str]] = []
+    for rule, hits in fired:
+        cap = rule.dose_cap
+        if cap is None:
+            out.append((rule, hits))
+            continue
+        state, text = _cap_state(rule, cap, hits & rule.mask_a, regimen, kb)
+        if state == ABOVE:
+            rule = rule._replace(severity="error" if rule.cited.verified else "warning")
+        elif state == WITHIN:
+            rule = rule._replace(severity="info")
+        out.append((rule, hits))
+        caps.append((state, text))
+    return out, tuple(caps)
+
+
+def _cap_state(rule: InteractionRule, cap: DoseCap, capped: int, regimen: RegimenView,
+               kb: Knowledge) -> tuple[str, str]:
+    """``(state, text)`` of a capped rule: each capped drug's worst-case daily total over its
+    lines, against the cap (the most severe state of them)."""
+    parts: list[str] = []
+    worst = WITHIN
+    partners = ", ".join([kb.ingredients[i].name.lower() for i in _ids(kb, _partners(rule,
+                                                                                    regimen,
+                                                                                    kb))])
+    cap_text = f"{fmt(cap.amount)} {cap.unit} a day with {partners}"
+    for ing in _ids(kb, capped):
+        ingredient = kb.ingredients[ing]
+        total = 0.0
+        readable = True
+        for n in regimen.groups[ing]:
+            d = regimen.lines[n].dose_of(ing)
+            if (d is None or d.daily is None
+                    or not ingredient.comparable(d.unit, cap.unit)):
+                readable = False
+                break
+            total += ingredient.convert(d.daily, d.unit, cap.unit)
+        if not readable:
+            parts.append(f"Dose check: {ingredient.name}'s daily dose could not be read; "
+                         f"confirm it is at most {cap_text}.")
+            if worst == WITHIN:
+                worst = UNREAD
+        elif total > cap.amount * (1 + 1e-9):
+            parts.append(f"Dose check: {ingredient.name} {fmt(total)} {cap.unit} a day is "
+                         f"above the cap of {cap_text}.")
+            worst = ABOVE
+        else:
+            parts.append(f"Dose check: {ingredient.name} {fmt(total)} {cap.unit} a day is "
+                         f"within the cap of {cap_text}.")
+    return worst, " ".join(parts)
+
+
+def _partners(rule: InteractionRule, regimen: RegimenView, kb: Knowledge) -> int:
+    """The regimen's ingredients on a pair rule's ``b`` side, as a bit mask."""
+    bits = kb.bits
+    found = 0
+    for ing in regimen.groups:
+        bit = bits.get(ing, 0)
+        if bit & rule.mask_b:
+            found |= bit
+    return found
 
 
 def _modified(fired: list[tuple[InteractionRule, int]], present: int, ctx: Context

@@ -699,6 +699,7 @@ class _Reader:
             return self.error(f"medication name {name.name[:40]!r} not readable")
         p.name, p.product = nm, pid
         p.combo_ok = pid is not None and pid in lex.combos
+        p.combo_strengths = lex.combos.get(pid, frozenset()) if pid is not None else frozenset()
         given: set[str] = {"name"}
         words = rest.split(" ") if rest else []
         while words and words[0] in SALT_WORDS:

@@ -86,8 +86,15 @@ class Lexicon:
         self.kb = reference.knowledge
         self.resolve = reference.resolve
         self.suggest = reference.suggest_normalized
-        self.combos = frozenset(pid for pid, pr in reference.products.items()
-                                if len(pr["ingredients"]) > 1)
+        self.combos: dict[str, frozenset[tuple[float, ...]]] = {
+            pid: _strengths(pr) for pid, pr in reference.products.items()
+            if len(pr["ingredients"]) > 1}
+        """The combination products, each with its strengths (component amounts in order)."""
+
+
+def _strengths(product: Mapping[str, Any]) -> frozenset[tuple[float, ...]]:
+    return frozenset(tuple(float(c["amount"]) for c in st["components"])
+                     for st in product["strengths"])
 
 
 def _scaled(lo: float | None, hi: float | None, k: float) -> tuple[float | None, float | None]:
@@ -228,7 +235,8 @@ def read_sig(text: str, lex: Lexicon | Resolve) -> MedicationLine:
 
 
 def _without_salt_word(p: ParsedLine, text: str, lex: Lexicon,
-                       combos: frozenset[str] | None) -> ParsedLine:
+                       combos: Mapping[str, frozenset[tuple[float, ...]]] | None
+                       ) -> ParsedLine:
     """``BUPRENORPHINE HYDROCHLORIDE 2 MG``, ``ACETAMINOPHEN-CODEINE PHOSPHATE``: salt words
     right after the name of a drug whose amounts are those of its labeled salt (a drug, not a
     mineral; a salt medref converts, such as naproxen sodium, is a name of its own) or of a
@@ -312,6 +320,7 @@ def read_structured(item: Mapping[str, object], lex: Lexicon | Resolve, where: s
     p.name, p.product = nm, pid
     if isinstance(lex, Lexicon) and pid is not None:
         p.combo_ok = pid in lex.combos
+        p.combo_strengths = lex.combos.get(pid, frozenset())
     given: set[str] = set()
     scan_rest(rest, p, resolve)
     for key in ("strength", "form"):
