@@ -358,6 +358,24 @@ def _prn(m: re.Match[str], p: ParsedLine) -> str | None:
     return None
 
 
+def _repeat(m: re.Match[str], p: ParsedLine) -> str | None:
+    """``may repeat in 2 h``: a dose taken as needed that may be taken again after N hours,
+    read as every N hours as needed (the worst case repeats it all day, within a written daily
+    maximum); ``may repeat once`` (``x1``): at most two doses a day. Said after another
+    frequency, or with neither, it is not understood (shown, never guessed)."""
+    once = m.group("once") or m.group("once2")
+    if p.frequency is not None or (not once and not m.group("a")):
+        p.unparsed.append(m.group(0))
+        return None
+    p.prn = True
+    if once:
+        return _set_freq(p, Frequency(text=m.group(0), count_min=1, count_max=2))
+    h = _hours(m.group("a"))
+    if h not in _VALID_INTERVALS:
+        return f"impossible dosing interval {m.group(0)!r} (every {h:g} hours)"
+    return _set_freq(p, _interval(h, h, m.group(0)))
+
+
 def _duration(m: re.Match[str], p: ParsedLine) -> str | None:
     lo = float(m.group("a"))
     hi = float(m.group("b")) if m.group("b") else lo
@@ -699,6 +717,7 @@ _CAP_N = rf"(?P<n>\d+(?:\.\d+)?|{_WN})(?P<range>\s*(?:-|to)\s*(?:\d+(?:\.\d+)?|{
 _CAP_WHAT = rf"(?P<what>doses?|times|x|{_UNIT_RX})"
 _CAP_FREQ = "(?:" + "|".join(re.escape(k) for k in sorted(_DAILY_COUNTS, key=len, reverse=True)
                              if _DAILY_COUNTS[k] > 1 or k.startswith("once")) + ")"
+_REPEAT_ONCE = r"(?:once|x\s*1|one time|1 time|one more time)"
 _RULES: list[tuple[str, _Handler]] = [
     # daily caps before durations: "up to 6 doses daily" is not a course of 6 doses
     # ("up to 2 tablets daily" is a dose, so "up to" caps count doses or times, or nothing)
@@ -707,6 +726,13 @@ _RULES: list[tuple[str, _Handler]] = [
     (rf"\(?{_CAP_MAX}\s*{_CAP_N}\s*(?:{_CAP_WHAT}\s*)?(?P<per>{_CAP_PER})\)?(?!\w)", _cap),
     (rf"\(?{_CAP_MAX}\s*{_CAP_N}\s*{_CAP_WHAT}\)?(?!\w)", _cap),
     (rf"\(?(?:{_CAP_UPTO}|{_CAP_MAX})\s*(?P<f>{_CAP_FREQ})\)?(?!\w)", _cap),
+    # "may repeat in 2 h", "may be repeated after 6 hours", "may repeat x1 after 2 hours"
+    (rf"(?:(?:may|can)\s+(?:be\s+)?)?repeat(?:ed)?(?:\s+(?:the\s+)?dose)?"
+     rf"(?:\s+(?P<once>{_REPEAT_ONCE}))?(?:\s+(?:in|after)\s+(?P<a>\d+|{_WN})\s*{_HOURS})?"
+     rf"(?:\s+(?P<once2>{_REPEAT_ONCE}))?(?!\w)", _repeat),
+    # "at onset", "at the onset of migraine": a dose as needed
+    (r"(?:at|on|upon)\s+(?:the\s+)?onset(?:\s+of\s+(?:a\s+|the\s+)?(?:migraine|headache|"
+     r"symptoms|attack|pain))?\b", _prn),
     # durations: "x 5 days" must not read as a dose
     (rf"(?:x|for|for up to|up to)\s*(?P<a>{_N})(?:\s*(?:-|to)\s*(?P<b>{_N}))?\s*"
      r"(?P<u>days?|d|weeks?|wks?|wk|months?|mos?|years?|yrs?|doses?|hours?|hrs?|h)\b", _duration),
@@ -839,6 +865,8 @@ _FIRST: tuple[tuple[str | None, tuple[str, ...] | None], ...] = (
     ('(dmnt', ('(d', '(m', '(n', '(t', 'do', 'ma', 'md', 'no', 'to')),
     ('(dmnt', ('(d', '(m', '(n', '(t', 'do', 'ma', 'md', 'no', 'to')),
     ('(dmntu', ('(d', '(m', '(n', '(t', '(u', 'do', 'ma', 'md', 'no', 'to', 'up')),
+    ('cmr', ('ca', 'ma', 're')),
+    ('aou', ('at', 'on', 'up')),
     ('fux', None),
     ('q', None),
     ('e', ('ev',)),

@@ -42,7 +42,9 @@ def line_codes(text: str) -> set[str]:
 
 @pytest.mark.parametrize(("text", "shown"), [
     ("Tylenol 325 mg q6h prn pain with codeine", ["with", "codeine"]),
-    ("acetaminophen 1 g q6h prn pain, may repeat every two hours", ["may", "repeat"]),
+    # "may repeat" after a frequency is shown whole (a second frequency is never guessed)
+    ("acetaminophen 1 g q6h prn pain, may repeat every two hours", ["may repeat"]),
+    ("acetaminophen 1 g q6h prn pain, may repeat in 2 hours", ["may repeat in 2 hours"]),
     ("tramadol 100 mg q6h prn pain or hourly if severe", ["or", "hourly", "if", "severe"]),
     ("ibuprofen 400 mg q6h prn pain and ketorolac", ["and", "ketorolac"]),
     ("acetaminophen 1 g q6h prn pain q2h", []),
@@ -243,3 +245,43 @@ def test_a_drug_name_after_a_reason_is_always_reported(reason: str, name: str) -
     p = parse(f"tramadol 50 mg q6h prn {reason} {name}")
     assert p.prn_reason == clean(f"tramadol 50 mg q6h prn {reason}").prn_reason
     assert p.unparsed or p.problems
+
+
+# -- "may repeat" ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("text", "doses"), [
+    ("sumatriptan 50 mg at onset, may repeat in 2 h", 12),
+    ("sumatriptan 50 mg at the onset of migraine, may repeat once after 2 hours", 2),
+    ("sumatriptan 100 mg prn migraine may repeat x1 after 2 hours", 2),
+    ("acetaminophen 1 g prn pain, may be repeated after 6 hours if necessary", 4),
+    ("rizatriptan 10 mg, may repeat in two hours", 12),
+])
+def test_may_repeat_is_a_prn_interval_at_its_worst(text: str, doses: int) -> None:
+    """"May repeat in 2 h" is every 2 h as needed (nothing on the line limits the repeats);
+    "may repeat once" is two doses a day."""
+    p = clean(text) if text.startswith(("sumatriptan", "acetaminophen")) else parse(text)
+    assert p.prn and per_day(p) == doses
+
+
+@pytest.mark.parametrize("text", [
+    "ibuprofen 400 mg may repeat",             # repeat when? not guessed
+    "sumatriptan 50 mg daily prn, may repeat once in 2 h",  # a second frequency
+])
+def test_may_repeat_without_its_terms_is_shown(text: str) -> None:
+    p = parse(text)
+    assert any(u.startswith("may repeat") for u in p.unparsed), p.unparsed
+
+
+@settings(max_examples=60, deadline=None)
+@given(dose=st.sampled_from([25, 50, 100]), hours=st.integers(1, 24),
+       cap=st.sampled_from([None, 100, 200]), once=st.booleans())
+def test_a_written_maximum_caps_the_repeats(dose: int, hours: int, cap: int | None,
+                                            once: bool) -> None:
+    """Property: the worst case per day is the dose times the repeats the sig allows (two
+    with "once", else one every N hours), never more than a written daily maximum."""
+    text = (f"sumatriptan {dose} mg at onset, may repeat {'once ' if once else ''}in {hours} h"
+            + (f", max {cap} mg/day" if cap else ""))
+    (item,) = check([text]).items
+    doses = 2 if once else -(-24 // hours)
+    want = dose * doses if cap is None else min(dose * doses, cap)
+    assert item.daily_total == want, (text, item.daily_total)
