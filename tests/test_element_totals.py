@@ -111,3 +111,19 @@ def test_skipping_regimens_without_the_relevant_ingredients_changes_nothing(
     want = always.assess(lines, ctx).findings
     assert [(b.code, at, b.message) for _, at, b in got] == [
         (b.code, at, b.message) for _, at, b in want]
+
+
+def test_magnesium_citrate_is_its_own_source() -> None:
+    """Magnesium citrate was read as magnesium glycinate with 'citrate' not understood
+    (MR007); it is a magnesium source of its own, summed with the others and seen by the
+    magnesium class rules."""
+    (item,) = medref.check(["magnesium citrate 200 mg daily"], AGE60).items
+    assert (item.product, item.status, item.unparsed) == ("magnesium-citrate", "checked", ())
+    r = medref.check(["magnesium citrate 200 mg daily", "magnesium glycinate 200 mg daily"],
+                     AGE60)
+    (f,) = codes(r, "MR402")
+    assert f.items == ("magnesium-citrate", "magnesium-glycinate")
+    assert "400 mg/day elemental from 2 sources" in f.message
+    gaba = medref.check(["gabapentin 300 mg tid", "magnesium citrate 200 mg daily"], AGE60)
+    assert [f.items for f in gaba.findings if f.code == "MR304"] == [
+        ("gabapentin", "magnesium-citrate")]
