@@ -421,3 +421,16 @@ def test_a_results_context_sources_are_its_own() -> None:
     d1 = first.result.summary.context_sources
     d2 = second.result.summary.context_sources
     assert d1 == d2 and d1 is not d2
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(st.characters(exclude_categories=("Cs",))))
+@example("Oxycodone 10 mg \u2265 5 \u00b5g: \"quoted\" and a back\\slash\tand a tab")
+def test_a_message_literal_is_the_encoders(text: str) -> None:
+    """Property: the fast path for a finding's message writes the bytes of the JSON encoder
+    (ensure_ascii off), whatever the text: control characters, quotes, backslashes, any
+    Unicode."""
+    from medref.render.json import _escaped, json_string, message_literal
+    assert message_literal(text) == json_string(text).encode()
+    assert message_literal(text) == json.dumps(text, ensure_ascii=False).encode()
+    assert _escaped(text) == json_string(text)

@@ -32,21 +32,54 @@ def dumps(obj: Any) -> str:
     return _dumps_compact(obj)
 
 
+_ESCAPED: dict[str, str] = {}
+"""The JSON literals of the short strings findings repeat (codes, categories, severities,
+ingredient ids, sources, rule ids): a memo of :data:`json_string`, bounded by
+:data:`_ESCAPED_SIZE`. Escaping one short string through the encoder cost more than the
+rest of a new finding's JSON."""
+_ESCAPED_SIZE = 8_192
+
+
+def _escaped(text: str) -> str:
+    lit = _ESCAPED.get(text)
+    if lit is None:
+        lit = json_string(text)
+        if len(_ESCAPED) >= _ESCAPED_SIZE:
+            _ESCAPED.clear()
+        _ESCAPED[text] = lit
+    return lit
+
+
 def _body_parts(body: FindingBody) -> tuple[bytes, bytes]:
     """A finding's compact JSON before and after the numbers of its ``lines`` list."""
     parts = body.json
     if parts is None:
         # the bytes of dumps({"code": ..., "category": ..., ..., "rule": ...}) around the
-        # lines, each string escaped by the encoder's own function (no dict, no encoder run)
-        s = json_string
-        items = ",".join([s(i) for i in body.items])
-        pre = (f'{{"code":{s(body.code)},"category":{s(body.category)},'
-               f'"severity":{s(body.severity)},"items":[{items}],"lines":[')
-        post = (f'],"message":{s(body.message)},'
-                f'"source":{"null" if body.source is None else s(body.source)},'
-                f'"rule":{"null" if body.rule is None else s(body.rule)}}}')
-        parts = body.json = (pre.encode(), post.encode())
+        # lines, each string escaped by the encoder's own function (no dict, no encoder run;
+        # the short ones remembered, the message, nearly always new, escaped once)
+        # (_escaped called by name: compiled, a direct call)
+        items = ",".join([_escaped(i) for i in body.items])
+        pre = (f'{{"code":{_escaped(body.code)},"category":{_escaped(body.category)},'
+               f'"severity":{_escaped(body.severity)},"items":[{items}],"lines":[')
+        post = (f',"source":{"null" if body.source is None else _escaped(body.source)},'
+                f'"rule":{"null" if body.rule is None else _escaped(body.rule)}}}')
+        parts = body.json = (pre.encode(), b'],"message":' + message_literal(body.message)
+                             + post.encode())
     return parts
+
+
+_JSON_SPECIAL = bytes(range(0x20)) + b'"\\'
+"""The bytes a JSON string escapes (ensure_ascii off): control characters, quote, backslash."""
+
+
+def message_literal(text: str) -> bytes:
+    """``json_string(text)`` as UTF-8 bytes. A message with nothing to escape (the usual
+    case) is wrapped as it is: its bytes are checked in one C pass (``bytes.translate``),
+    where the encoder's escaper walks it character by character."""
+    raw = text.encode()
+    if len(raw.translate(None, _JSON_SPECIAL)) == len(raw):
+        return b'"' + raw + b'"'
+    return json_string(text).encode()
 
 
 def _count(placed: list[Placed]) -> tuple[list[int], dict[str, int]]:
