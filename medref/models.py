@@ -198,6 +198,12 @@ class TherapeuticClass(enum.StrEnum):
     AROMATASE_INHIBITOR = "aromatase-inhibitor"
     ANTIARRHYTHMIC = "antiarrhythmic"
     DMARD = "dmard"
+    DPP4_INHIBITOR = "dpp4-inhibitor"
+    FIBRATE = "fibrate"
+    VASODILATOR = "vasodilator"
+    NITRATE = "nitrate"
+    CARDIAC_GLYCOSIDE = "cardiac-glycoside"
+    FIVE_ALPHA_REDUCTASE_INHIBITOR = "5-alpha-reductase-inhibitor"
     TRIPTAN = "triptan"
     MOOD_STABILIZER = "mood-stabilizer"
 

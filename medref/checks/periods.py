@@ -26,6 +26,7 @@ from medref.checks.readability import MR004
 from medref.codes import Code
 from medref.context import Context
 from medref.knowledge import PERIOD_DAYS, Ingredient, Knowledge, Limit, fmt
+from medref.vocab import SEVERITY_RANK
 
 MR102 = Code("MR102", "daily-max", ("warning", "error"),
              "The worst-case total per day, week, month or year exceeds the labeled maximum.")
@@ -62,6 +63,10 @@ class PeriodLimits(IngredientCheck):
         e = group.ingredient
         unit = dosed[0].dose.unit if dosed[0].dose is not None else ""
         has_default = False
+        # context limits exceeded, reported once the loop knows them all: (limit, lines,
+        # total, amount); of nested bands (CrCl below 35: 50 mg, below 15: 25 mg) only the
+        # binding one is reported
+        exceeded: list[tuple[Limit, list[Portion], float, float]] = []
         for lim in e.limits:
             if lim.kind != "period" or lim.period is None or lim.unit is None:
                 continue
@@ -86,7 +91,14 @@ class PeriodLimits(IngredientCheck):
             total = sum((p.dose.total_in(days) if p.dose else None) or 0.0 for p in routed)
             if total <= amount * (1 + 1e-9):
                 continue
+            if how == "context":
+                exceeded.append((lim, routed, total, amount))
+                continue
             self._report(group, lim, how, routed, total, amount, unit, days, out, ctx)
+        for i, (lim, routed, total, amount) in enumerate(exceeded):
+            if not _implied(i, exceeded):
+                self._report(group, lim, "context", routed, total, amount, unit,
+                             PERIOD_DAYS[lim.period or "day"], out, ctx)
         _across_formulations(e, dosed, unit, out)
         _no_daily_max(group, dosed, has_default, unit, out)
 
@@ -128,6 +140,21 @@ class PeriodLimits(IngredientCheck):
             msg = (f"{e.name}: worst case {fmt(total)} {unit}/{per}{detail} exceeds {label} of "
                    f"{fmt(amount)} {unit}/{per}{assumed} ({src})")
         out.emit(code, sev, (e.id,), [p.pos for p in routed], msg, src)
+
+
+def _implied(i: int, exceeded: list[tuple[Limit, list[Portion], float, float]]) -> bool:
+    """True when another exceeded context limit of the same period over the same lines is
+    lower (or as low and listed first) and at least as severe: its finding says this one
+    (nested bands such as CrCl below 35 and below 15; one problem, one finding)."""
+    lim, routed, _, amount = exceeded[i]
+    pos = [p.pos for p in routed]
+    rank = SEVERITY_RANK[lim.severity]
+    for j, (other, o_routed, _, o_amount) in enumerate(exceeded):
+        if (j != i and other.period == lim.period and [p.pos for p in o_routed] == pos
+                and SEVERITY_RANK[other.severity] >= rank
+                and (o_amount < amount or (o_amount == amount and j < i))):
+            return True
+    return False
 
 
 def _fits(e: Ingredient, lim: Limit, routed: list[Portion], total: float, unit: str) -> str:

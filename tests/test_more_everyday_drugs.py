@@ -1,0 +1,128 @@
+"""Everyday drugs, third round (eleventh session): diabetes (glimepiride, sitagliptin,
+dapagliflozin), lipids (fenofibrate), heart (hydralazine, isosorbide mononitrate, digoxin),
+prostate (finasteride), breast cancer (tamoxifen), rheumatology (hydroxychloroquine), and the
+rules that matter with them. Each number is label text or a page quoting it
+(``data/sources.json``); where a quote gives a usual dose, not a maximum, the limit is a
+warning."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import medref
+from medref.result import CheckResult, Context, Finding
+
+ADULT = Context(age=50, crcl=90, hepatic_impairment=False, weeks_since_surgery=40)
+OLDER = Context(age=72, crcl=90, hepatic_impairment=False, weeks_since_surgery=40)
+
+LINES = {
+    "glimepiride 2 mg daily": "glimepiride", "Amaryl 4 mg qam": "glimepiride",
+    "sitagliptin 100 mg daily": "sitagliptin", "Januvia 100 mg daily": "sitagliptin",
+    "dapagliflozin 10 mg daily": "dapagliflozin", "Farxiga 5 mg daily": "dapagliflozin",
+    "fenofibrate 145 mg daily": "fenofibrate", "Tricor 145 mg daily": "fenofibrate",
+    "hydralazine 25 mg qid": "hydralazine", "Imdur 60 mg daily": "isosorbide-mononitrate",
+    "isosorbide mononitrate ER 30 mg daily": "isosorbide-mononitrate",
+    "digoxin 0.125 mg daily": "digoxin", "Lanoxin 125 mcg daily": "digoxin",
+    "finasteride 5 mg daily": "finasteride", "Proscar 5 mg daily": "finasteride",
+    "tamoxifen 20 mg daily": "tamoxifen", "Plaquenil 200 mg bid": "hydroxychloroquine",
+}
+
+
+def codes(r: CheckResult, code: str) -> list[Finding]:
+    return [f for f in r.findings if f.code == code]
+
+
+@pytest.mark.parametrize(("line", "eid"), sorted(LINES.items()))
+def test_recognised_read_and_within_their_limits(line: str, eid: str) -> None:
+    r = medref.check([line], ADULT)
+    (item,) = r.items
+    assert (item.product, item.status) == (eid, "checked"), item
+    assert not [f for f in r.findings if f.severity != "info"], r.findings
+
+
+@pytest.mark.parametrize(("line", "code", "severity", "says"), [
+    ("glimepiride 8 mg bid", "MR102", "error", "8 mg/day"),  # "maximum recommended 8 mg"
+    ("sitagliptin 100 mg bid", "MR102", "warning", "100 mg/day"),  # a usual dose: warning
+    ("hydralazine 100 mg qid", "MR102", "warning", "300 mg"),
+    ("Imdur 120 mg tid", "MR102", "warning", "240 mg"),
+    ("isosorbide mononitrate IR 40 mg bid", "MR101", "warning", "20 mg"),
+    ("finasteride 5 mg bid", "MR102", "warning", "5 mg/day"),
+    ("tamoxifen 40 mg bid", "MR102", "warning", "40 mg/day"),
+    ("hydroxychloroquine 400 mg bid", "MR102", "warning", "600 mg/day"),
+    ("fenofibrate 145 mg bid", "MR102", "warning", "200 mg/day"),
+])
+def test_above_the_label(line: str, code: str, severity: str, says: str) -> None:
+    found = codes(medref.check([line], ADULT), code)
+    assert [f.severity for f in found] == [severity], found
+    assert says in found[0].message
+
+
+def test_sitagliptin_follows_the_egfr_band() -> None:
+    band = {90: None, 40: "50 mg/day", 20: "25 mg/day"}
+    for egfr, cap in band.items():
+        r = medref.check(["sitagliptin 100 mg daily"], Context(age=60, egfr=egfr))
+        found = codes(r, "MR107")
+        if cap is None:
+            assert not found, egfr
+        else:
+            (f,) = found
+            assert f.severity == "warning" and cap in f.message, (egfr, f.message)
+
+
+def test_dapagliflozin_at_low_egfr_is_info_and_a_beers_flag_at_65() -> None:
+    r = medref.check(["Farxiga 10 mg daily"], Context(age=72, egfr=20))
+    assert [f.severity for f in codes(r, "MR601")] == ["info"]
+    assert [f.severity for f in codes(r, "MR604")] == ["warning"]
+    assert not codes(medref.check(["Farxiga 10 mg daily"], ADULT), "MR604")
+
+
+def test_digoxin_above_the_beers_dose_in_older_adults() -> None:
+    older = medref.check(["digoxin 0.25 mg daily"], OLDER)
+    (f,) = codes(older, "MR107")
+    assert f.severity == "warning" and "0.125 mg/day" in f.message and "Beers" in f.message
+    assert not codes(medref.check(["digoxin 0.25 mg daily"], ADULT), "MR107")
+    assert not codes(medref.check(["digoxin 125 mcg daily"], OLDER), "MR107")
+
+
+@pytest.mark.parametrize("partner", ["amiodarone 200 mg daily", "verapamil 80 mg tid",
+                                     "spironolactone 25 mg daily", "alprazolam 0.5 mg tid"])
+def test_digoxin_with_a_drug_that_raises_its_level(partner: str) -> None:
+    r = medref.check(["digoxin 0.125 mg daily", partner], ADULT)
+    (f,) = [f for f in codes(r, "MR303") if f.rule == "digoxin-with-level-raising-drugs"]
+    assert f.severity == "warning" and "digoxin" in f.items
+
+
+@pytest.mark.parametrize("partner", ["methadone 10 mg tid", "trazodone 50 mg qhs"])
+def test_hydroxychloroquine_is_qt_prolonging(partner: str) -> None:
+    r = medref.check(["hydroxychloroquine 200 mg bid", partner],
+                     Context(age=50, opioid_tolerant=True))
+    assert [f.severity for f in codes(r, "MR303") if "QT" in f.message] == ["warning"]
+
+
+def test_isosorbide_mononitrate_defaults_to_extended_release() -> None:
+    (item,) = medref.check(["isosorbide mononitrate 60 mg daily"], ADULT).items
+    assert item.formulation == "ER"
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.sampled_from(sorted(LINES)), min_size=1, max_size=5),
+       st.sampled_from([ADULT, OLDER, Context(age=70, egfr=35)]))
+def test_check_and_check_many_agree(lines: list[str], ctx: Context) -> None:
+    one = medref.check(lines, ctx)
+    (many,) = list(medref.check_many([lines], context=ctx))
+    assert many.result is not None
+    assert [f.to_dict() for f in one.findings] == [f.to_dict() for f in many.result.findings]
+
+
+@pytest.mark.parametrize(("line", "ctx", "cap"), [
+    ("atenolol 100 mg daily", Context(age=60, crcl=10), "25 mg/day"),
+    ("atenolol 100 mg daily", Context(age=60, crcl=30), "50 mg/day"),
+    ("sitagliptin 100 mg daily", Context(age=60, egfr=20), "25 mg/day"),
+])
+def test_nested_renal_bands_give_one_finding(line: str, ctx: Context, cap: str) -> None:
+    """CrCl below 35 (50 mg) and below 15 (25 mg) both hold at CrCl 10: the binding band is
+    the finding (one problem, one finding; two MR107 before)."""
+    (f,) = codes(medref.check([line], ctx), "MR107")
+    assert cap in f.message
