@@ -126,3 +126,53 @@ def test_nested_renal_bands_give_one_finding(line: str, ctx: Context, cap: str) 
     the finding (one problem, one finding; two MR107 before)."""
     (f,) = codes(medref.check([line], ctx), "MR107")
     assert cap in f.message
+
+
+class TestNifedipineByRelease:
+    """Procardia is the immediate-release capsule (10, 20 mg), Procardia XL the extended-release
+    tablet; "Procardia" was read as extended-release before."""
+
+    def test_procardia_is_immediate_release_with_its_own_limit(self) -> None:
+        (item,) = medref.check(["Procardia 10 mg tid"], ADULT).items
+        assert (item.product, item.formulation) == ("nifedipine", "IR")
+        (f,) = codes(medref.check(["Procardia 20 mg q2h"], ADULT), "MR102")
+        assert f.severity == "error" and "180 mg/day" in f.message
+        assert not codes(medref.check(["Procardia 20 mg q3h"], ADULT), "MR102")
+
+    def test_procardia_xl_and_a_bare_name_are_extended_release(self) -> None:
+        for line in ("Procardia XL 60 mg daily", "nifedipine 30 mg daily"):
+            (item,) = medref.check([line], OLDER).items
+            assert item.formulation == "ER", line
+            assert not codes(medref.check([line], OLDER), "MR604"), line
+
+    def test_immediate_release_is_a_beers_flag(self) -> None:
+        (f,) = codes(medref.check(["Procardia 10 mg tid"], OLDER), "MR604")
+        assert "Beers Criteria 2023: avoid" in f.message and "IR" in f.message
+
+
+def test_a_beers_row_of_2019_is_not_called_2023() -> None:
+    (f,) = codes(medref.check(["carbamazepine 200 mg bid"], OLDER), "MR604")
+    assert "AGS Beers Criteria: caution" in f.message and "2019" in f.message
+
+
+def test_spironolactone_beers_needs_the_low_crcl() -> None:
+    low = medref.check(["spironolactone 25 mg daily"], Context(age=72, crcl=25))
+    assert [f.severity for f in codes(low, "MR604")] == ["warning"]
+    assert not codes(medref.check(["spironolactone 25 mg daily"], Context(age=72, crcl=60)),
+                     "MR604")
+
+
+@pytest.mark.parametrize(("line", "code", "severity"), [
+    ("sumatriptan 6 mg sc q1h prn, max 3 injections a day", "MR102", "error"),  # 18 > 12 mg
+    ("sumatriptan 8 mg sc once", "MR101", "error"),                             # 6 mg a dose
+    ("sumatriptan 20 mg intranasal, may repeat in 2 h, max 60 mg/day", "MR102", "error"),
+    ("sumatriptan 25 mg intranasal once", "MR101", "warning"),                  # 20 mg a dose
+])
+def test_sumatriptan_injection_and_nasal_limits(line: str, code: str, severity: str) -> None:
+    found = codes(medref.check([line], ADULT), code)
+    assert [f.severity for f in found] == [severity], (line, medref.check([line], ADULT).findings)
+
+
+def test_sumatriptan_injection_within_its_limits() -> None:
+    r = medref.check(["sumatriptan 6 mg sc, may repeat once after 1 hour"], ADULT)
+    assert not [f for f in r.findings if f.severity != "info"], r.findings

@@ -22,9 +22,12 @@ _RANK = {"info": 0, "warning": 1, "error": 2}
 MR601 = Code("MR601", "interaction", ("info", "warning", "error"),
              "A drug-condition rule fired for the patient context (e.g. zoledronic acid with "
              "CrCl below 35; a fentanyl patch in a patient who is not opioid-tolerant).")
+BEERS_2023 = "ags-beers-2023"
+"""The source id of the 2023 criteria: a row citing only an earlier edition is not called 2023."""
+
 MR604 = Code("MR604", "interaction", ("warning",),
-             "Potentially inappropriate in older adults (AGS Beers Criteria 2023) at age 65 "
-             "or more: our one-line reason, with the citation.")
+             "Potentially inappropriate in older adults (AGS Beers Criteria 2023, or the edition "
+             "the row cites) at age 65 or more: our one-line reason, with the citation.")
 
 
 class ContextRules(IngredientCheck):
@@ -64,7 +67,8 @@ class ContextRules(IngredientCheck):
                 src = rule.cited.cite
                 out.emit("MR604", "warning", (e.id,), idx,
                          f"{e.name}: potentially inappropriate at {rule.when.text()}"
-                         f"{egfr_note(rule.when, ctx)} (AGS Beers Criteria 2023: "
+                         f"{egfr_note(rule.when, ctx)} (AGS Beers Criteria"
+                         f"{' 2023' if BEERS_2023 in rule.cited.sources else ''}: "
                          f"{rule.action}): {rule.message} ({src})", src)
                 continue
             how = applies(rule.when, ctx, out, idx, f"{e.id} {rule.action} rule")
