@@ -204,6 +204,8 @@ class TherapeuticClass(enum.StrEnum):
     NITRATE = "nitrate"
     CARDIAC_GLYCOSIDE = "cardiac-glycoside"
     FIVE_ALPHA_REDUCTASE_INHIBITOR = "5-alpha-reductase-inhibitor"
+    ESTROGEN = "estrogen"
+    VITAMIN_D = "vitamin-d"
     TRIPTAN = "triptan"
     MOOD_STABILIZER = "mood-stabilizer"
 

@@ -400,6 +400,23 @@ def _duration(m: re.Match[str], p: ParsedLine) -> str | None:
     return None
 
 
+def _day_one(m: re.Match[str], p: ParsedLine) -> str | None:
+    """``day 1``, ``on the first day``: the step is taken once, that day (a Z-Pak's
+    ``500 mg day 1 then 250 mg daily x 4 days``)."""
+    return _set_freq(p, _f(m.group(0), once=True))
+
+
+def _day_span(m: re.Match[str], p: ParsedLine) -> str | None:
+    """``days 2-5``, ``on days 2 through 5``: a duration of that many days."""
+    lo, hi = int(m.group("a")), int(m.group("b"))
+    if not 1 <= lo <= hi <= 366:
+        return f"impossible days {m.group(0)!r}"
+    if p.duration_days is not None or p.duration_doses is not None:
+        return f"a second duration {m.group(0)!r}"
+    p.duration_days = float(hi - lo + 1)
+    return None
+
+
 def _route(m: re.Match[str], p: ParsedLine) -> str | None:
     r = ROUTES[m.group(0)]
     if p.route is not None and p.route != r:
@@ -733,6 +750,9 @@ _RULES: list[tuple[str, _Handler]] = [
     # "at onset", "at the onset of migraine": a dose as needed
     (r"(?:at|on|upon)\s+(?:the\s+)?onset(?:\s+of\s+(?:a\s+|the\s+)?(?:migraine|headache|"
      r"symptoms|attack|pain))?\b", _prn),
+    # "on days 2-5", "days 2 through 5": a duration; "day 1", "on the first day": once
+    (r"(?:on\s+)?days\s*(?P<a>\d+)\s*(?:-|to|through|thru)\s*(?P<b>\d+)\b", _day_span),
+    (r"(?:on\s+)?(?:day\s*(?:1|one)|(?:the\s+)?first\s+day)\b", _day_one),
     # durations: "x 5 days" must not read as a dose
     (rf"(?:x|for|for up to|up to)\s*(?P<a>{_N})(?:\s*(?:-|to)\s*(?P<b>{_N}))?\s*"
      r"(?P<u>days?|d|weeks?|wks?|wk|months?|mos?|years?|yrs?|doses?|hours?|hrs?|h)\b", _duration),
@@ -867,6 +887,8 @@ _FIRST: tuple[tuple[str | None, tuple[str, ...] | None], ...] = (
     ('(dmntu', ('(d', '(m', '(n', '(t', '(u', 'do', 'ma', 'md', 'no', 'to', 'up')),
     ('cmr', ('ca', 'ma', 're')),
     ('aou', ('at', 'on', 'up')),
+    ('do', ('da', 'on')),
+    ('dfot', ('da', 'fi', 'on', 'th')),
     ('fux', None),
     ('q', None),
     ('e', ('ev',)),

@@ -176,3 +176,70 @@ def test_sumatriptan_injection_and_nasal_limits(line: str, code: str, severity: 
 def test_sumatriptan_injection_within_its_limits() -> None:
     r = medref.check(["sumatriptan 6 mg sc, may repeat once after 1 hour"], ADULT)
     assert not [f for f in r.findings if f.severity != "info"], r.findings
+
+
+ANTIBIOTICS = {
+    "amoxicillin 875 mg bid": "amoxicillin", "Amoxil 500 mg tid": "amoxicillin",
+    "azithromycin 250 mg daily": "azithromycin", "Keflex 500 mg qid": "cephalexin",
+    "doxycycline hyclate 100 mg bid": "doxycycline", "Flagyl 500 mg tid": "metronidazole",
+    "Macrobid 100 mg bid": "nitrofurantoin", "Estrace 1 mg daily": "estradiol",
+    "vitamin D2 1000 IU daily": "ergocalciferol",
+}
+
+
+@pytest.mark.parametrize(("line", "eid"), sorted(ANTIBIOTICS.items()))
+def test_antibiotics_and_others_recognised(line: str, eid: str) -> None:
+    r = medref.check([line], ADULT)
+    (item,) = r.items
+    assert (item.product, item.status) == (eid, "checked"), item
+    assert not [f for f in r.findings if f.severity != "info"], r.findings
+
+
+@pytest.mark.parametrize(("line", "code", "severity"), [
+    ("metronidazole 1500 mg tid", "MR102", "error"),    # 4 g in 24 h "should not be exceeded"
+    ("cephalexin 1000 mg q4h", "MR102", "warning"),      # 6 g against 4 g (secondary sources)
+    ("amoxicillin 1000 mg qid", "MR102", "warning"),     # the largest labeled regimen is 3 g
+    ("doxycycline 200 mg qid", "MR102", "warning"),
+])
+def test_antibiotic_limits(line: str, code: str, severity: str) -> None:
+    assert [f.severity for f in codes(medref.check([line], ADULT), code)] == [severity]
+
+
+def test_nitrofurantoin_is_contraindicated_below_crcl_60() -> None:
+    low = medref.check(["Macrobid 100 mg bid"], Context(age=50, crcl=45))
+    (f,) = codes(low, "MR601")
+    assert f.severity == "error" and "60" in f.message
+    assert not codes(medref.check(["Macrobid 100 mg bid"], ADULT), "MR601")
+
+
+def test_amoxicillin_renal_bands_one_finding() -> None:
+    (f,) = codes(medref.check(["amoxicillin 875 mg bid"], Context(age=60, crcl=5)), "MR107")
+    assert "500 mg/day" in f.message
+
+
+@pytest.mark.parametrize(("partner", "severity"), [("metronidazole 500 mg tid", "warning"),
+                                                   ("azithromycin 250 mg daily", "info")])
+def test_antibiotics_with_warfarin(partner: str, severity: str) -> None:
+    r = medref.check(["warfarin 5 mg daily", partner], ADULT)
+    assert [f.severity for f in codes(r, "MR303")] == [severity]
+
+
+def test_azithromycin_is_qt_prolonging() -> None:
+    r = medref.check(["azithromycin 250 mg daily", "methadone 10 mg tid"],
+                     Context(age=50, opioid_tolerant=True))
+    assert [f.items for f in codes(r, "MR303") if "QT" in f.message] == [
+        ("azithromycin", "methadone")]
+
+
+def test_vitamin_d2_and_d3_are_summed_against_one_upper_level() -> None:
+    r = medref.check(["vitamin D2 2000 IU daily", "vitamin D3 2500 IU daily"], ADULT)
+    (f,) = codes(r, "MR402")
+    assert f.items == ("ergocalciferol", "vitamin-d3") and f.message.startswith("Vitamin D: ")
+    assert "4,500 IU/day from 2 sources" in f.message and "elemental" not in f.message
+    assert not codes(medref.check(["vitamin D2 1000 IU daily", "vitamin D3 2000 IU daily"],
+                                  ADULT), "MR402")
+
+
+def test_a_z_pak_sig_is_read() -> None:
+    (item,) = medref.check(["Z-Pak 500 mg day 1 then 250 mg daily x 4 days"], ADULT).items
+    assert item.status == "checked" and item.unparsed == () and item.daily_total == 500

@@ -285,3 +285,18 @@ def test_a_written_maximum_caps_the_repeats(dose: int, hours: int, cap: int | No
     doses = 2 if once else -(-24 // hours)
     want = dose * doses if cap is None else min(dose * doses, cap)
     assert item.daily_total == want, (text, item.daily_total)
+
+
+@pytest.mark.parametrize(("text", "doses", "days"), [
+    ("azithromycin 500 mg day 1", 1, None),
+    ("azithromycin 500 mg on the first day", 1, None),
+    ("azithromycin 250 mg daily on days 2-5", 1, 4.0),
+    ("azithromycin 250 mg daily days 2 through 5", 1, 4.0),
+])
+def test_day_one_and_a_span_of_days(text: str, doses: int, days: float | None) -> None:
+    p = clean(text)
+    assert per_day(p) == doses and p.duration_days == days
+
+
+def test_an_impossible_span_of_days_is_a_problem() -> None:
+    assert parse("azithromycin 250 mg daily days 5-2").problems

@@ -132,11 +132,15 @@ class UpperIntake(IngredientCheck):
 
 
 MR402 = Code("MR402", "upper-limit", ("warning",),
-             "One mineral from several sources (two calcium or two magnesium products) sums "
-             "above its Tolerable Upper Intake Level, though each source alone is within it.")
+             "One mineral from several sources (two calcium or two magnesium products), or "
+             "vitamin D as D2 and D3, sums above its Tolerable Upper Intake Level, though each "
+             "source alone is within it.")
 
-ELEMENTS = ("calcium", "magnesium")
-"""Classes whose members supply one element: their elemental amounts add up against one UL."""
+ELEMENTS = ("calcium", "magnesium", "vitamin-d")
+"""Classes whose members supply one nutrient (an element, or vitamin D as D2 or D3): their
+(elemental) amounts add up against one UL."""
+_NUTRIENT = {"calcium": "Calcium", "magnesium": "Magnesium", "vitamin-d": "Vitamin D"}
+_MINERALS = frozenset({"calcium", "magnesium"})
 
 _ELEMENT_OF = ("element-of",)
 """The check's memo key for the ingredient -> element map (a pure function of the knowledge)."""
@@ -246,7 +250,8 @@ class ElementTotals(RegimenCheck):
         scope = _SCOPE.get(chosen.basis or "", "")
         src = chosen.cited.cite
         out.emit("MR402", "warning", ings, lines,
-                 f"{element.capitalize()}: {fmt(total)} {unit}/day elemental from "
+                 f"{_NUTRIENT[element]}: {fmt(total)} {unit}/day"
+                 f"{' elemental' if element in _MINERALS else ''} from "
                  f"{len(ings)} sources ({each}){how} exceeds the Tolerable Upper Intake "
                  f"Level of {fmt(limit)} {unit}/day {band_note}, though each source alone is "
                  "within it"
