@@ -206,6 +206,7 @@ class TherapeuticClass(enum.StrEnum):
     FIVE_ALPHA_REDUCTASE_INHIBITOR = "5-alpha-reductase-inhibitor"
     ESTROGEN = "estrogen"
     VITAMIN_D = "vitamin-d"
+    BETA_LACTAMASE_INHIBITOR = "beta-lactamase-inhibitor"
     TRIPTAN = "triptan"
     MOOD_STABILIZER = "mood-stabilizer"
 

@@ -243,3 +243,34 @@ def test_vitamin_d2_and_d3_are_summed_against_one_upper_level() -> None:
 def test_a_z_pak_sig_is_read() -> None:
     (item,) = medref.check(["Z-Pak 500 mg day 1 then 250 mg daily x 4 days"], ADULT).items
     assert item.status == "checked" and item.unparsed == () and item.daily_total == 500
+
+
+class TestAmoxicillinClavulanate:
+    """Augmentin's tablets hold 125 mg of clavulanate whatever their amoxicillin (250, 500,
+    875 mg): two 250 mg tablets are not one 500 mg tablet (the label)."""
+
+    @pytest.mark.parametrize("line", ["Augmentin 875 mg bid", "amox-clav 500/125 tid",
+                                      "amoxicillin-clavulanate 875/125 1 tab bid"])
+    def test_read_with_both_ingredients(self, line: str) -> None:
+        r = medref.check([line], ADULT)
+        (item,) = r.items
+        assert {i.id for i in item.ingredients} == {"amoxicillin", "clavulanate"}
+        assert not [f for f in r.findings if f.severity != "info"], r.findings
+
+    def test_two_250_mg_tablets_double_the_clavulanate(self) -> None:
+        r = medref.check(["Augmentin 250 mg 2 tabs tid"], ADULT)
+        (f,) = codes(r, "MR101")
+        assert f.severity == "warning" and f.items == ("clavulanate",)
+        assert "two 250 mg tablets are not one 500 mg tablet" in f.message
+
+    def test_a_fhir_suspension_is_read_by_its_ingredients(self) -> None:
+        doc = {"resourceType": "MedicationRequest", "status": "draft", "intent": "order",
+               "medicationCodeableConcept": {"text": "Amoxicillin 120 MG/ML / clavulanate "
+                                                     "potassium 8.58 MG/ML Oral Suspension"},
+               "dosageInstruction": [{"text": "5 mL bid x 10 days", "timing": {
+                   "repeat": {"frequency": 2, "period": 1, "periodUnit": "d"}},
+                   "doseAndRate": [{"doseQuantity": {"value": 5, "unit": "mL"}}]}]}
+        r = medref.check_fhir(doc, context=ADULT)
+        (item,) = r.items
+        assert {i.id: i.dose for i in item.ingredients} == {"amoxicillin": 600.0,
+                                                            "clavulanate": 42.9}

@@ -74,8 +74,10 @@ class DoseLimits(LineCheck):
                      f"{egfr_note(lim.when, ctx)}")
             if lim.routes and how == "default":
                 label += f" for {'/'.join(r.upper() for r in lim.routes)}"
-            label += formulation_note(lim.formulations, (line,))
             sev = lim.severity if how != "qualified" else "info"
+            if lim.label and how == "default" and sev != "error":
+                label += f" ({lim.label})"  # what a limit short of a hard one rests on
+            label += formulation_note(lim.formulations, (line,))
             sev, assumed = assumed_strength(sev, (line,))
             src = lim.cited.cite
             if lim.kind == "single" and lim.unit is not None:
