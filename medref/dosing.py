@@ -148,8 +148,8 @@ def resolve(line: MedicationLine, kb: Knowledge) -> ResolvedLine:
         return ResolvedLine(line, product, "unparseable", PROBLEMS, None, (), False, None,
                             None, norm)
     status = "unverifiable" if line.unparsed else "checked"
-    route = line.route or (product.route if isinstance(product, Product)
-                           else product.default_route)
+    route = line.route or _injected_route(line, product) or (
+        product.route if isinstance(product, Product) else product.default_route)
     formulation = line.formulation
     blocker: str | None = None
     doses: list[DoseFacts] = []
@@ -189,6 +189,19 @@ def resolve(line: MedicationLine, kb: Knowledge) -> ResolvedLine:
     mme, mme_blocker = _mme(product, route, doses)
     return ResolvedLine(line, product, status, blocker, route, tuple(doses), True, mme,
                         mme_blocker, norm, formulation)
+
+
+def _injected_route(line: MedicationLine, product: Ingredient | Product) -> str | None:
+    """A line that says it is injected (``6 mg injection``, ``autoinjector``) but names no
+    route: the drug's one injectable route (sumatriptan: subcutaneous), so its injection
+    limits apply, not the oral ones. None when it has none or several."""
+    if line.form != "injection" or not isinstance(product, Ingredient):
+        return None
+    injectable = [r for r in product.routes if r in _INJECTED]
+    return injectable[0] if len(injectable) == 1 else None
+
+
+_INJECTED = frozenset({"sc", "im", "iv"})
 
 
 def _cap_daily(line: MedicationLine, ing: Ingredient, lo: float, unit: str, target: str

@@ -324,7 +324,7 @@ class Ingredient(NamedTuple):
         """The unit this ingredient's amounts are compared in."""
         if self.typical is not None:
             return self.typical.unit
-        for lim in self.limits:
+        for lim in self.limits + self.per_kg_limits:  # (per-kg limits: mg per kg)
             if lim.unit:
                 return lim.unit
         if self.mme_factor is not None:  # CDC MME factors: per mg, or per mcg/h for patches

@@ -207,6 +207,9 @@ class TherapeuticClass(enum.StrEnum):
     ESTROGEN = "estrogen"
     VITAMIN_D = "vitamin-d"
     BETA_LACTAMASE_INHIBITOR = "beta-lactamase-inhibitor"
+    ANXIOLYTIC = "anxiolytic"
+    CHOLINESTERASE_INHIBITOR = "cholinesterase-inhibitor"
+    NMDA_ANTAGONIST = "nmda-antagonist"
     TRIPTAN = "triptan"
     MOOD_STABILIZER = "mood-stabilizer"
 

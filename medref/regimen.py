@@ -37,6 +37,9 @@ class Frequency(NamedTuple):
     interval_max_h: float | None = None
     once: bool = False
     bedtime: bool = False
+    repeats_assumed: bool = False
+    """``may repeat in 2 h`` with nothing saying how many times: the interval is read all
+    day (the worst case), and a daily limit exceeded on it is at most a warning."""
 
     def max_in(self, days: float) -> int:
         """Worst-case (largest) number of administrations within a window of ``days``."""

@@ -361,8 +361,10 @@ def _prn(m: re.Match[str], p: ParsedLine) -> str | None:
 def _repeat(m: re.Match[str], p: ParsedLine) -> str | None:
     """``may repeat in 2 h``: a dose taken as needed that may be taken again after N hours,
     read as every N hours as needed (the worst case repeats it all day, within a written daily
-    maximum); ``may repeat once`` (``x1``): at most two doses a day. Said after another
-    frequency, or with neither, it is not understood (shown, never guessed)."""
+    maximum; how many repeats is assumed, so a daily limit exceeded on it is at most a warning:
+    :attr:`Frequency.repeats_assumed`); ``may repeat once`` (``x1``): at most two doses a
+    day. Said after another frequency, or with neither, it is not understood (shown, never
+    guessed)."""
     once = m.group("once") or m.group("once2")
     if p.frequency is not None or (not once and not m.group("a")):
         p.unparsed.append(m.group(0))
@@ -373,7 +375,7 @@ def _repeat(m: re.Match[str], p: ParsedLine) -> str | None:
     h = _hours(m.group("a"))
     if h not in _VALID_INTERVALS:
         return f"impossible dosing interval {m.group(0)!r} (every {h:g} hours)"
-    return _set_freq(p, _interval(h, h, m.group(0)))
+    return _set_freq(p, _interval(h, h, m.group(0))._replace(repeats_assumed=True))
 
 
 def _duration(m: re.Match[str], p: ParsedLine) -> str | None:
@@ -401,9 +403,14 @@ def _duration(m: re.Match[str], p: ParsedLine) -> str | None:
 
 
 def _day_one(m: re.Match[str], p: ParsedLine) -> str | None:
-    """``day 1``, ``on the first day``: the step is taken once, that day (a Z-Pak's
-    ``500 mg day 1 then 250 mg daily x 4 days``)."""
-    return _set_freq(p, _f(m.group(0), once=True))
+    """``day 1``, ``on the first day``: the step is taken that day only: once (a Z-Pak's
+    ``500 mg day 1 then 250 mg daily x 4 days``), or, after a frequency, for one day
+    (``100 mg bid on the first day then 100 mg daily``)."""
+    if p.frequency is None:
+        return _set_freq(p, _f(m.group(0), once=True))
+    if p.duration_days is None and p.duration_doses is None:
+        p.duration_days = 1.0
+    return None
 
 
 def _day_span(m: re.Match[str], p: ParsedLine) -> str | None:
@@ -425,6 +432,12 @@ def _route(m: re.Match[str], p: ParsedLine) -> str | None:
     return None
 
 
+_INJECTABLE_FORMS = frozenset({"injection", "inj", "autoinjector", "auto-injector", "statdose",
+                               "prefilled syringe", "pen injector"})
+"""Words that say a dose is injected (:func:`medref.dosing.resolve` takes the drug's one
+injectable route when the line names none)."""
+
+
 def _form(m: re.Match[str], p: ParsedLine) -> str | None:
     word = m.group(0)
     if word in ("er", "xr", "xl", "xt", "sr", "cr", "cd", "la", "extended release",
@@ -434,6 +447,9 @@ def _form(m: re.Match[str], p: ParsedLine) -> str | None:
         p.formulation = "IR"
     elif word in ("otc",):
         p.formulation = "OTC"
+    elif word in _INJECTABLE_FORMS:
+        if p.form is None:
+            p.form = "injection"  # the drug's one injectable route, once resolved
     elif p.form is None:
         p.form = "patch" if word.startswith("patch") else word.rstrip("s")
     return None
@@ -752,7 +768,7 @@ _RULES: list[tuple[str, _Handler]] = [
      r"symptoms|attack|pain))?\b", _prn),
     # "on days 2-5", "days 2 through 5": a duration; "day 1", "on the first day": once
     (r"(?:on\s+)?days\s*(?P<a>\d+)\s*(?:-|to|through|thru)\s*(?P<b>\d+)\b", _day_span),
-    (r"(?:on\s+)?(?:day\s*(?:1|one)|(?:the\s+)?first\s+day)\b", _day_one),
+    (r"(?:on\s+)?(?:day\s*(?:1|one)|(?:the\s+)?first\s+day)\b(?!\s+of\b)", _day_one),
     # durations: "x 5 days" must not read as a dose
     (rf"(?:x|for|for up to|up to)\s*(?P<a>{_N})(?:\s*(?:-|to)\s*(?P<b>{_N}))?\s*"
      r"(?P<u>days?|d|weeks?|wks?|wk|months?|mos?|years?|yrs?|doses?|hours?|hrs?|h)\b", _duration),
@@ -846,7 +862,8 @@ _RULES: list[tuple[str, _Handler]] = [
      r"inhaled)(?![a-z])", _route),
     # forms and release
     (r"(?:cream|gel|ointment|lotion|patch|patches|tablets?|tabs?|capsules?|caps?|solution|"
-     r"liquid|suspension|syrup|injection|infusion|softgels?|chewables?|powder|"
+     r"liquid|suspension|syrup|injection|inj|autoinjector|auto-injector|statdose|prefilled "
+     r"syringe|pen injector|infusion|softgels?|chewables?|powder|spray|"
      r"extended[- ]release|immediate[- ]release|ext rel|er|xr|xl|xt|sr|cr|cd|la|ir|otc)\b",
      _form),
     # a dispensing note runs to the end of the line
@@ -942,9 +959,9 @@ _FIRST: tuple[tuple[str | None, tuple[str, ...] | None], ...] = (
     ('beinoprst',
      ('by', 'ep', 'ia', 'im', 'in', 'iv', 'na', 'or', 'p.', 'pe', 'po', 'pr', 're', 's.', 'sc',
       'sq', 'su', 'td', 'to', 'tr')),
-    ('cegilopstx',
-     ('ca', 'cd', 'ch', 'cr', 'er', 'ex', 'ge', 'im', 'in', 'ir', 'la', 'li', 'lo', 'oi', 'ot',
-      'pa', 'po', 'so', 'sr', 'su', 'sy', 'ta', 'xl', 'xr', 'xt')),
+    ('acegilopstx',
+     ('au', 'ca', 'cd', 'ch', 'cr', 'er', 'ex', 'ge', 'im', 'in', 'ir', 'la', 'li', 'lo', 'oi',
+      'ot', 'pa', 'pe', 'po', 'pr', 'so', 'sp', 'sr', 'st', 'su', 'sy', 'ta', 'xl', 'xr', 'xt')),
     ('dmqs', ('di', 'mi', 'qt', 'qu', 'sc', 'su')),
     ('ft', ('fo', 'to')),
     ('&5abdegilnorstuv',

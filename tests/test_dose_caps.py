@@ -174,3 +174,10 @@ def test_an_unverified_cap_exceeded_is_a_warning(copy: Path) -> None:
                      reference=ref)
     f = _capped(r, "simvastatin-with-amlodipine")
     assert f.severity == "warning" and "above the cap" in f.message
+
+
+def test_lines_read_above_the_cap_are_above_it_whatever_the_unread_line() -> None:
+    """40 mg read on one line is above the 20 mg cap, whatever the other line holds."""
+    f = _capped(medref.check(["simvastatin 40 mg qhs", "simvastatin 1 tab qhs",
+                              "amlodipine 5 mg daily"], ADULT), "simvastatin-with-amlodipine")
+    assert f.severity == "error" and "at least" in f.message

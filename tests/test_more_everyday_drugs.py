@@ -205,13 +205,6 @@ def test_antibiotic_limits(line: str, code: str, severity: str) -> None:
     assert [f.severity for f in codes(medref.check([line], ADULT), code)] == [severity]
 
 
-def test_nitrofurantoin_is_contraindicated_below_crcl_60() -> None:
-    low = medref.check(["Macrobid 100 mg bid"], Context(age=50, crcl=45))
-    (f,) = codes(low, "MR601")
-    assert f.severity == "error" and "60" in f.message
-    assert not codes(medref.check(["Macrobid 100 mg bid"], ADULT), "MR601")
-
-
 def test_amoxicillin_renal_bands_one_finding() -> None:
     (f,) = codes(medref.check(["amoxicillin 875 mg bid"], Context(age=60, crcl=5)), "MR107")
     assert "500 mg/day" in f.message
@@ -274,3 +267,103 @@ class TestAmoxicillinClavulanate:
         (item,) = r.items
         assert {i.id: i.dose for i in item.ingredients} == {"amoxicillin": 600.0,
                                                             "clavulanate": 42.9}
+
+
+# -- from the session's review -------------------------------------------------------------
+
+@pytest.mark.parametrize(("line", "code"), [("sumatriptan 12 mg injection once", "MR101"),
+                                            ("sumatriptan 6 mg inj q1h prn", "MR102"),
+                                            ("Imitrex 6 mg autoinjector q2h prn", "MR102")])
+def test_an_injection_line_is_checked_by_the_injection_limits(line: str, code: str) -> None:
+    """"injection", "inj", "autoinjector" without a route: the drug's one injectable route
+    (sumatriptan: subcutaneous), not the oral default."""
+    r = medref.check([line], ADULT)
+    assert r.items[0].route == "sc"
+    assert [f.severity for f in codes(r, code)] == ["error"]
+
+
+def test_may_repeat_without_a_count_is_a_warning_not_an_error() -> None:
+    (f,) = codes(medref.check(["sumatriptan 50 mg at onset, may repeat in 2 h"], ADULT),
+                 "MR102")
+    assert f.severity == "warning" and "does not say how many repeats" in f.message
+    capped = medref.check(["sumatriptan 50 mg at onset, may repeat in 2 h, max 200 mg/day"],
+                          ADULT)
+    assert not codes(capped, "MR102")
+
+
+@pytest.mark.parametrize("line", [
+    "azithromycin 500 mg po once on day 1, then 250 mg po once daily on days 2-5",
+    "doxycycline 100 mg bid on the first day then 100 mg daily"])
+def test_label_style_first_day_sigs_are_read(line: str) -> None:
+    (item,) = medref.check([line], ADULT).items
+    assert item.status == "checked" and item.unparsed == (), item
+
+
+@pytest.mark.parametrize(("line", "flagged"), [("nifedipine 10 mg tid", True),
+                                               ("nifedipine 10 mg q8h prn", True),
+                                               ("nifedipine 30 mg daily", False)])
+def test_nifedipine_three_times_a_day_is_immediate_release(line: str, flagged: bool) -> None:
+    r = medref.check([line], OLDER)
+    assert r.items[0].formulation == ("IR" if flagged else "ER")
+    assert bool(codes(r, "MR604")) == flagged
+
+
+@pytest.mark.parametrize(("crcl", "severity"), [(90, None), (45, "warning"), (25, "error")])
+def test_nitrofurantoin_by_kidney_function(crcl: int, severity: str | None) -> None:
+    found = codes(medref.check(["Macrobid 100 mg bid"], Context(age=50, crcl=crcl)), "MR601")
+    assert [f.severity for f in found] == ([] if severity is None else [severity])
+
+
+def test_fenofibrate_in_severe_renal_impairment() -> None:
+    (f,) = codes(medref.check(["fenofibrate 145 mg daily"], Context(age=60, crcl=20)), "MR601")
+    assert f.severity == "warning"
+
+
+@pytest.mark.parametrize(("lines", "rule"), [
+    (["digoxin 0.125 mg daily", "indomethacin 25 mg tid"], "digoxin-with-level-raising-drugs"),
+    (["azithromycin 250 mg daily", "amiodarone 200 mg daily"],
+     "azithromycin-with-class-iii-antiarrhythmic")])
+def test_partners_the_sources_name(lines: list[str], rule: str) -> None:
+    assert [f.severity for f in codes(medref.check(lines, ADULT), "MR303") if f.rule == rule] == [
+        "warning"]
+
+
+PSYCH = {"buspirone 15 mg bid": "buspirone", "Abilify 10 mg daily": "aripiprazole",
+         "risperidone 2 mg bid": "risperidone", "Aricept 10 mg qhs": "donepezil",
+         "Namenda 10 mg bid": "memantine", "Namenda XR 28 mg daily": "memantine",
+         "Depakote 500 mg bid": "divalproex", "Xyzal 5 mg qhs": "levocetirizine",
+         "Allegra 180 mg daily": "fexofenadine"}
+
+
+@pytest.mark.parametrize(("line", "eid"), sorted(PSYCH.items()))
+def test_psych_neuro_and_allergy_drugs_recognised(line: str, eid: str) -> None:
+    r = medref.check([line], Context(age=50, crcl=90, hepatic_impairment=False, weight=70))
+    (item,) = r.items
+    assert (item.product, item.status) == (eid, "checked"), item
+    assert not [f for f in r.findings if f.severity != "info"], r.findings
+
+
+@pytest.mark.parametrize(("line", "code", "severity"), [
+    ("buspirone 30 mg tid", "MR102", "error"),       # "should not exceed 60 mg per day"
+    ("Namenda XR 28 mg bid", "MR102", "error"),      # XR: "the maximum ... 28 mg once daily"
+    ("Namenda 10 mg tid", "MR102", "warning"),       # IR: a target dose, not a maximum
+    ("Aricept 23 mg bid", "MR102", "error"),
+    ("risperidone 10 mg bid", "MR102", "warning"),
+    ("Depakote 1500 mg tid", "MR109", "warning"),    # 60 mg/kg/day at 70 kg
+])
+def test_psych_limits(line: str, code: str, severity: str) -> None:
+    r = medref.check([line], Context(age=50, crcl=90, hepatic_impairment=False, weight=70))
+    assert [f.severity for f in codes(r, code)] == [severity], r.findings
+
+
+def test_levocetirizine_renal_bands_and_contraindication() -> None:
+    (f,) = codes(medref.check(["Xyzal 5 mg qhs"], Context(age=60, crcl=40)), "MR107")
+    assert "1.25 mg/day" in f.message
+    assert [g.severity for g in codes(medref.check(["Xyzal 2.5 mg qhs"],
+                                                   Context(age=60, crcl=8)), "MR601")] == [
+        "error"]
+
+
+def test_valproate_in_hepatic_impairment_is_contraindicated() -> None:
+    r = medref.check(["Depakote 250 mg bid"], Context(age=50, hepatic_impairment=True))
+    assert [f.severity for f in codes(r, "MR601")] == ["error"]

@@ -341,3 +341,17 @@ def assumed_strength(severity: str, lines: Sequence[ResolvedLine]) -> tuple[str,
                        for ln in assumed)
     sev = "warning" if severity == "error" else severity
     return sev, f" (strength not stated: checked at the strongest marketed, {labels})"
+
+
+def assumed_repeats(severity: str, lines: Sequence[ResolvedLine]) -> tuple[str, str]:
+    """A daily total that rests on ``may repeat in N h`` with no count or maximum written (the
+    interval read all day, the worst case) is at most a warning and says so (the alert policy:
+    a limit exceeded on an assumption)."""
+    assumed = [ln for ln in lines if ln.line.frequency is not None
+               and ln.line.frequency.repeats_assumed and ln.line.cap_text is None]
+    if not assumed:
+        return severity, ""
+    sev = "warning" if severity == "error" else severity
+    return sev, ("; the line does not say how many repeats: "
+                 f"{assumed[0].line.frequency.text!r} read all day, the worst case"
+                 if assumed[0].line.frequency is not None else "")

@@ -198,17 +198,18 @@ def _cap_state(rule: InteractionRule, cap: DoseCap, capped: int, regimen: Regime
             d = regimen.lines[n].dose_of(ing)
             if (d is None or d.daily is None
                     or not ingredient.comparable(d.unit, cap.unit)):
-                readable = False
-                break
+                readable = False  # the lines read may still be above the cap on their own
+                continue
             total += ingredient.convert(d.daily, d.unit, cap.unit)
-        if not readable:
+        if not readable and total <= cap.amount * (1 + 1e-9):
             parts.append(f"Dose check: {ingredient.name}'s daily dose could not be read; "
                          f"confirm it is at most {cap_text}.")
             if worst == WITHIN:
                 worst = UNREAD
         elif total > cap.amount * (1 + 1e-9):
-            parts.append(f"Dose check: {ingredient.name} {fmt(total)} {cap.unit} a day is "
-                         f"above the cap of {cap_text}.")
+            least = "" if readable else " at least (a line's dose could not be read)"
+            parts.append(f"Dose check: {ingredient.name} {fmt(total)} {cap.unit} a day{least} "
+                         f"is above the cap of {cap_text}.")
             worst = ABOVE
         else:
             parts.append(f"Dose check: {ingredient.name} {fmt(total)} {cap.unit} a day is "

@@ -16,6 +16,7 @@ from medref.checks.base import (
     Portion,
     applies,
     assumed_formulation,
+    assumed_repeats,
     assumed_strength,
     conditions_key,
     contributions_text,
@@ -121,6 +122,8 @@ class PeriodLimits(IngredientCheck):
             label += f" ({lim.label})"
         label += formulation_note(lim.formulations, [p.line for p in routed])
         sev, assumed = assumed_strength(sev, [p.line for p in routed])
+        sev, repeats = assumed_repeats(sev, [p.line for p in routed])
+        assumed += repeats
         if how == "default":
             sev, other = assumed_formulation(sev, e, lim, [p.line for p in routed], total, unit)
             assumed += other

@@ -126,9 +126,20 @@ def _resolve(p: ParsedLine, lex: Lexicon) -> dict[str, Any]:
         formulation = p.formulation
         if formulation is None and ing.formulation_specific:
             formulation = ing.default_formulation or "IR"
+            why = "the line does not say; the limits differ by formulation"
+            if (formulation == "ER" and p.frequency is not None
+                    and p.frequency.per_day_max >= 3 and p.name == normalize(ing.name)
+                    and any(lim.formulations and "IR" in lim.formulations
+                            for lim in ing.limits)):
+                # an extended-release default is not taken three or more times a day
+                # ("nifedipine 10 mg tid"): immediate-release, whose own limits apply (the
+                # generic name only: a brand such as Imdur or Adalat CC is extended-release)
+                formulation = "IR"
+                why = (f"the line does not say, and {p.frequency.per_day_max} doses a day fit "
+                       "immediate-release, not extended-release")
             out["formulation_assumed"] = True
-            notes.append(f"{'immediate' if formulation == 'IR' else formulation}-release assumed "
-                         "(the line does not say; the limits differ by formulation)")
+            kind = {"IR": "immediate", "ER": "extended"}.get(formulation, formulation)
+            notes.append(f"{kind}-release assumed ({why})")
         out.update(product=ing.id, formulation=formulation,
                    ingredients=(IngredientDose(ing.id, lo, hi, unit),))
         out["assumptions"] = tuple(n for n in notes if n)
