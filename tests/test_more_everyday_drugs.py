@@ -367,3 +367,13 @@ def test_levocetirizine_renal_bands_and_contraindication() -> None:
 def test_valproate_in_hepatic_impairment_is_contraindicated() -> None:
     r = medref.check(["Depakote 250 mg bid"], Context(age=50, hepatic_impairment=True))
     assert [f.severity for f in codes(r, "MR601")] == ["error"]
+
+
+def test_no_daily_maximum_says_which_other_maxima_are_checked() -> None:
+    """MR004 beside a per-kg or an age maximum no longer reads as if nothing were checked."""
+    dig = codes(medref.check(["digoxin 0.125 mg daily"], OLDER), "MR004")[0].message
+    assert "for every patient" in dig and "age, kidney function" in dig
+    vpa = codes(medref.check(["Depakote 500 mg bid"], ADULT), "MR004")[0].message
+    assert "per kg" in vpa
+    plain = codes(medref.check(["prednisone 10 mg daily"], ADULT), "MR004")[0].message
+    assert "for every patient" not in plain

@@ -267,6 +267,13 @@ def _no_daily_max(group: IngredientGroup, dosed: list[Portion], has_default: boo
              if any(lim.kind in ("single", "administrations") for lim in defaults) else "")
     if "opioid" in e.classes:
         extra += "; opioid MME/day is checked instead"
+    some = ""
+    if e.per_kg_limits:
+        extra += "; a maximum per kg is checked when a weight is given"
+        some = " for every patient"
+    if any(lim.kind == "period" and lim.when is not None for lim in e.limits):
+        extra += "; maxima for some patients (age, kidney function) are checked when they apply"
+        some = " for every patient"
     out.emit("MR004", "info", (e.id,), [p.pos for p in dosed],
-             f"{e.name}: no labeled maximum per day on file, so the daily total was not "
+             f"{e.name}: no labeled maximum per day on file{some}, so the daily total was not "
              f"compared with a limit{extra}")
