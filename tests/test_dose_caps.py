@@ -86,6 +86,10 @@ def test_one_problem_names_each_cap_and_takes_the_worst() -> None:
     assert f.severity == "error" and f.rule == "simvastatin-with-diltiazem-or-verapamil"
     assert "above the cap of 10 mg a day with diltiazem" in f.message
     assert "within the cap of 20 mg a day with amiodarone" in f.message
+    # the lead rule's dose check first, after a full stop
+    assert (f.message.index("above the cap of 10 mg")
+            < f.message.index("within the cap of 20 mg"))
+    assert "; moderate). Dose check:" in f.message
 
 
 def test_within_every_cap_the_regimen_passes() -> None:

@@ -117,8 +117,9 @@ class InteractionRules(RegimenCheck):
             if not isinstance(found, Emit):
                 found = _apply(_finding(fired, kb), mods, kb)
                 if caps:
-                    found = found._replace(message=found.message + "".join(
-                        [" " + text for _, text in caps]))
+                    sep = " " if found.message.endswith(".") else ". "
+                    found = found._replace(message=found.message + sep + " ".join(
+                        [text for _, text in caps]))
             if len(memo) >= MEMO_SIZE:  # the full generation becomes the previous one
                 full = dict(memo)
                 full.pop(_PREVIOUS, None)
@@ -164,7 +165,7 @@ def _dose_caps(fired: list[tuple[InteractionRule, int]], regimen: RegimenView, k
     severity. Returns the rules (capped ones at their severity for these doses) and, per
     capped rule, ``(state, text)`` (the text ends the finding's message)."""
     out: list[tuple[InteractionRule, int]] = []
-    caps: list[tuple[str, str]] = []
+    caps: list[tuple[int, str, tuple[str, str]]] = []  # (rank, rule id, (state, text))
     for rule, hits in fired:
         cap = rule.dose_cap
         if cap is None:
@@ -176,8 +177,9 @@ def _dose_caps(fired: list[tuple[InteractionRule, int]], regimen: RegimenView, k
         elif state == WITHIN:
             rule = rule._replace(severity="info")
         out.append((rule, hits))
-        caps.append((state, text))
-    return out, tuple(caps)
+        caps.append((-_RANK[rule.severity], rule.id, (state, text)))
+    caps.sort()  # the finding's order: the most severe rule (its lead) first, then by id
+    return out, tuple([c for _, _, c in caps])
 
 
 def _cap_state(rule: InteractionRule, cap: DoseCap, capped: int, regimen: RegimenView,
