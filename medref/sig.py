@@ -79,6 +79,9 @@ class ParsedLine:
     """A combination strength as written (``10/325``)."""
     combo_ok: bool = False
     """The product named is a combination (set before the rest of the line is read)."""
+    stated_total: tuple[float, str, str] | None = None
+    """A dose's total written in parentheses after a count (``take 2 tablets (1,000 mg
+    total)``, as EHRs print sigs): (amount, unit, text), settled by :func:`finish`."""
     combo_strengths: frozenset[tuple[float, ...]] = frozenset()
     """The marketed strengths of that combination, each in its components' order (empty when
     not known): a hyphenated pair that is none of them and ascends is a dose range."""
@@ -470,6 +473,21 @@ def _dose(m: re.Match[str], p: ParsedLine) -> str | None:
     return _add_amount(p, lo, hi, unit, m.group(0), m.group("mult"))
 
 
+def _stated_total(m: re.Match[str], p: ParsedLine) -> str | None:
+    """``(1,000 mg total)``, ``(5 mg)`` after a count: the dose's total as the sig states
+    it; :func:`finish` takes it as the dose when the line has none, and shows it as not
+    understood when it disagrees with the dose read."""
+    try:
+        amount = _number(m.group("a"))
+    except ValueError:
+        return f"unreadable number in {m.group(0)!r}"
+    if p.stated_total is not None:
+        p.unparsed.append(m.group(0))
+        return None
+    p.stated_total = (amount, UNIT_ALIASES[m.group("u")], m.group(0))
+    return None
+
+
 def _word_strength(m: re.Match[str], p: ParsedLine) -> str | None:
     problem = _add_amount(p, float(m.group("s")), None, "%", m.group(0), None)
     return problem or _add_amount(p, float(_WORD_NUM[m.group("a")]), None, "patch",
@@ -825,6 +843,8 @@ _RULES: list[tuple[str, _Handler]] = [
     # prn
     (r"(?:prn|p\.r\.n\.|as needed|as required|when required|if needed|when needed|"
      r"as necessary|when necessary|if required|if necessary)(?![a-z])(?:\s+for\b)?", _prn),
+    # "(1,000 mg total)", "(5 mg)": a dose's total as EHRs print it after a count
+    (rf"\(\s*(?P<a>{_N})\s*(?P<u>mg|mcg|ug|g|gm|ml|mls)\s*(?:total)?\s*\)", _stated_total),
     # "one 5% patch"
     (rf"(?P<a>one|two|three|a|an)\s+(?P<s>{_N})\s*%\s+(?P<u>patch(?:es)?)\b", _word_strength),
     # combination strengths ("10/325", "5-325", "5 mg/325 mg", "325/5"): combination products
@@ -944,6 +964,7 @@ _FIRST: tuple[tuple[str | None, tuple[str, ...] | None], ...] = (
     ('hq', ('h.', 'q.')),
     ('osx', ('on', 'si', 'st', 'x ', 'x1')),
     ('aipw', ('as', 'if', 'p.', 'pr', 'wh')),
+    ('(', None),
     ('aot', ('a\t', 'a\n', 'a\x0b', 'a\x0c', 'a\r', 'a ', 'an', 'on', 'th', 'tw')),
     ('.0123456789', None),
     ('0123456789', None),
@@ -1085,6 +1106,14 @@ def parse_rest(rest: str, p: ParsedLine,
     finish(p)
 
 
+_ECHO = re.compile(r"\b(\d+)\s*\((" + "|".join(_NUM_WORDS) + r")\)")
+
+
+def _unecho(m: re.Match[str]) -> str:
+    """``4 (four)`` is ``4``; ``4 (six)`` is left as written (and shown as not understood)."""
+    return m.group(1) if _NUM_WORDS[m.group(2)] == int(m.group(1)) else m.group(0)
+
+
 def scan_rest(rest: str, p: ParsedLine,
               resolve: Callable[[str], str | None] | None = None) -> None:
     """Like :func:`parse_rest` without :func:`finish`: for a line read in several fragments
@@ -1092,6 +1121,8 @@ def scan_rest(rest: str, p: ParsedLine,
     if _NEGATIVE.search(rest):
         p.problems.append("negative dose")
         rest = _NEGATIVE.sub("", rest)
+    if "(" in rest:  # "every 4 (four) hours": a number spelt out again, as EHRs print it
+        rest = _ECHO.sub(_unecho, rest)
     pos, n = 0, len(rest)
     reason: list[str] = []
     reason_open = True  # a PRN reason may still start (or go on) here
@@ -1244,6 +1275,8 @@ def finish(p: ParsedLine) -> None:
 
 
 def _finish(p: ParsedLine) -> None:
+    if p.stated_total is not None:
+        _settle_total(p, *p.stated_total)
     if p.dayparts and len(p.slot_counts) == len(p.dayparts) > 1:
         p.slot_units = sum(p.slot_counts)
     if p.unit is None and p.strength is not None:
@@ -1251,6 +1284,23 @@ def _finish(p: ParsedLine) -> None:
             p.dose, p.unit = 1.0, "patch"  # "5% patch": one patch
         else:
             p.dose, p.unit = p.strength, "%"  # "0.075% cream": the strength is the dose
+
+
+def _settle_total(p: ParsedLine, amount: float, unit: str, text: str) -> None:
+    """A stated total: the dose when the line has only a count of units (``take 2 tablets
+    (1,000 mg total)`` of a drug named without a strength); agreeing with the dose read, it
+    is set aside; otherwise (or for a combination product, whose strength says it) it is
+    shown as not understood, never used over what the line says."""
+    if p.combo_ok:
+        p.notes.append(text)
+        return
+    if p.unit in COUNT_UNITS and p.per_unit is None and p.dose is not None:
+        p.count, p.count_max, p.count_unit = p.dose, p.dose_max, p.unit
+        p.dose, p.dose_max, p.unit = amount, None, unit
+        return
+    if p.unit == unit and p.dose is not None and abs(p.dose - amount) <= 1e-9 * amount:
+        return  # "500 mg tablet: take 2 tablets (1,000 mg total)": the same dose
+    p.unparsed.append(text)
 
 
 _NAME_END = re.compile(r"\d|\.\d")

@@ -300,3 +300,48 @@ def test_day_one_and_a_span_of_days(text: str, doses: int, days: float | None) -
 
 def test_an_impossible_span_of_days_is_a_problem() -> None:
     assert parse("azithromycin 250 mg daily days 5-2").problems
+
+
+# -- sigs as EHRs print them ----------------------------------------------------------------------
+
+@pytest.mark.parametrize(("text", "dose", "per_day_total"), [
+    ("oxycodone 5 mg tablet: take 1 tablet (5 mg total) by mouth every 4 (four) hours as "
+     "needed for pain", 5.0, 30.0),
+    ("acetaminophen 500 mg tablet: take 2 tablets (1,000 mg total) by mouth every 6 (six) "
+     "hours as needed", 1000.0, 4000.0),
+    ("acetaminophen 2 tabs (1000 mg) q6h prn", 1000.0, 4000.0),
+    ("gabapentin 1 cap (300 mg) tid", 300.0, 900.0),
+])
+def test_a_stated_total_and_an_echoed_number_are_read(text: str, dose: float,
+                                                      per_day_total: float) -> None:
+    (item,) = check([text]).items
+    assert (item.status, item.unparsed) == ("checked", ()), item
+    assert (item.dose, item.daily_total) == (dose, per_day_total)
+
+
+@pytest.mark.parametrize(("text", "shown"), [
+    ("acetaminophen 500 mg tablet: take 2 tablets (500 mg total) q6h", "(500 mg total)"),
+    ("ibuprofen 400 mg every 4 (six) hours", "(six)"),
+])
+def test_a_stated_total_or_echo_that_disagrees_is_shown(text: str, shown: str) -> None:
+    """Never used over what the line says: a total that is not the dose read, or a number
+    spelt out as another, is not understood (MR007)."""
+    (item,) = check([text]).items
+    assert any(shown in u for u in item.unparsed), item.unparsed
+    assert "MR007" in line_codes(text)
+
+
+@settings(max_examples=50, deadline=None)
+@given(strength=st.sampled_from([250, 325, 500]), count=st.integers(1, 3),
+       hours=st.sampled_from([4, 6, 8]))
+def test_an_ehr_printed_sig_reads_as_the_plain_one(strength: int, count: int,
+                                                   hours: int) -> None:
+    """Property: "take N tablets (T mg total) ... every H (word) hours" gives the same dose
+    and daily total as "N tablets every H hours"."""
+    words = {4: "four", 6: "six", 8: "eight"}
+    ehr = (f"acetaminophen {strength} mg tablet: take {count} tablets "
+           f"({strength * count:,} mg total) by mouth every {hours} ({words[hours]}) hours")
+    plain = f"acetaminophen {strength} mg tablet: take {count} tablets every {hours} hours"
+    (a,) = check([ehr]).items
+    (b,) = check([plain]).items
+    assert (a.dose, a.daily_total, a.unparsed) == (b.dose, b.daily_total, ())
