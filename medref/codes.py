@@ -56,6 +56,6 @@ def validate(code: Code) -> Code:
     return code._replace(severities=tuple(s for s in SEVERITIES if s in code.severities))
 
 
-ALERT_POLICY: Final = "2026.11-3"
+ALERT_POLICY: Final = "2026.11-4"
 """The version of the alert policy (``docs/ALERT-POLICY.md``) the codes' severities follow;
 reported as ``summary.alert_policy``. A change that alters a severity is a new version."""

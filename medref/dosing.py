@@ -23,7 +23,11 @@ SCREENING: Final = "screening"
 NO_DOSE: Final = "no-dose"
 UNIT: Final = "unit"
 NO_FREQUENCY: Final = "no-frequency"
-BLOCKERS: Final = (UNREADABLE, UNKNOWN, PROBLEMS, SCREENING, NO_DOSE, UNIT, NO_FREQUENCY)
+ROUTE: Final = "route"
+"""The line names a route the drug or product is not on file for (``ibuprofen ... in each
+eye``): no limit on file is for that route, so none is applied."""
+BLOCKERS: Final = (UNREADABLE, UNKNOWN, PROBLEMS, SCREENING, ROUTE, NO_DOSE, UNIT,
+                   NO_FREQUENCY)
 """Why a line's dose was not (fully) checked, in the order they are tested."""
 
 RATE_UNIT: Final = "mcg/h"
@@ -148,13 +152,15 @@ def resolve(line: MedicationLine, kb: Knowledge) -> ResolvedLine:
         return ResolvedLine(line, product, "unparseable", PROBLEMS, None, (), False, None,
                             None, norm)
     status = "unverifiable" if line.unparsed else "checked"
-    route = line.route or _injected_route(line, product) or (
+    route = line.route or _form_route(line, product) or (
         product.route if isinstance(product, Product) else product.default_route)
     formulation = line.formulation
     blocker: str | None = None
     doses: list[DoseFacts] = []
     if isinstance(product, Ingredient) and product.screening_only:
         blocker = SCREENING
+    elif line.route is not None and not _on_file(line.route, product):
+        blocker = ROUTE
     else:
         for ing in line.ingredients:
             comp = kb.ingredients.get(ing.ingredient)
@@ -191,17 +197,33 @@ def resolve(line: MedicationLine, kb: Knowledge) -> ResolvedLine:
                         mme_blocker, norm, formulation)
 
 
-def _injected_route(line: MedicationLine, product: Ingredient | Product) -> str | None:
-    """A line that says it is injected (``6 mg injection``, ``autoinjector``) but names no
-    route: the drug's one injectable route (sumatriptan: subcutaneous), so its injection
-    limits apply, not the oral ones. None when it has none or several."""
-    if line.form != "injection" or not isinstance(product, Ingredient):
+def _on_file(route: str, product: Ingredient | Product) -> bool:
+    """True when ``route`` is one the drug (or the product) is on file for."""
+    if isinstance(product, Product):
+        return route == product.route
+    return not product.routes or route in product.routes
+
+
+def _form_route(line: MedicationLine, product: Ingredient | Product) -> str | None:
+    """A line whose form says how it is given but names no route: an injection
+    (``6 mg injection``, ``autoinjector``) takes the drug's one injectable route
+    (sumatriptan: subcutaneous), a patch its one route through the skin (estradiol:
+    transdermal), a puff its inhaled route, a spray its nasal one, a drop its eye one, so
+    that route's limits apply, not the oral ones. None when the drug has none or several
+    such routes."""
+    if not isinstance(product, Ingredient):
         return None
-    injectable = [r for r in product.routes if r in _INJECTED]
-    return injectable[0] if len(injectable) == 1 else None
+    routes = _FORM_ROUTES.get(line.form or line.unit_of_use or "")
+    if routes is None:
+        return None
+    found = [r for r in product.routes if r in routes]
+    return found[0] if len(found) == 1 else None
 
 
-_INJECTED = frozenset({"sc", "im", "iv"})
+_FORM_ROUTES = {"injection": frozenset({"sc", "im", "iv"}),
+                "patch": frozenset({"transdermal", "topical"}),
+                "puff": frozenset({"inhaled"}), "spray": frozenset({"intranasal"}),
+                "drop": frozenset({"ophthalmic"})}
 
 
 def _cap_daily(line: MedicationLine, ing: Ingredient, lo: float, unit: str, target: str

@@ -36,7 +36,8 @@ from medref.vocab import Severity
 
 @enum.unique
 class Unit(enum.StrEnum):
-    """Closed set of dose units. Mass units convert; IU converts to mcg per entry."""
+    """Closed set of dose units. Mass units convert; IU converts to mcg per entry;
+    milliequivalents (``mEq``: potassium chloride) compare only with themselves."""
 
     MG = "mg"
     MCG = "mcg"
@@ -46,6 +47,7 @@ class Unit(enum.StrEnum):
     PERCENT = "%"
     PATCH = "patch"
     MCG_PER_HOUR = "mcg/h"
+    MEQ = "mEq"
 
 
 @enum.unique
@@ -74,6 +76,7 @@ class Route(enum.StrEnum):
     EPIDURAL = "epidural"
     LOCAL = "local"
     INHALED = "inhaled"
+    OPHTHALMIC = "ophthalmic"
 
 
 @enum.unique

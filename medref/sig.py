@@ -108,6 +108,9 @@ class ParsedLine:
     """What the medicine is for, as written (``for blood pressure``), when not a PRN reason."""
     notes: list[str] = field(default_factory=list)
     """Instructions read and set aside: dispensing notes (``dispense weekly``)."""
+    sides: int = 1
+    """Nostrils a dose is given in (``2 sprays in each nostril``: 2): the dose as written is
+    per nostril, and :func:`finish` makes it the whole administration's."""
 
     @property
     def dose_worst(self) -> float | None:
@@ -120,6 +123,7 @@ UNIT_ALIASES = {
     "mcg": "mcg", "ug": "mcg", "microgram": "mcg", "micrograms": "mcg",
     "g": "g", "gm": "g", "gram": "g", "grams": "g", "gms": "g",
     "iu": "IU", "unit": "IU", "units": "IU", "i.u.": "IU",
+    "meq": "mEq", "meqs": "mEq", "milliequivalent": "mEq", "milliequivalents": "mEq",
     "ml": "mL", "mls": "mL", "milliliter": "mL", "milliliters": "mL", "millilitre": "mL",
     "millilitres": "mL",
     "%": "%",
@@ -132,6 +136,7 @@ UNIT_ALIASES = {
     "spray": "spray", "sprays": "spray", "injection": "injection", "injections": "injection",
 }
 _RATE_UNIT = "mcg/h"
+_MASS = frozenset({"mg", "mcg", "g"})
 """A delivery rate (fentanyl patches: ``25 mcg/hr``)."""
 COUNT_UNITS = frozenset({"tablet", "capsule", "caplet", "puff", "drop", "spray", "injection",
                          "each"})
@@ -149,6 +154,9 @@ ROUTES = {
     "intranasal": "intranasal", "nasal": "intranasal",
     "intra-articular": "intra-articular", "intraarticular": "intra-articular",
     "ia": "intra-articular", "epidural": "epidural", "inhaled": "inhaled",
+    "by inhalation": "inhaled", "inhalation": "inhaled", "via nebulizer": "inhaled",
+    "via nebuliser": "inhaled", "nebulized": "inhaled", "nebulised": "inhaled",
+    "ophthalmic": "ophthalmic", "ou": "ophthalmic",
 }
 
 _WORD_NUM = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "half": 0.5,
@@ -428,7 +436,12 @@ def _day_span(m: re.Match[str], p: ParsedLine) -> str | None:
 
 
 def _route(m: re.Match[str], p: ParsedLine) -> str | None:
-    r = ROUTES[m.group(0)]
+    text = m.group(0)
+    r = ("ophthalmic" if text.endswith(("eye", "eyes", "eye(s)")) else
+         "intranasal" if "nostril" in text else ROUTES[text])
+    if "nostril" in text and not text.endswith(("one nostril", "the nostril",
+                                                "either nostril")):
+        p.sides = 2  # "in each nostril", "per nostril", "in both nostrils"
     if p.route is not None and p.route != r:
         return f"a second route {m.group(0)!r}"
     p.route = r
@@ -558,7 +571,9 @@ def _add_amount(p: ParsedLine, lo: float, hi: float | None, unit: str, text: str
     # A count of tablets together with a strength per tablet: "500 mg 2 tablets".
     if p.unit in COUNT_UNITS and unit not in COUNT_UNITS and unit != "patch":
         return _scale(p, lo, hi, unit)
-    if unit in COUNT_UNITS and p.unit not in COUNT_UNITS and p.unit != "patch":
+    if ((unit in COUNT_UNITS or (unit == "patch" and p.unit in _MASS))
+            and p.unit not in COUNT_UNITS and p.unit != "patch"):
+        # "500 mg 2 tablets"; "0.05 mg patch: apply 1 patch" (a patch of that strength)
         cnt_lo, cnt_hi = lo, hi
         if p.dose is None or p.counted:
             return f"a second dose {text!r}"
@@ -751,7 +766,7 @@ def _end_boundary(rx: str) -> str:
 
 _N = _NUM
 _UNIT_RX = (r"(?:(?:mcg|ug|micrograms?) ?(?:/ ?|per )(?:hr|hour|h)|mg|mgs|mcg|ug|g|gm|gms|grams?|"
-            r"milligrams?|micrograms?|iu|i\.u\.|units?|mls?|"
+            r"milligrams?|micrograms?|iu|i\.u\.|units?|meqs?|milliequivalents?|mls?|"
             r"millilit(?:er|re)s?|%|patch(?:es)?|tabs?|tablets?|caps?|capsules?|softgels?|"
             r"caplets?|puffs?|pufs?|drops?|gtts?|sprays?|injections?)")
 _DOSE_UNIT = rf"(?P<u>{_UNIT_RX})"
@@ -879,7 +894,9 @@ _RULES: list[tuple[str, _Handler]] = [
      r"po|oral|orally|ivpb|iv|intravenously|intravenous|im|intramuscularly|intramuscular|"
      r"subcutaneously|subcutaneous|subcut|subq|sq|sc|s\.c\.|topically|topical|"
      r"transdermally|transdermal|td|pr|rectally|rectal|intranasal|nasal|ia|epidural|"
-     r"inhaled)(?![a-z])", _route),
+     r"inhaled|by inhalation|inhalation|via nebuli[sz]er|nebuli[sz]ed|ophthalmic|"
+     r"(?:in|into) (?:the |each |both |right |left )?(?:affected )?eyes?(?:\(s\))?|"
+     r"(?:in|into) (?:each|one|both|the|either) nostrils?|per nostril|ou)(?![a-z])", _route),
     # forms and release
     (r"(?:cream|gel|ointment|lotion|patch|patches|tablets?|tabs?|capsules?|caps?|solution|"
      r"liquid|suspension|syrup|injection|inj|autoinjector|auto-injector|statdose|prefilled "
@@ -977,9 +994,9 @@ _FIRST: tuple[tuple[str | None, tuple[str, ...] | None], ...] = (
      ('a\t', 'a\n', 'a\x0b', 'a\x0c', 'a\r', 'a ', 'an', 'fi', 'fo', 'ha', 'on', 'si', 'th',
       'tw')),
     ('0123456789efhost½', None),
-    ('beinoprst',
-     ('by', 'ep', 'ia', 'im', 'in', 'iv', 'na', 'or', 'p.', 'pe', 'po', 'pr', 're', 's.', 'sc',
-      'sq', 'su', 'td', 'to', 'tr')),
+    ('beinoprstv',
+     ('by', 'ep', 'ia', 'im', 'in', 'iv', 'na', 'ne', 'op', 'or', 'ou', 'p.', 'pe', 'po', 'pr',
+      're', 's.', 'sc', 'sq', 'su', 'td', 'to', 'tr', 'vi')),
     ('acegilopstx',
      ('au', 'ca', 'cd', 'ch', 'cr', 'er', 'ex', 'ge', 'im', 'in', 'ir', 'la', 'li', 'lo', 'oi',
       'ot', 'pa', 'pe', 'po', 'pr', 'so', 'sp', 'sr', 'st', 'su', 'sy', 'ta', 'xl', 'xr', 'xt')),
@@ -1275,6 +1292,12 @@ def finish(p: ParsedLine) -> None:
 
 
 def _finish(p: ParsedLine) -> None:
+    if p.sides > 1 and p.dose is not None:
+        k, p.sides = p.sides, 1  # the dose as written is per nostril
+        p.dose *= k
+        p.dose_max = p.dose_max * k if p.dose_max is not None else None
+        p.count = p.count * k if p.count is not None else None
+        p.count_max = p.count_max * k if p.count_max is not None else None
     if p.stated_total is not None:
         _settle_total(p, *p.stated_total)
     if p.dayparts and len(p.slot_counts) == len(p.dayparts) > 1:
@@ -1408,6 +1431,7 @@ def _read_steps(steps: list[str], p: ParsedLine,
                        combo_strengths=p.combo_strengths)
         parse_rest(text, q, resolve)
         parts.append(q)
+    _inherit_strength(parts)
 
     def day(q: ParsedLine) -> float:
         per = q.frequency.per_day_max if q.frequency is not None else 1
@@ -1435,6 +1459,30 @@ def _read_steps(steps: list[str], p: ParsedLine,
         p.problems.append("steps dosed in units that cannot be compared")
     p.steps = len(parts)
     p.step_texts = list(steps)
+
+
+def _inherit_strength(parts: list[ParsedLine]) -> None:
+    """Steps counted in units of use after a step that says their strength (``10 mg tablets:
+    take 4 tablets daily x 3 days then 2 tablets daily x 3 days``; ``250 mg: 2 tablets on day
+    1 then 1 tablet daily``): each such step is that many times the strength. Only one
+    strength, written per unit of the same kind (or a bare count), is carried; anything else
+    leaves the steps as they are (their units then cannot be compared: shown, not guessed)."""
+    strengths = {(q.per_unit, q.per_unit_unit, q.count_unit) for q in parts
+                 if q.counted and q.per_unit is not None and q.per_unit_max is None}
+    if len(strengths) != 1:
+        return
+    per, per_unit, kind = next(iter(strengths))
+    if per is None or per_unit is None:
+        return
+    for q in parts:
+        if (q.unit in COUNT_UNITS and not q.counted and q.per_unit is None and q.dose is not None
+                and q.count_unit in (kind, "each")):
+            q.counted = True
+            q.per_unit, q.per_unit_unit = per, per_unit
+            q.count, q.count_max, q.count_unit = q.dose, q.dose_max, kind
+            q.dose = per * q.dose
+            q.dose_max = per * q.dose_max if q.dose_max is not None else None
+            q.unit = per_unit
 
 
 def parse_frequency(text: str) -> Frequency:

@@ -1,6 +1,6 @@
 """Unit conversion: mass units (g, mg, mcg) convert; IU converts to mcg with a per-entry factor.
 
-Percent (a concentration), mL and patch counts only compare with themselves.
+Percent (a concentration), mL, patch counts and milliequivalents only compare with themselves.
 """
 
 from __future__ import annotations

@@ -148,6 +148,7 @@ RULES: list[tuple[str, list[Any], Context | None, list[Any], Context | None]] = 
      ["zoledronic acid 5 mg iv yearly"], Context(crcl=50)),
     ("MR602", ["tramadol 50 mg q6h"], None, ["tramadol 50 mg q6h"], ADULT),
     ("MR013", [_order("500 mg every 6 hours")], None, [_order("1 g every 6 hours")], None),
+    ("MR014", ["ibuprofen 400 mg sc q6h"], None, ["ibuprofen 400 mg po q6h"], None),
 ]
 
 

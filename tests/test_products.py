@@ -213,6 +213,36 @@ def test_a_taper_reads_every_step() -> None:
     assert item.dose == 40  # the highest day
 
 
+@pytest.mark.parametrize(("line", "dose", "daily"), [
+    ("ibuprofen 200 mg tablets: take 4 tablets tid x 3 days then 2 tablets tid x 3 days "
+     "then 1 tablet tid x 3 days", 800, 2400),
+    ("Zithromax 250 mg take 2 tablets (500 mg) on day 1, then 1 tablet daily on days 2-5",
+     500, 500),
+    ("azithromycin 250 mg tablet: take 2 tablets on the first day, then 1 tablet daily for "
+     "4 days", 500, 500),
+    # the later step is the larger day: it is the one checked
+    ("oxycodone 5 mg take 1 tab q6h x 2 days then 2 tabs q4h prn", 10, 60),
+])
+def test_a_step_counted_in_tablets_takes_the_strength_written_before(
+        line: str, dose: float, daily: float) -> None:
+    r = medref.check([line])
+    item = r.items[0]
+    assert not codes(r, "MR001") and item.unit == "mg"
+    assert item.dose == dose and item.daily_total == daily
+
+
+@pytest.mark.parametrize("line", [
+    # two strengths: which one a later count means is not guessed
+    "prednisone 10 mg take 2 tabs daily x 3 days then 5 mg take 1 tab daily then 2 tabs daily",
+    # a count of another kind of unit than the strength's
+    "ibuprofen 200 mg take 1 tablet tid x 3 days then 2 capsules q8h",
+])
+def test_a_count_whose_strength_is_not_certain_stays_unchecked(line: str) -> None:
+    r = medref.check([line])
+    assert codes(r, "MR001") or codes(r, "MR002") or codes(r, "MR007") \
+        or r.items[0].status != "checked"
+
+
 def test_written_cap_and_worst_case_both_reported() -> None:
     r = medref.check(["acetaminophen 500 mg 1-2 tabs q4h prn, max 8 tabs a day"])
     (f,) = codes(r, "MR011")

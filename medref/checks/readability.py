@@ -1,4 +1,4 @@
-"""Could the line be read and checked at all? (MR001-MR007, MR010, MR011, MR013)
+"""Could the line be read and checked at all? (MR001-MR007, MR010, MR011, MR013, MR014)
 
 One finding per line that could not be read, names nothing medref knows, or could not be
 checked in full (no dose, a unit that cannot be compared, no frequency, a part not understood,
@@ -12,7 +12,7 @@ from medref.checks.base import LineCheck, Out
 from medref.codes import Code
 from medref.context import Context
 from medref.dosing import ResolvedLine
-from medref.knowledge import Ingredient, Knowledge, fmt
+from medref.knowledge import Ingredient, Knowledge, Product, fmt
 
 MR001 = Code("MR001", "unparseable", ("warning",),
              "A line could not be read, or holds an impossible value (q0h, a negative dose); "
@@ -40,6 +40,9 @@ MR010 = Code("MR010", "unverifiable", ("info",),
 MR011 = Code("MR011", "daily-max", ("info",),
              "The line states its own daily maximum; the worst case within it and the worst "
              "case of the frequency are both shown.")
+MR014 = Code("MR014", "unverifiable", ("warning",),
+             "The line names a route the drug or product is not on file for; no limit was "
+             "applied to it (the limits on file are for other routes).")
 MR013 = Code("MR013", "unverifiable", ("warning",),
              "An order's written instructions and its coded dosage disagree (FHIR "
              "dosage.text against doseAndRate and timing); the coded dosage was checked.")
@@ -49,7 +52,7 @@ class Readability(LineCheck):
     """MR001-MR007: what kept a line from being read or checked in full."""
 
     name = "readability"
-    codes = (MR001, MR002, MR003, MR004, MR005, MR006, MR007, MR010, MR011, MR013)
+    codes = (MR001, MR002, MR003, MR004, MR005, MR006, MR007, MR010, MR011, MR013, MR014)
 
     def run(self, line: ResolvedLine, ctx: Context, kb: Knowledge, out: Out) -> None:
         """Record why the line could not be read or fully checked."""
@@ -91,6 +94,11 @@ class Readability(LineCheck):
                     else "no labeled maximum on file, so the dose was not compared with a "
                     "limit")
             out.emit("MR004", "info", (e.id,), (0,), f"{e.name}: no limit on file: {what}")
+        elif blocker == dosing.ROUTE:
+            on_file = ([e.route] if isinstance(e, Product) else list(e.routes))
+            out.emit("MR014", "warning", (e.id,), (0,),
+                     f"{e.name}: route {line.route!r} is not one it is on file for "
+                     f"({', '.join(on_file)}); no limit was applied to this line")
         elif blocker == dosing.NO_DOSE:
             out.emit("MR003", "warning", (e.id,), (0,),
                      f"{e.name}: no dose on the line, so no dose or daily limit was checked")

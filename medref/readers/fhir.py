@@ -84,6 +84,7 @@ ROUTE_SNOMED: Final = {
 
 _UCUM: Final = {
     "mg": "mg", "ug": "mcg", "g": "g", "ml": "mL", "ml/h": "mL", "[iu]": "IU", "iu": "IU",
+    "meq": "mEq",
     "{tbl}": "tablet", "{tablet}": "tablet", "{tablets}": "tablet", "{tab}": "tablet",
     "{capsule}": "capsule", "{capsules}": "capsule", "{cap}": "capsule", "{caplet}": "caplet",
     "{patch}": "patch", "{patches}": "patch", "{puff}": "puff", "{puffs}": "puff",

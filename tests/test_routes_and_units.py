@@ -1,0 +1,84 @@
+"""Routes a line implies and units it may be dosed in (twelfth session): a patch, puff, spray
+or drop without a route word takes the drug's one route of that kind; nostrils and eyes are
+routes; a dose "in each nostril" is given twice; milliequivalents are a unit of their own."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import medref
+from medref.models import Unit
+from medref.reference import load_reference
+from medref.sig import ParsedLine
+from medref.sig import parse_line as _parse
+from medref.units import comparable
+
+REF = load_reference()
+
+
+def parse_line(text: str) -> ParsedLine:
+    return _parse(text, REF.resolve)
+
+
+@pytest.mark.parametrize(("text", "route"), [
+    ("1 drop in each eye at bedtime", "ophthalmic"),
+    ("1 drop into the affected eye(s) daily", "ophthalmic"),
+    ("1 drop ou qhs", "ophthalmic"),
+    ("2 sprays in each nostril daily", "intranasal"),
+    ("1 spray in one nostril once", "intranasal"),
+    ("2.5 mg via nebulizer q6h", "inhaled"),
+    ("2 puffs by inhalation q4h prn", "inhaled"),
+])
+def test_route_phrases(text: str, route: str) -> None:
+    p = parse_line("sumatriptan " + text)
+    assert p.route == route and not p.problems and not p.unparsed
+
+
+@pytest.mark.parametrize(("line", "dose", "count"), [
+    ("sumatriptan 5 mg 1 spray per nostril once", 10, 2),
+    ("sumatriptan 5 mg 1 spray in each nostril once", 10, 2),
+    ("sumatriptan 5 mg 1 spray in both nostrils once", 10, 2),
+    ("sumatriptan 20 mg 1 spray in one nostril once", 20, 1),
+    ("sumatriptan 10 mg in each nostril once", 20, None),
+])
+def test_a_dose_in_each_nostril_is_given_twice(line: str, dose: float,
+                                                count: float | None) -> None:
+    p = parse_line(line)
+    assert p.dose == dose and p.count == count and p.route == "intranasal"
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(min_value=1, max_value=4), st.sampled_from(["5", "10", "20"]))
+def test_each_nostril_doubles_one_nostril(n: int, strength: str) -> None:
+    one = parse_line(f"sumatriptan {strength} mg {n} spray in one nostril once")
+    each = parse_line(f"sumatriptan {strength} mg {n} spray in each nostril once")
+    assert one.dose is not None and each.dose == 2 * one.dose
+    assert each.count == 2 * n
+
+
+def test_a_taper_per_nostril_doubles_each_step() -> None:
+    p = parse_line("sumatriptan 5 mg 2 sprays in each nostril daily x 2 days then 1 spray in "
+                   "each nostril daily x 2 days")
+    assert p.dose == 20 and p.steps == 2 and not p.problems
+
+
+@pytest.mark.parametrize("text", ["20 mEq", "20 meq", "20 milliequivalents", "20mEq"])
+def test_milliequivalents_are_read(text: str) -> None:
+    p = parse_line(f"sumatriptan {text} daily")
+    assert (p.dose, p.unit) == (20, "mEq")
+
+
+def test_milliequivalents_compare_only_with_themselves() -> None:
+    assert Unit("mEq") is Unit.MEQ
+    assert comparable("mEq", "mEq")
+    assert not comparable("mEq", "mg") and not comparable("mg", "mEq")
+    assert not comparable("mEq", "IU", iu_per_mcg=40)
+
+
+def test_a_route_the_drug_does_not_have_is_not_checked_against_its_oral_limits() -> None:
+    r = medref.check(["ibuprofen 400 mg 1 drop in each eye tid"])
+    item = r.items[0]
+    assert item.route == "ophthalmic" and item.percent_of_max is None
+    assert item.status != "checked" or any(f.code == "MR004" for f in r.findings)
