@@ -77,6 +77,7 @@ class Route(enum.StrEnum):
     LOCAL = "local"
     INHALED = "inhaled"
     OPHTHALMIC = "ophthalmic"
+    SL = "sl"
 
 
 @enum.unique

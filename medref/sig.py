@@ -157,6 +157,7 @@ ROUTES = {
     "by inhalation": "inhaled", "inhalation": "inhaled", "via nebulizer": "inhaled",
     "via nebuliser": "inhaled", "nebulized": "inhaled", "nebulised": "inhaled",
     "ophthalmic": "ophthalmic", "ou": "ophthalmic",
+    "sl": "sl", "sublingual": "sl", "sublingually": "sl",
 }
 
 _WORD_NUM = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "half": 0.5,
@@ -438,7 +439,8 @@ def _day_span(m: re.Match[str], p: ParsedLine) -> str | None:
 def _route(m: re.Match[str], p: ParsedLine) -> str | None:
     text = m.group(0)
     r = ("ophthalmic" if text.endswith(("eye", "eyes", "eye(s)")) else
-         "intranasal" if "nostril" in text else ROUTES[text])
+         "intranasal" if "nostril" in text else
+         "sl" if text.endswith("tongue") else ROUTES[text])
     if "nostril" in text and not text.endswith(("one nostril", "the nostril",
                                                 "either nostril")):
         p.sides = 2  # "in each nostril", "per nostril", "in both nostrils"
@@ -466,6 +468,9 @@ def _form(m: re.Match[str], p: ParsedLine) -> str | None:
     elif word in _INJECTABLE_FORMS:
         if p.form is None:
             p.form = "injection"  # the drug's one injectable route, once resolved
+    elif word == "odt" or word.startswith("orally disintegrating"):
+        if p.form is None:
+            p.form = "tablet"  # an orally disintegrating tablet: by mouth, counted in tablets
     elif p.form is None:
         p.form = "patch" if word.startswith("patch") else word.rstrip("s")
     return None
@@ -896,11 +901,13 @@ _RULES: list[tuple[str, _Handler]] = [
      r"transdermally|transdermal|td|pr|rectally|rectal|intranasal|nasal|ia|epidural|"
      r"inhaled|by inhalation|inhalation|via nebuli[sz]er|nebuli[sz]ed|ophthalmic|"
      r"(?:in|into) (?:the |each |both |right |left )?(?:affected )?eyes?(?:\(s\))?|"
-     r"(?:in|into) (?:each|one|both|the|either) nostrils?|per nostril|ou)(?![a-z])", _route),
+     r"(?:in|into) (?:each|one|both|the|either) nostrils?|per nostril|ou|"
+     r"sublingually|sublingual|sl|under (?:the )?tongue)(?![a-z])(?! disintegrating)", _route),
     # forms and release
     (r"(?:cream|gel|ointment|lotion|patch|patches|tablets?|tabs?|capsules?|caps?|solution|"
      r"liquid|suspension|syrup|injection|inj|autoinjector|auto-injector|statdose|prefilled "
-     r"syringe|pen injector|infusion|softgels?|chewables?|powder|spray|"
+     r"syringe|pen injector|infusion|softgels?|chewables?|powder|spray|odt|"
+     r"orally disintegrating(?: tablets?)?|"
      r"extended[- ]release|immediate[- ]release|ext rel|er|xr|xl|xt|sr|cr|cd|la|ir|otc)\b",
      _form),
     # a dispensing note runs to the end of the line
@@ -994,12 +1001,13 @@ _FIRST: tuple[tuple[str | None, tuple[str, ...] | None], ...] = (
      ('a\t', 'a\n', 'a\x0b', 'a\x0c', 'a\r', 'a ', 'an', 'fi', 'fo', 'ha', 'on', 'si', 'th',
       'tw')),
     ('0123456789efhost½', None),
-    ('beinoprstv',
+    ('beinoprstuv',
      ('by', 'ep', 'ia', 'im', 'in', 'iv', 'na', 'ne', 'op', 'or', 'ou', 'p.', 'pe', 'po', 'pr',
-      're', 's.', 'sc', 'sq', 'su', 'td', 'to', 'tr', 'vi')),
+      're', 's.', 'sc', 'sl', 'sq', 'su', 'td', 'to', 'tr', 'un', 'vi')),
     ('acegilopstx',
-     ('au', 'ca', 'cd', 'ch', 'cr', 'er', 'ex', 'ge', 'im', 'in', 'ir', 'la', 'li', 'lo', 'oi',
-      'ot', 'pa', 'pe', 'po', 'pr', 'so', 'sp', 'sr', 'st', 'su', 'sy', 'ta', 'xl', 'xr', 'xt')),
+     ('au', 'ca', 'cd', 'ch', 'cr', 'er', 'ex', 'ge', 'im', 'in', 'ir', 'la', 'li', 'lo', 'od',
+      'oi', 'or', 'ot', 'pa', 'pe', 'po', 'pr', 'so', 'sp', 'sr', 'st', 'su', 'sy', 'ta', 'xl',
+      'xr', 'xt')),
     ('dmqs', ('di', 'mi', 'qt', 'qu', 'sc', 'su')),
     ('ft', ('fo', 'to')),
     ('&5abdegilnorstuv',

@@ -30,6 +30,9 @@ def parse_line(text: str) -> ParsedLine:
     ("1 spray in one nostril once", "intranasal"),
     ("2.5 mg via nebulizer q6h", "inhaled"),
     ("2 puffs by inhalation q4h prn", "inhaled"),
+    ("8 mg sl daily", "sl"),
+    ("2 mg under the tongue daily", "sl"),
+    ("8 mg sublingually daily", "sl"),
 ])
 def test_route_phrases(text: str, route: str) -> None:
     p = parse_line("sumatriptan " + text)
@@ -82,3 +85,21 @@ def test_a_route_the_drug_does_not_have_is_not_checked_against_its_oral_limits()
     item = r.items[0]
     assert item.route == "ophthalmic" and item.percent_of_max is None
     assert item.status != "checked" or any(f.code == "MR004" for f in r.findings)
+
+
+@pytest.mark.parametrize("line", ["ondansetron 4 mg odt q8h prn",
+                                  "ondansetron 8 mg orally disintegrating tablet q8h",
+                                  "ondansetron ODT 4 mg 1 tab q8h"])
+def test_an_orally_disintegrating_tablet_is_read(line: str) -> None:
+    r = medref.check([line])
+    item = r.items[0]
+    assert item.route == "po" and item.unparsed == () and item.daily_total is not None
+
+
+def test_sublingual_buprenorphine_is_not_read_as_its_patch() -> None:
+    """Buprenorphine is on file as a patch and injections: a sublingual line applies none of
+    their limits (it was read as the patch, "mg cannot be compared with mcg/h")."""
+    r = medref.check(["buprenorphine 8 mg sl daily"])
+    assert r.items[0].route == "sl"
+    assert [f.code for f in r.findings if f.severity == "warning" and f.category ==
+            "unverifiable"] == ["MR014"]
