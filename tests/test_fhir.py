@@ -575,3 +575,16 @@ def test_an_assembled_combination_reads_alike_from_fhir_and_a_sig(
     assert fhir.items[0].product == line.items[0].product == product
     assert sorted((f.code, f.severity) for f in fhir.findings) == sorted(
         (f.code, f.severity) for f in line.findings)
+
+
+def test_milliequivalents_in_ucum_are_read() -> None:
+    """A dose in UCUM ``meq`` (potassium chloride) is milliequivalents, checked against the
+    label's 20 mEq single-dose limit as a sig line would be."""
+    doc = order(text("potassium chloride ER"), 40, "mEq", "meq",
+                {"frequency": 1, "period": 1, "periodUnit": "d"})
+    r = medref.check_fhir(doc)
+    item = r.items[0]
+    assert (item.dose, item.unit, item.daily_total) == (40, "mEq", 40)
+    assert [(f.code, f.severity) for f in r.findings if f.code == "MR101"] == [("MR101",
+                                                                                 "warning")]
+    assert r.findings == medref.check(["potassium chloride ER 40 mEq daily"]).findings

@@ -165,7 +165,7 @@ def _dose_caps(fired: list[tuple[InteractionRule, int]], regimen: RegimenView, k
     severity. Returns the rules (capped ones at their severity for these doses) and, per
     capped rule, ``(state, text)`` (the text ends the finding's message)."""
     out: list[tuple[InteractionRule, int]] = []
-    caps: list[tuple[int, str, tuple[str, str]]] = []  # (rank, rule id, (state, text))
+    caps: list[tuple[int, int, str, tuple[str, str]]] = []  # (rank, level, rule id, ...)
     for rule, hits in fired:
         cap = rule.dose_cap
         if cap is None:
@@ -177,9 +177,9 @@ def _dose_caps(fired: list[tuple[InteractionRule, int]], regimen: RegimenView, k
         elif state == WITHIN:
             rule = rule._replace(severity="info")
         out.append((rule, hits))
-        caps.append((-_RANK[rule.severity], rule.id, (state, text)))
-    caps.sort()  # the finding's order: the most severe rule (its lead) first, then by id
-    return out, tuple([c for _, _, c in caps])
+        caps.append((-_RANK[rule.severity], -_LEVEL.get(rule.level, 0), rule.id, (state, text)))
+    caps.sort()  # the finding's order (:func:`_finding`): its lead first
+    return out, tuple([c for _, _, _, c in caps])
 
 
 def _cap_state(rule: InteractionRule, cap: DoseCap, capped: int, regimen: RegimenView,
@@ -291,6 +291,7 @@ def _apply(found: Emit, mods: tuple[tuple[Modifier, int], ...], kb: Knowledge) -
 
 
 _RANK = {"info": 0, "warning": 1, "error": 2}
+_LEVEL = {"unverified": 0, "minor": 1, "moderate": 2, "major": 3, "contraindicated": 4}
 
 
 def _ids(kb: Knowledge, hits: int) -> tuple[str, ...]:
@@ -306,8 +307,10 @@ def _ids(kb: Knowledge, hits: int) -> tuple[str, ...]:
 
 
 def _finding(fired: list[tuple[InteractionRule, int]], kb: Knowledge) -> Emit:
-    """The finding for one problem: the most severe rule leads (code, action, rule id)."""
-    fired = sorted(fired, key=lambda x: (-_RANK[x[0].severity], x[0].id))
+    """The finding for one problem: the most severe rule leads (code, action, rule id); among
+    rules of one severity, the one of the highest level (major before moderate), then by id."""
+    fired = sorted(fired, key=lambda x: (-_RANK[x[0].severity], -_LEVEL.get(x[0].level, 0),
+                                         x[0].id))
     lead, lead_hits = fired[0]
     every = 0
     for _, h in fired:
