@@ -152,7 +152,7 @@ def resolve(line: MedicationLine, kb: Knowledge) -> ResolvedLine:
         return ResolvedLine(line, product, "unparseable", PROBLEMS, None, (), False, None,
                             None, norm)
     status = "unverifiable" if line.unparsed else "checked"
-    route = line.route or _form_route(line, product) or (
+    route = line.route or _form_route(line, product) or _marketed_route(line, kb) or (
         product.route if isinstance(product, Product) else product.default_route)
     formulation = line.formulation
     blocker: str | None = None
@@ -195,6 +195,15 @@ def resolve(line: MedicationLine, kb: Knowledge) -> ResolvedLine:
     mme, mme_blocker = _mme(product, route, doses)
     return ResolvedLine(line, product, status, blocker, route, tuple(doses), True, mme,
                         mme_blocker, norm, formulation)
+
+
+def _marketed_route(line: MedicationLine, kb: Knowledge) -> str | None:
+    """The route of the marketed product a line names (Rybelsus: by mouth, where its
+    ingredient, semaglutide, is injected by default), or None."""
+    if line.marketed is None:
+        return None
+    marketed = kb.products.get(line.marketed)
+    return marketed.route if marketed is not None else None
 
 
 def _on_file(route: str, product: Ingredient | Product) -> bool:

@@ -216,6 +216,8 @@ class TherapeuticClass(enum.StrEnum):
     NMDA_ANTAGONIST = "nmda-antagonist"
     TRIPTAN = "triptan"
     MOOD_STABILIZER = "mood-stabilizer"
+    INSULIN = "insulin"
+    GLP1_RECEPTOR_AGONIST = "glp1-receptor-agonist"
 
 
 @enum.unique

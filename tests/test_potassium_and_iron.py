@@ -96,3 +96,45 @@ def test_iron_absorption_spacing(partner: str, rule: str) -> None:
 def test_doxycycline_with_a_mineral_supplement(mineral: str) -> None:
     r = medref.check(["doxycycline 100 mg bid", mineral], ADULT)
     assert [f.rule for f in codes(r, "MR304")] == ["doxycycline-with-polyvalent-cations"]
+
+
+# -- insulins and GLP-1 receptor agonists --------------------------------------------------
+
+@pytest.mark.parametrize(("line", "product"), [
+    ("Lantus 20 units qhs", "insulin-glargine"), ("Basaglar 10 units daily", "insulin-glargine"),
+    ("insulin glargine 30 units sc at bedtime", "insulin-glargine"),
+    ("NovoLog 6 units tid with meals", "insulin-aspart"),
+    ("Humalog 4 units ac tid", "insulin-lispro"),
+    ("Ozempic 1 mg sc weekly", "semaglutide"), ("Rybelsus 7 mg daily", "semaglutide"),
+    ("Victoza 1.2 mg daily", "liraglutide"), ("Trulicity 1.5 mg weekly", "dulaglutide"),
+])
+def test_insulins_and_glp1_agonists_are_known(line: str, product: str) -> None:
+    """Recognised, never compared with a limit (insulin: individualized, the label says; the
+    GLP-1 maxima are not on file): MR004 says so, nothing passes silently."""
+    r = medref.check([line], ADULT)
+    assert r.items[0].product == product and not codes(r, "MR002")
+    assert codes(r, "MR004") and r.items[0].percent_of_max is None
+
+
+def test_rybelsus_is_oral() -> None:
+    assert medref.check(["Rybelsus 14 mg daily"], ADULT).items[0].route == "po"
+
+
+@pytest.mark.parametrize(("lines", "rule", "severity"), [
+    (["Ozempic 1 mg weekly", "glipizide 5 mg bid"],
+     "semaglutide-with-insulin-or-sulfonylurea", "warning"),
+    (["Ozempic 1 mg weekly", "Lantus 20 units qhs"],
+     "semaglutide-with-insulin-or-sulfonylurea", "warning"),
+    (["Trulicity 1.5 mg weekly", "glimepiride 2 mg daily"],
+     "glp1-agonist-with-insulin-or-sulfonylurea", "warning"),
+    (["Lantus 20 units qhs", "pioglitazone 30 mg daily"],
+     "insulin-with-thiazolidinedione", "warning"),
+])
+def test_diabetes_interactions(lines: list[str], rule: str, severity: str) -> None:
+    r = medref.check(lines, ADULT)
+    assert [(f.rule, f.severity) for f in codes(r, "MR303")] == [(rule, severity)]
+
+
+def test_basal_and_mealtime_insulin_are_not_a_duplicate() -> None:
+    r = medref.check(["Lantus 20 units qhs", "Humalog 4 units tid with meals"], ADULT)
+    assert not [f for f in r.findings if f.category == "duplicate-therapy"]
