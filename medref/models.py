@@ -218,6 +218,9 @@ class TherapeuticClass(enum.StrEnum):
     MOOD_STABILIZER = "mood-stabilizer"
     INSULIN = "insulin"
     GLP1_RECEPTOR_AGONIST = "glp1-receptor-agonist"
+    LOCAL_CORTICOSTEROID = "local-corticosteroid"
+    """A corticosteroid sprayed into the nose or inhaled (fluticasone): not a systemic
+    corticosteroid for the rules of that class."""
 
 
 @enum.unique

@@ -901,7 +901,9 @@ _RULES: list[tuple[str, _Handler]] = [
      r"transdermally|transdermal|td|pr|rectally|rectal|intranasal|nasal|ia|epidural|"
      r"inhaled|by inhalation|inhalation|via nebuli[sz]er|nebuli[sz]ed|ophthalmic|"
      r"(?:in|into) (?:the |each |both |right |left )?(?:affected )?eyes?(?:\(s\))?|"
-     r"(?:in|into) (?:each|one|both|the|either) nostrils?|per nostril|ou|"
+     r"(?:each|both) eyes?|"
+     r"(?:in|into) (?:each|one|both|the|either) nostrils?|(?:each|both) nostrils?|per nostril|"
+     r"ou|"
      r"sublingually|sublingual|sl|under (?:the )?tongue)(?![a-z])(?! disintegrating)", _route),
     # forms and release
     (r"(?:cream|gel|ointment|lotion|patch|patches|tablets?|tabs?|capsules?|caps?|solution|"
@@ -1002,8 +1004,8 @@ _FIRST: tuple[tuple[str | None, tuple[str, ...] | None], ...] = (
       'tw')),
     ('0123456789efhost½', None),
     ('beinoprstuv',
-     ('by', 'ep', 'ia', 'im', 'in', 'iv', 'na', 'ne', 'op', 'or', 'ou', 'p.', 'pe', 'po', 'pr',
-      're', 's.', 'sc', 'sl', 'sq', 'su', 'td', 'to', 'tr', 'un', 'vi')),
+     ('bo', 'by', 'ea', 'ep', 'ia', 'im', 'in', 'iv', 'na', 'ne', 'op', 'or', 'ou', 'p.', 'pe',
+      'po', 'pr', 're', 's.', 'sc', 'sl', 'sq', 'su', 'td', 'to', 'tr', 'un', 'vi')),
     ('acegilopstx',
      ('au', 'ca', 'cd', 'ch', 'cr', 'er', 'ex', 'ge', 'im', 'in', 'ir', 'la', 'li', 'lo', 'od',
       'oi', 'or', 'ot', 'pa', 'pe', 'po', 'pr', 'so', 'sp', 'sr', 'st', 'su', 'sy', 'ta', 'xl',

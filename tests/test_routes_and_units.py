@@ -31,6 +31,9 @@ def parse_line(text: str) -> ParsedLine:
     ("2.5 mg via nebulizer q6h", "inhaled"),
     ("2 puffs by inhalation q4h prn", "inhaled"),
     ("8 mg sl daily", "sl"),
+    ("1 drop each eye bid", "ophthalmic"),
+    ("1 drop both eyes qhs", "ophthalmic"),
+    ("2 sprays each nostril daily", "intranasal"),
     ("2 mg under the tongue daily", "sl"),
     ("8 mg sublingually daily", "sl"),
 ])
@@ -43,6 +46,7 @@ def test_route_phrases(text: str, route: str) -> None:
     ("sumatriptan 5 mg 1 spray per nostril once", 10, 2),
     ("sumatriptan 5 mg 1 spray in each nostril once", 10, 2),
     ("sumatriptan 5 mg 1 spray in both nostrils once", 10, 2),
+    ("sumatriptan 5 mg 1 spray each nostril once", 10, 2),
     ("sumatriptan 20 mg 1 spray in one nostril once", 20, 1),
     ("sumatriptan 10 mg in each nostril once", 20, None),
 ])
@@ -103,3 +107,34 @@ def test_sublingual_buprenorphine_is_not_read_as_its_patch() -> None:
     assert r.items[0].route == "sl"
     assert [f.code for f in r.findings if f.severity == "warning" and f.category ==
             "unverifiable"] == ["MR014"]
+
+
+@pytest.mark.parametrize(("line", "daily", "code"), [
+    ("Flonase 2 sprays each nostril daily", 200, None),          # the labeled dose
+    ("Flonase 1 spray in each nostril bid", 200, None),
+    ("fluticasone 50 mcg 1 spray per nostril bid", 200, None),
+    ("Flonase 2 sprays in each nostril bid", 400, "MR102"),       # twice the maximum
+    ("Flonase 2 sprays both nostrils bid", 400, "MR102"),
+])
+def test_flonase_counts_both_nostrils(line: str, daily: float, code: str | None) -> None:
+    """"2 sprays in each nostril" is four sprays: the label's 200 mcg a day maximum is
+    "2 sprays in each nostril"; before, "each nostril" was set aside and a dose of twice the
+    maximum read as the maximum."""
+    r = medref.check([line])
+    item = r.items[0]
+    assert item.route == "intranasal" and item.daily_total == daily
+    errors = [f.code for f in r.findings if f.severity == "error"]
+    assert errors == ([code] if code else [])
+
+
+def test_inhaled_fluticasone_is_not_held_to_the_nasal_maximum() -> None:
+    r = medref.check(["Flovent HFA 110 mcg 2 puffs bid"])
+    item = r.items[0]
+    assert item.route == "inhaled" and item.percent_of_max is None
+    assert [f.code for f in r.findings if f.severity != "info"] == []
+
+
+def test_nasal_fluticasone_is_not_a_systemic_corticosteroid() -> None:
+    """No NSAID + corticosteroid bleeding rule for a nasal spray."""
+    r = medref.check(["Flonase 2 sprays each nostril daily", "ibuprofen 400 mg tid"])
+    assert not [f for f in r.findings if f.rule == "nsaid-with-corticosteroid"]
