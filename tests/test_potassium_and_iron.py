@@ -105,15 +105,32 @@ def test_doxycycline_with_a_mineral_supplement(mineral: str) -> None:
     ("insulin glargine 30 units sc at bedtime", "insulin-glargine"),
     ("NovoLog 6 units tid with meals", "insulin-aspart"),
     ("Humalog 4 units ac tid", "insulin-lispro"),
-    ("Ozempic 1 mg sc weekly", "semaglutide"), ("Rybelsus 7 mg daily", "semaglutide"),
-    ("Victoza 1.2 mg daily", "liraglutide"), ("Trulicity 1.5 mg weekly", "dulaglutide"),
 ])
-def test_insulins_and_glp1_agonists_are_known(line: str, product: str) -> None:
-    """Recognised, never compared with a limit (insulin: individualized, the label says; the
-    GLP-1 maxima are not on file): MR004 says so, nothing passes silently."""
+def test_insulins_are_known_and_not_compared(line: str, product: str) -> None:
+    """Recognised, never compared with a limit (the label: individualize the dosage): MR004
+    says so, nothing passes silently."""
     r = medref.check([line], ADULT)
     assert r.items[0].product == product and not codes(r, "MR002")
     assert codes(r, "MR004") and r.items[0].percent_of_max is None
+
+
+@pytest.mark.parametrize(("line", "product", "over"), [
+    ("Ozempic 1 mg sc weekly", "semaglutide", False),
+    ("Wegovy 2.4 mg weekly", "semaglutide", False),
+    ("semaglutide 3 mg sc weekly", "semaglutide", True),
+    ("Rybelsus 14 mg daily", "semaglutide", False), ("Rybelsus 14 mg bid", "semaglutide", True),
+    ("Victoza 1.8 mg daily", "liraglutide", False),
+    ("liraglutide 3.6 mg daily", "liraglutide", True),
+    ("Trulicity 4.5 mg weekly", "dulaglutide", False),
+    ("Trulicity 6 mg weekly", "dulaglutide", True),
+])
+def test_glp1_agonists_against_their_largest_labeled_dose(line: str, product: str,
+                                                          over: bool) -> None:
+    """Weekly injections against a weekly maximum, daily ones (and the tablets) against a daily
+    one; a warning: the labels give the largest dose, not a stated hard maximum for each."""
+    r = medref.check([line], ADULT)
+    assert r.items[0].product == product and not codes(r, "MR002")
+    assert [f.severity for f in codes(r, "MR102")] == (["warning"] if over else [])
 
 
 def test_rybelsus_is_oral() -> None:
