@@ -154,13 +154,17 @@ def resolve(line: MedicationLine, kb: Knowledge) -> ResolvedLine:
     status = "unverifiable" if line.unparsed else "checked"
     route = line.route or _form_route(line, product) or _marketed_route(line, kb) or (
         product.route if isinstance(product, Product) else product.default_route)
+    if route is not None and not _on_file(route, product):
+        alike = _ALIKE.get(route)  # sublingual as by mouth, transdermal as topical ...
+        if alike is not None and _on_file(alike, product):
+            route = alike
     formulation = line.formulation
     blocker: str | None = None
     doses: list[DoseFacts] = []
-    if isinstance(product, Ingredient) and product.screening_only:
-        blocker = SCREENING
-    elif line.route is not None and not _on_file(line.route, product):
+    if line.route is not None and route is not None and not _on_file(route, product):
         blocker = ROUTE
+    elif isinstance(product, Ingredient) and product.screening_only:
+        blocker = SCREENING
     else:
         for ing in line.ingredients:
             comp = kb.ingredients.get(ing.ingredient)
@@ -206,6 +210,13 @@ def _marketed_route(line: MedicationLine, kb: Knowledge) -> str | None:
     return marketed.route if marketed is not None else None
 
 
+_ALIKE: Final = {"sl": "po", "transdermal": "topical", "topical": "transdermal"}
+"""A route a drug is not on file for, read as one it is (the same limits hold): a tablet
+under the tongue as by mouth (lorazepam, morphine: the oral maximum and MME), a patch coded
+transdermal as topical (lidocaine) and the other way round. The line says which route was
+used (MR010)."""
+
+
 def _on_file(route: str, product: Ingredient | Product) -> bool:
     """True when ``route`` is one the drug (or the product) is on file for."""
     if isinstance(product, Product):
@@ -230,6 +241,7 @@ def _form_route(line: MedicationLine, product: Ingredient | Product) -> str | No
 
 
 _FORM_ROUTES = {"injection": frozenset({"sc", "im", "iv"}),
+                "tablet": frozenset({"po"}), "capsule": frozenset({"po"}),
                 "patch": frozenset({"transdermal", "topical"}),
                 "puff": frozenset({"inhaled"}), "spray": frozenset({"intranasal"}),
                 "drop": frozenset({"ophthalmic"})}

@@ -136,7 +136,6 @@ UNIT_ALIASES = {
     "spray": "spray", "sprays": "spray", "injection": "injection", "injections": "injection",
 }
 _RATE_UNIT = "mcg/h"
-_MASS = frozenset({"mg", "mcg", "g"})
 """A delivery rate (fentanyl patches: ``25 mcg/hr``)."""
 COUNT_UNITS = frozenset({"tablet", "capsule", "caplet", "puff", "drop", "spray", "injection",
                          "each"})
@@ -436,14 +435,25 @@ def _day_span(m: re.Match[str], p: ParsedLine) -> str | None:
     return None
 
 
+_CAUTION = re.compile(r"\b(?:avoid|not|never|keep|away|contact|getting|get|out of|except)\b"
+                      r"(?:\s+[a-z]+){0,3}\s*$")
+"""Words before an eye or nose phrase that make it a caution (``avoid getting in eyes``,
+``do not spray in eyes``), not where the dose goes."""
+
+
 def _route(m: re.Match[str], p: ParsedLine) -> str | None:
     text = m.group(0)
+    if (("eye" in text or "nostril" in text or "nare" in text)
+            and _CAUTION.search(m.string, max(0, m.start() - 30), m.start())):
+        p.notes.append(text)  # "avoid getting in eyes": a caution, set aside
+        return None
     r = ("ophthalmic" if text.endswith(("eye", "eyes", "eye(s)")) else
-         "intranasal" if "nostril" in text else
+         "intranasal" if "nostril" in text or "nare" in text or text == "en" else
          "sl" if text.endswith("tongue") else ROUTES[text])
-    if "nostril" in text and not text.endswith(("one nostril", "the nostril",
-                                                "either nostril")):
-        p.sides = 2  # "in each nostril", "per nostril", "in both nostrils"
+    if ((("nostril" in text or "nare" in text) and not text.endswith(
+            ("one nostril", "the nostril", "either nostril", "one nare", "one naris")))
+            or text == "en"):
+        p.sides = 2  # "in each nostril", "per nostril", "in both nostrils", "both nares", EN
     if p.route is not None and p.route != r:
         return f"a second route {m.group(0)!r}"
     p.route = r
@@ -576,9 +586,9 @@ def _add_amount(p: ParsedLine, lo: float, hi: float | None, unit: str, text: str
     # A count of tablets together with a strength per tablet: "500 mg 2 tablets".
     if p.unit in COUNT_UNITS and unit not in COUNT_UNITS and unit != "patch":
         return _scale(p, lo, hi, unit)
-    if ((unit in COUNT_UNITS or (unit == "patch" and p.unit in _MASS))
-            and p.unit not in COUNT_UNITS and p.unit != "patch"):
-        # "500 mg 2 tablets"; "0.05 mg patch: apply 1 patch" (a patch of that strength)
+    if unit in COUNT_UNITS and p.unit not in COUNT_UNITS and p.unit != "patch":
+        # "500 mg 2 tablets" (a mass strength with a count of patches is a delivery rate per
+        # day, not read: "estradiol 0.05 mg patch: apply 1 patch twice weekly")
         cnt_lo, cnt_hi = lo, hi
         if p.dose is None or p.counted:
             return f"a second dose {text!r}"
@@ -903,12 +913,14 @@ _RULES: list[tuple[str, _Handler]] = [
      r"(?:in|into) (?:the |each |both |right |left )?(?:affected )?eyes?(?:\(s\))?|"
      r"(?:each|both) eyes?|"
      r"(?:in|into) (?:each|one|both|the|either) nostrils?|(?:each|both) nostrils?|per nostril|"
+     r"(?:(?:in|into) )?(?:each|both|one) (?:nares|naris|nare)|(?:in|into|per) (?:the )?nares|"
+     r"per nare|en|"
      r"ou|"
      r"sublingually|sublingual|sl|under (?:the )?tongue)(?![a-z])(?! disintegrating)", _route),
     # forms and release
     (r"(?:cream|gel|ointment|lotion|patch|patches|tablets?|tabs?|capsules?|caps?|solution|"
      r"liquid|suspension|syrup|injection|inj|autoinjector|auto-injector|statdose|prefilled "
-     r"syringe|pen injector|infusion|softgels?|chewables?|powder|spray|odt|"
+     r"syringe|pen injector|infusion|softgels?|chewables?|powder|spray|odt|elixir|"
      r"orally disintegrating(?: tablets?)?|"
      r"extended[- ]release|immediate[- ]release|ext rel|er|xr|xl|xt|sr|cr|cd|la|ir|otc)\b",
      _form),
@@ -1004,12 +1016,12 @@ _FIRST: tuple[tuple[str | None, tuple[str, ...] | None], ...] = (
       'tw')),
     ('0123456789efhost½', None),
     ('beinoprstuv',
-     ('bo', 'by', 'ea', 'ep', 'ia', 'im', 'in', 'iv', 'na', 'ne', 'op', 'or', 'ou', 'p.', 'pe',
-      'po', 'pr', 're', 's.', 'sc', 'sl', 'sq', 'su', 'td', 'to', 'tr', 'un', 'vi')),
+     ('bo', 'by', 'ea', 'en', 'ep', 'ia', 'im', 'in', 'iv', 'na', 'ne', 'on', 'op', 'or', 'ou',
+      'p.', 'pe', 'po', 'pr', 're', 's.', 'sc', 'sl', 'sq', 'su', 'td', 'to', 'tr', 'un', 'vi')),
     ('acegilopstx',
-     ('au', 'ca', 'cd', 'ch', 'cr', 'er', 'ex', 'ge', 'im', 'in', 'ir', 'la', 'li', 'lo', 'od',
-      'oi', 'or', 'ot', 'pa', 'pe', 'po', 'pr', 'so', 'sp', 'sr', 'st', 'su', 'sy', 'ta', 'xl',
-      'xr', 'xt')),
+     ('au', 'ca', 'cd', 'ch', 'cr', 'el', 'er', 'ex', 'ge', 'im', 'in', 'ir', 'la', 'li', 'lo',
+      'od', 'oi', 'or', 'ot', 'pa', 'pe', 'po', 'pr', 'so', 'sp', 'sr', 'st', 'su', 'sy', 'ta',
+      'xl', 'xr', 'xt')),
     ('dmqs', ('di', 'mi', 'qt', 'qu', 'sc', 'su')),
     ('ft', ('fo', 'to')),
     ('&5abdegilnorstuv',
@@ -1484,9 +1496,13 @@ def _inherit_strength(parts: list[ParsedLine]) -> None:
     per, per_unit, kind = next(iter(strengths))
     if per is None or per_unit is None:
         return
+    seen = False  # only the steps after the one that states the strength
     for q in parts:
-        if (q.unit in COUNT_UNITS and not q.counted and q.per_unit is None and q.dose is not None
-                and q.count_unit in (kind, "each")):
+        if q.counted and q.per_unit == per:
+            seen = True
+            continue
+        if (seen and q.unit in COUNT_UNITS and not q.counted and q.per_unit is None
+                and q.dose is not None and q.count_unit in (kind, "each")):
             q.counted = True
             q.per_unit, q.per_unit_unit = per, per_unit
             q.count, q.count_max, q.count_unit = q.dose, q.dose_max, kind

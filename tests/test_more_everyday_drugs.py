@@ -266,8 +266,7 @@ def test_an_injection_line_is_checked_by_the_injection_limits(line: str, code: s
     assert [f.severity for f in codes(r, code)] == ["error"]
 
 
-@pytest.mark.parametrize("line", ["estradiol 0.1 mg patch twice a week",
-                                  "estradiol 0.05 mg patch apply 1 patch weekly"])
+@pytest.mark.parametrize("line", ["estradiol 0.1 mg patch twice a week"])
 def test_a_patch_line_is_not_checked_against_the_oral_limits(line: str) -> None:
     """A patch without a route: the drug's one route through the skin (estradiol:
     transdermal), whose limits (none on file) apply, not the tablets' 30 mg a day."""
@@ -275,6 +274,13 @@ def test_a_patch_line_is_not_checked_against_the_oral_limits(line: str) -> None:
     item = r.items[0]
     assert item.route == "transdermal" and item.percent_of_max is None
     assert [f.severity for f in codes(r, "MR004")] == ["info"]
+
+
+def test_a_patch_strength_in_mg_with_a_count_of_patches_is_not_read() -> None:
+    """"0.05 mg patch: apply 1 patch twice weekly" is a delivery rate per day, not 0.05 mg a
+    week: shown unread (MR001), never checked at a seventh of the real amount (the review)."""
+    r = medref.check(["estradiol 0.05 mg patch apply 1 patch twice weekly"], ADULT)
+    assert r.items[0].status == "unparseable" and codes(r, "MR001")
 
 
 def test_may_repeat_without_a_count_is_a_warning_not_an_error() -> None:

@@ -41,9 +41,14 @@ def test_no_more_than_20_meq_in_a_single_extended_release_dose(line: str, flagge
         assert found[0].severity == "warning" and "20 mEq" in found[0].message
 
 
-def test_a_liquid_is_not_assumed_extended_release() -> None:
-    item = medref.check(["potassium chloride liquid 20 mEq bid"], ADULT).items[0]
+@pytest.mark.parametrize("line", ["potassium chloride liquid 20 mEq bid",
+                                  "potassium chloride 40 mEq elixir daily",
+                                  "KCl 40 mEq powder daily", "potassium chloride 40 mEq iv"])
+def test_a_liquid_powder_or_injection_is_not_assumed_extended_release(line: str) -> None:
+    r = medref.check([line], ADULT)
+    item = r.items[0]
     assert item.formulation == "IR" and item.formulation_assumed
+    assert not codes(r, "MR101") and not codes(r, "MR014")
 
 
 @pytest.mark.parametrize(("partner", "rule"), [
@@ -83,6 +88,8 @@ def test_ferrous_sulfate_is_known_and_not_held_to_the_upper_level(line: str) -> 
 
 @pytest.mark.parametrize(("partner", "rule"), [
     ("levothyroxine 100 mcg daily", "levothyroxine-with-binding-agents"),
+    ("ciprofloxacin 500 mg bid", "ciprofloxacin-with-iron"),
+    ("levofloxacin 750 mg daily", "levofloxacin-moxifloxacin-with-iron"),
     ("doxycycline 100 mg bid", "doxycycline-with-polyvalent-cations"),
 ])
 def test_iron_absorption_spacing(partner: str, rule: str) -> None:

@@ -138,3 +138,69 @@ def test_nasal_fluticasone_is_not_a_systemic_corticosteroid() -> None:
     """No NSAID + corticosteroid bleeding rule for a nasal spray."""
     r = medref.check(["Flonase 2 sprays each nostril daily", "ibuprofen 400 mg tid"])
     assert not [f for f in r.findings if f.rule == "nsaid-with-corticosteroid"]
+
+
+# -- from the session's review ------------------------------------------------------------
+
+@pytest.mark.parametrize(("line", "route", "code"), [
+    # sublingual: the oral limits (lorazepam 10 mg a day), said as an assumption
+    ("lorazepam 2 mg sl q2h prn", "po", "MR102"),
+    # a patch coded transdermal: the topical patch limits (3 patches)
+    ("Lidoderm apply 4 patches td q24h", "topical", "MR101"),
+    ("lidocaine 5% patch apply 4 patches transdermally daily", "topical", "MR101"),
+])
+def test_a_route_like_one_on_file_keeps_its_limits(line: str, route: str, code: str) -> None:
+    r = medref.check([line])
+    assert r.items[0].route == route
+    assert any(f.code == code and f.severity == "error" for f in r.findings)
+    assert any(f.code == "MR010" and "read as" in f.message for f in r.findings)
+    assert not any(f.code == "MR014" for f in r.findings)
+
+
+def test_sublingual_opioids_keep_their_mme() -> None:
+    r = medref.check(["oxycodone 15 mg sl q4h prn", "morphine 30 mg sl q4h prn"])
+    assert r.summary.mme_per_day is not None and r.summary.mme_per_day >= 90
+    assert any(f.code == "MR306" for f in r.findings)
+
+
+@pytest.mark.parametrize(("line", "code"), [
+    ("Voltaren gel 12 g qid, avoid getting in eyes", "MR102"),
+    ("lidocaine 5% patch apply 4 patches daily, do not use in eyes", "MR101"),
+    ("Flonase 2 sprays in each nostril bid, do not spray in eyes", "MR102"),
+])
+def test_a_caution_about_the_eyes_is_not_the_route(line: str, code: str) -> None:
+    r = medref.check([line])
+    assert r.items[0].route != "ophthalmic"
+    assert any(f.code == code and f.severity == "error" for f in r.findings)
+    assert not any(f.code in ("MR014", "MR001") for f in r.findings)
+
+
+@pytest.mark.parametrize(("line", "daily"), [
+    ("Flonase 2 sprays in both nares bid", 400), ("Flonase 2 sprays each nare daily", 200),
+    ("Flonase 2 sprays EN bid", 400), ("Flonase 1 spray in one nare daily", 50),
+])
+def test_nares_are_nostrils(line: str, daily: float) -> None:
+    assert medref.check([line]).items[0].daily_total == daily
+
+
+@pytest.mark.parametrize("line", [
+    # the strength is written after the counted step: which tablets the first step means is
+    # not guessed (it was read as 325 mg and passed at 97.5%)
+    "acetaminophen 2 tablets q4h x 3 days then 325 mg 1 tablet q6h",
+    "oxycodone 2 tablets q4h x 3 days then 5 mg 1 tablet q6h",
+])
+def test_a_strength_is_only_carried_forward(line: str) -> None:
+    r = medref.check([line])
+    assert r.items[0].status != "checked" and any(f.code == "MR001" for f in r.findings)
+
+
+def test_a_tablet_takes_the_oral_route() -> None:
+    """Semaglutide is injected by default; a tablet is by mouth (its daily limit, not the
+    weekly injection's)."""
+    r = medref.check(["semaglutide 7 mg tablet daily"])
+    assert r.items[0].route == "po" and not any(f.code == "MR102" for f in r.findings)
+
+
+def test_a_route_not_on_file_is_said_for_a_drug_without_limits_too() -> None:
+    r = medref.check(["methylprednisolone 4 mg ou daily"])
+    assert [f.code for f in r.findings if f.category == "unverifiable"] == ["MR014"]

@@ -165,7 +165,7 @@ def _dose_caps(fired: list[tuple[InteractionRule, int]], regimen: RegimenView, k
     severity. Returns the rules (capped ones at their severity for these doses) and, per
     capped rule, ``(state, text)`` (the text ends the finding's message)."""
     out: list[tuple[InteractionRule, int]] = []
-    caps: list[tuple[int, int, str, tuple[str, str]]] = []  # (rank, level, rule id, ...)
+    caps: list[tuple[int, int, bool, str, tuple[str, str]]] = []  # the finding's order
     for rule, hits in fired:
         cap = rule.dose_cap
         if cap is None:
@@ -177,9 +177,10 @@ def _dose_caps(fired: list[tuple[InteractionRule, int]], regimen: RegimenView, k
         elif state == WITHIN:
             rule = rule._replace(severity="info")
         out.append((rule, hits))
-        caps.append((-_RANK[rule.severity], -_LEVEL.get(rule.level, 0), rule.id, (state, text)))
+        caps.append((-_RANK[rule.severity], -_LEVEL.get(rule.level, 0),
+                     not rule.cited.verified, rule.id, (state, text)))
     caps.sort()  # the finding's order (:func:`_finding`): its lead first
-    return out, tuple([c for _, _, _, c in caps])
+    return out, tuple([c for _, _, _, _, c in caps])
 
 
 def _cap_state(rule: InteractionRule, cap: DoseCap, capped: int, regimen: RegimenView,
@@ -310,7 +311,7 @@ def _finding(fired: list[tuple[InteractionRule, int]], kb: Knowledge) -> Emit:
     """The finding for one problem: the most severe rule leads (code, action, rule id); among
     rules of one severity, the one of the highest level (major before moderate), then by id."""
     fired = sorted(fired, key=lambda x: (-_RANK[x[0].severity], -_LEVEL.get(x[0].level, 0),
-                                         x[0].id))
+                                         not x[0].cited.verified, x[0].id))
     lead, lead_hits = fired[0]
     every = 0
     for _, h in fired:

@@ -85,6 +85,9 @@ class Readability(LineCheck):
                      "the line was checked without it")
         said = [a for a in ln.assumptions
                 if "-release assumed" not in a or _formulation_matters(line)]
+        if ln.route is not None and line.route is not None and ln.route != line.route:
+            said.append(f"route {ln.route!r} read as {line.route!r} (not on file for "
+                        f"{ln.route!r}; the same limits hold)")
         if said:
             out.emit("MR010", "info", (e.id,), (0,), f"{e.name}: {'; '.join(said)}")
         self._cap(line, out)

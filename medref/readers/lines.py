@@ -41,9 +41,9 @@ _SIG_FIELDS = ("name", "dose", "dose_max", "unit", "route", "frequency", "prn", 
                "duration_days", "duration_doses", "strength", "form", "formulation")
 
 
-_LIQUID_FORMS = frozenset({"solution", "liquid", "syrup", "elixir"})
+_LIQUID_FORMS = frozenset({"solution", "liquid", "syrup", "elixir", "powder", "suspension"})
 """Forms read as immediate-release when a line does not say (a drug whose default is
-extended-release: potassium chloride)."""
+extended-release: potassium chloride solution or powder)."""
 
 
 def _line(p: ParsedLine, text: str, lex: Lexicon | None,
@@ -142,11 +142,14 @@ def _resolve(p: ParsedLine, lex: Lexicon) -> dict[str, Any]:
                 formulation = "IR"
                 why = (f"the line does not say, and {p.frequency.per_day_max} doses a day fit "
                        "immediate-release, not extended-release")
-            elif formulation == "ER" and p.form in _LIQUID_FORMS:
+            elif formulation == "ER" and (p.form in _LIQUID_FORMS
+                                          or p.route not in (None, "po")):
                 # "potassium chloride oral solution": a liquid is immediate-release unless
                 # the line says otherwise (an extended-release suspension says XR or ER)
                 formulation = "IR"
-                why = f"the line does not say, and a {p.form} is not extended-release"
+                why = ("the line does not say, and a "
+                       f"{p.form if p.form in _LIQUID_FORMS else p.route + ' dose'} is not "
+                       "extended-release")
             out["formulation_assumed"] = True
             kind = {"IR": "immediate", "ER": "extended"}.get(formulation, formulation)
             notes.append(f"{kind}-release assumed ({why})")
