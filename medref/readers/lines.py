@@ -147,9 +147,8 @@ def _resolve(p: ParsedLine, lex: Lexicon) -> dict[str, Any]:
                 # "potassium chloride oral solution": a liquid is immediate-release unless
                 # the line says otherwise (an extended-release suspension says XR or ER)
                 formulation = "IR"
-                why = ("the line does not say, and a "
-                       f"{p.form if p.form in _LIQUID_FORMS else p.route + ' dose'} is not "
-                       "extended-release")
+                what = p.form if p.form in _LIQUID_FORMS else f"{p.route} dose"
+                why = f"the line does not say, and a {what} is not extended-release"
             out["formulation_assumed"] = True
             kind = {"IR": "immediate", "ER": "extended"}.get(formulation, formulation)
             notes.append(f"{kind}-release assumed ({why})")
