@@ -162,3 +162,11 @@ def test_diabetes_interactions(lines: list[str], rule: str, severity: str) -> No
 def test_basal_and_mealtime_insulin_are_not_a_duplicate() -> None:
     r = medref.check(["Lantus 20 units qhs", "Humalog 4 units tid with meals"], ADULT)
     assert not [f for f in r.findings if f.category == "duplicate-therapy"]
+
+
+def test_two_glp1_agonists_are_a_duplicate() -> None:
+    r = medref.check(["Ozempic 1 mg weekly", "Trulicity 1.5 mg weekly"], ADULT)
+    assert [(f.rule, f.severity) for f in codes(r, "MR302")] == [("duplicate-glp1-agonists",
+                                                                   "warning")]
+    one = medref.check(["Ozempic 1 mg weekly", "metformin 500 mg bid"], ADULT)
+    assert not codes(one, "MR302")
